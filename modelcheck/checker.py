@@ -1,0 +1,939 @@
+"""Name resolution and type checking: AST -> `CheckedSpec`.
+
+Runs after parsing and before compilation. Every semantic error is collected
+(not just the first) with a span and, where possible, a "did you mean" hint.
+On success it returns the facts the compiler needs: const values (after
+`--const` overrides), the node list, variable layouts, message kinds, fault
+lines with their budgets. It also annotates the AST in place: every `Expr`
+gets `.type`, and every `Name` gets `.ref`, saying what the name denotes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import syntax as S
+from .diagnostics import Diagnostic, Span, SpecError, did_you_mean
+from .types import (ANY, BOOL, INT, NONE, AnyT, BoolT, EnumT, IntT, MapT, NodeT, NoneT, OptT, SeqT,
+                    SetT, TupleT, Type, assignable, collection_elem, join)
+
+
+@dataclass
+class VarInfo:
+    name: str
+    type: Type
+    init: S.Expr
+    persistent: bool
+    index: int  # position in the node's (or the ghost) variable tuple
+    span: Span
+
+
+@dataclass
+class MessageInfo:
+    name: str
+    index: int
+    fields: list[tuple[str, Type]]
+    span: Span
+
+
+@dataclass
+class RoleInfo:
+    name: str
+    count: int | None  # None: a single node named like the role
+    first: int  # global index of the role's first node
+    decl: S.RoleDecl
+    vars: list[VarInfo] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return self.count or 1
+
+    @property
+    def node_ids(self) -> range:
+        return range(self.first, self.first + self.size)
+
+    def var(self, name: str) -> VarInfo | None:
+        return next((v for v in self.vars if v.name == name), None)
+
+
+@dataclass
+class FaultInfo:
+    kind: str
+    role: str | None
+    budget: int | None
+    span: Span
+
+
+@dataclass
+class CheckedSpec:
+    spec: S.Spec
+    consts: dict[str, int]
+    enums: dict[str, EnumT]
+    roles: list[RoleInfo]
+    node_names: list[str]
+    node_roles: list[RoleInfo]
+    messages: dict[str, MessageInfo]
+    ghosts: list[VarInfo]
+    faults: list[FaultInfo]
+    scenarios: dict[str, list[FaultInfo]]
+    invariants: list[S.PropertyDecl]
+    properties: list[S.PropertyDecl]
+    delivery: str
+
+
+@dataclass
+class Binding:
+    kind: str  # local | var | ghost | const | enum | role
+    type: Type
+    payload: object = None  # var/ghost: VarInfo; const/enum: int; role: RoleInfo
+
+
+BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed"}
+
+
+class Checker:
+    def __init__(self, spec: S.Spec, overrides: dict[str, int]):
+        self.spec = spec
+        self.overrides = dict(overrides)
+        self.errors: list[Diagnostic] = []
+        self.consts: dict[str, int] = {}
+        self.enums: dict[str, EnumT] = {}
+        self.enum_members: dict[str, tuple[EnumT, int]] = {}
+        self.roles: dict[str, RoleInfo] = {}
+        self.messages: dict[str, MessageInfo] = {}
+        self.ghosts: dict[str, VarInfo] = {}
+        # context of the expression or statement being checked
+        self.role: RoleInfo | None = None
+        self.scopes: list[dict[str, Binding]] = []
+        self.in_handler = False
+        self.ghost_update = False
+        self.const_only = False
+        self.global_ctx = False
+        self.init_ctx = False
+        self.global_names: dict[str, Span] = {}
+
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.errors.append(Diagnostic(code, message, span, hint))
+
+    # ---- top level ----------------------------------------------------------------
+
+    def run(self) -> CheckedSpec:
+        spec = self.spec
+        self._declare_names()
+        self._eval_consts()
+        self._declare_enums()
+        for m in spec.messages:
+            self._declare_message(m)
+        self._declare_roles()
+        for g in spec.ghosts:
+            self._declare_ghost(g)
+        for r in self.roles.values():
+            self._declare_vars(r)
+        for r in self.roles.values():
+            self._check_role_bodies(r)
+        faults = self._check_faults(spec.faults or [])
+        scenarios = {}
+        for sc in spec.scenarios:
+            if sc.name in scenarios:
+                self.error("E102", f"duplicate scenario '{sc.name}'", sc.span)
+            scenarios[sc.name] = self._check_faults(sc.faults)
+        seen: dict[str, Span] = {}
+        for p in spec.invariants + spec.properties:
+            if p.name in seen:
+                self.error("E102", f"duplicate property name '{p.name}'", p.span,
+                           f"first declared at line {seen[p.name].line}")
+            seen[p.name] = p.span
+            self._check_property(p)
+        if self.errors:
+            raise SpecError(sorted(self.errors, key=lambda d: (d.span.line, d.span.column)))
+        node_roles = [r for r in self.roles.values() for _ in r.node_ids]
+        node_names = [f"{r.name}[{i}]" if r.count is not None else r.name
+                      for r in self.roles.values() for i in range(r.size)]
+        return CheckedSpec(spec, self.consts, self.enums, list(self.roles.values()), node_names,
+                           node_roles, self.messages, list(self.ghosts.values()), faults, scenarios,
+                           spec.invariants, spec.properties, spec.delivery)
+
+    def _declare_names(self) -> None:
+        """Duplicate detection across the one global namespace of values and types."""
+        seen: dict[str, Span] = {}
+
+        def declare(name: str, span: Span, what: str) -> None:
+            if name in seen:
+                self.error("E102", f"duplicate declaration of '{name}'", span,
+                           f"'{name}' is already declared at line {seen[name].line}; {what} names must be unique")
+            else:
+                seen[name] = span
+
+        spec = self.spec
+        for c in spec.consts:
+            declare(c.name, c.span, "const")
+        for e in spec.enums:
+            declare(e.name, e.span, "enum")
+            for m, sp in e.members:
+                declare(m, sp, "enum member")
+        for r in spec.roles:
+            declare(r.name, r.span, "role")
+        for g in spec.ghosts:
+            declare(g.name, g.span, "ghost variable")
+        mseen: dict[str, Span] = {}
+        for m in spec.messages:
+            if m.name in mseen:
+                self.error("E102", f"duplicate message kind '{m.name}'", m.span,
+                           f"first declared at line {mseen[m.name].line}")
+            mseen[m.name] = m.span
+        self.global_names = seen
+        for name in self.overrides:
+            if name not in {c.name for c in spec.consts}:
+                hint = did_you_mean(name, [c.name for c in spec.consts])
+                raise SpecError([Diagnostic(
+                    "E103", f"--const {name}: the spec declares no const '{name}'", Span(0, 0, 0, 0),
+                    f"did you mean '{hint}'?" if hint else
+                    "declared consts: " + (", ".join(c.name for c in spec.consts) or "none"))])
+
+    def _eval_consts(self) -> None:
+        for c in self.spec.consts:
+            if c.name in self.overrides:
+                self.consts[c.name] = self.overrides[c.name]
+                continue
+            value = self.const_int(c.value, "const value")
+            if value is not None:
+                self.consts[c.name] = value
+
+    def const_int(self, expr: S.Expr, what: str) -> int | None:
+        """Evaluate a compile-time integer expression (consts and literals only)."""
+        try:
+            return self._const_eval(expr)
+        except _NotConst as err:
+            self.error("E205", f"{what} must be a constant integer expression", err.span,
+                       err.hint or "use integer literals, consts and + - * / %")
+            return None
+
+    def _const_eval(self, e: S.Expr) -> int:
+        if isinstance(e, S.IntLit):
+            return e.value
+        if isinstance(e, S.Name):
+            if e.id in self.consts:
+                return self.consts[e.id]
+            if e.id in {c.name for c in self.spec.consts}:
+                raise _NotConst(e.span, f"const '{e.id}' is used before it is declared, or its value is invalid")
+            hint = did_you_mean(e.id, self.consts)
+            raise _NotConst(e.span, f"'{e.id}' is not a const" + (f" (did you mean '{hint}'?)" if hint else ""))
+        if isinstance(e, S.Neg):
+            return -self._const_eval(e.operand)
+        if isinstance(e, S.BinOp) and e.op in "+-*/%":
+            a, b = self._const_eval(e.left), self._const_eval(e.right)
+            if e.op in "/%" and b == 0:
+                raise _NotConst(e.span, "division by zero in a constant expression")
+            return {"+": a + b, "-": a - b, "*": a * b, "/": a // b, "%": a % b}[e.op]
+        raise _NotConst(e.span, None)
+
+    def _declare_enums(self) -> None:
+        for e in self.spec.enums:
+            t = EnumT(e.name, tuple(m for m, _ in e.members))
+            self.enums[e.name] = t
+            for i, (m, _) in enumerate(e.members):
+                self.enum_members[m] = (t, i)
+
+    def _declare_message(self, m: S.MessageDecl) -> None:
+        fields = []
+        names: set[str] = set()
+        for f in m.fields:
+            if f.name in names:
+                self.error("E102", f"message '{m.name}' has two fields named '{f.name}'", f.span)
+            names.add(f.name)
+            fields.append((f.name, self.resolve_type(f.type_expr)))
+        self.messages[m.name] = MessageInfo(m.name, len(self.messages), fields, m.span)
+
+    def _declare_roles(self) -> None:
+        first = 0
+        for r in self.spec.roles:
+            count = None
+            if r.count is not None:
+                count = self.const_int(r.count, "a role's node count")
+                if count is not None and count < 1:
+                    self.error("E206", f"role '{r.name}' must have at least one node, not {count}",
+                               r.count.span, "the count in Role[COUNT] must be >= 1")
+                    count = 1
+                if count is None:
+                    count = 1
+            info = RoleInfo(r.name, count, first, r)
+            self.roles[r.name] = info
+            first += info.size
+
+    def _declare_ghost(self, g: S.VarDecl) -> None:
+        t = self.resolve_type(g.type_expr)
+        info = VarInfo(g.name, t, g.init, True, len(self.ghosts), g.span)
+        self.ghosts[g.name] = info
+        self.global_ctx = True
+        self.role = None
+        self._check_init(g, t)
+        self.global_ctx = False
+
+    def _declare_vars(self, r: RoleInfo) -> None:
+        self.role = r
+        for v in r.decl.vars:
+            if r.var(v.name):
+                self.error("E102", f"role '{r.name}' declares variable '{v.name}' twice", v.span,
+                           f"first declared at line {r.var(v.name).span.line}")
+                continue
+            if v.name in self.global_names:
+                self.error("E102", f"variable '{v.name}' has the same name as a global declaration", v.span,
+                           f"'{v.name}' is declared at line {self.global_names[v.name].line}; rename one")
+                continue
+            t = self.resolve_type(v.type_expr)
+            r.vars.append(VarInfo(v.name, t, v.init, v.persistent, len(r.vars), v.span))
+        for info in r.vars:
+            decl = next(v for v in r.decl.vars if v.name == info.name and v.span == info.span)
+            self._check_init(decl, info.type, vars_visible=False)
+        self.role = None
+
+    def _check_init(self, decl: S.VarDecl, t: Type, vars_visible: bool = False) -> None:
+        """Initial values may use consts, enum members, node ids and `self`, not other variables."""
+        self.scopes = [{}]
+        self.init_ctx = True
+        actual = self.expr(decl.init)
+        self.init_ctx = False
+        if not assignable(actual, t):
+            self.error("E201", f"initial value of '{decl.name}' has type {actual}, but the variable is declared {t}",
+                       decl.init.span)
+
+    # ---- types ----------------------------------------------------------------------
+
+    def resolve_type(self, te: S.TypeExpr) -> Type:
+        if isinstance(te, S.BoolTypeExpr):
+            return BOOL
+        if isinstance(te, S.NodeTypeExpr):
+            return NodeT(None)
+        if isinstance(te, S.NamedTypeExpr):
+            if te.name in self.enums:
+                return self.enums[te.name]
+            if te.name in {r.name for r in self.spec.roles}:
+                return NodeT(te.name)
+            if te.name == "int":
+                self.error("E204", "unbounded 'int' is not a type here", te.span,
+                           "every value in the state must be finite: write a range such as 0..3")
+                return INT
+            names = list(self.enums) + [r.name for r in self.spec.roles] + ["bool", "node"]
+            guess = did_you_mean(te.name, names)
+            self.error("E101", f"unknown type '{te.name}'" + (f" (did you mean '{guess}'?)" if guess else ""),
+                       te.span, "types are bool, LO..HI, an enum, a role name, node, set<T>, map<K, V>, "
+                                "seq<T, MAX>, (T1, T2) and T?")
+            return ANY
+        if isinstance(te, S.RangeTypeExpr):
+            lo = self.const_int(te.lo, "a range bound")
+            hi = self.const_int(te.hi, "a range bound")
+            if lo is None or hi is None:
+                return INT
+            if lo > hi:
+                self.error("E206", f"empty range {lo}..{hi}", te.span, "the lower bound must not exceed the upper bound")
+            return IntT(lo, hi)
+        if isinstance(te, S.SetTypeExpr):
+            return SetT(self.resolve_type(te.elem))
+        if isinstance(te, S.MapTypeExpr):
+            return MapT(self.resolve_type(te.key), self.resolve_type(te.value))
+        if isinstance(te, S.SeqTypeExpr):
+            m = self.const_int(te.max, "a seq's maximum length")
+            if m is not None and m < 0:
+                self.error("E206", f"a seq's maximum length must be >= 0, not {m}", te.max.span)
+            return SeqT(self.resolve_type(te.elem), m)
+        if isinstance(te, S.TupleTypeExpr):
+            return TupleT(tuple(self.resolve_type(t) for t in te.items))
+        if isinstance(te, S.OptionalTypeExpr):
+            inner = self.resolve_type(te.inner)
+            return inner if isinstance(inner, OptT) else OptT(inner)
+        raise AssertionError(te)
+
+    # ---- roles ----------------------------------------------------------------------
+
+    def _check_role_bodies(self, r: RoleInfo) -> None:
+        self.role = r
+        for h in r.decl.handlers:
+            self._check_handler(r, h)
+        seen: dict[str, Span] = {}
+        for a in r.decl.actions:
+            if a.name in seen:
+                self.error("E102", f"role '{r.name}' declares action '{a.name}' twice", a.span,
+                           f"first declared at line {seen[a.name].line}")
+            seen[a.name] = a.span
+            self.scopes = [{}]
+            for p in a.params:
+                t = self.resolve_type(p.type_expr)
+                if not _finite_param(t):
+                    self.error("E204", f"action parameter '{p.name}' must have a finite scalar type, not {t}", p.span,
+                               "use a range, bool, an enum or a role; one step is explored per value")
+                self.bind(p.name, Binding("local", t), p.span)
+                a.param_types[p.name] = t
+            if a.guard is not None:
+                self.expect(a.guard, BOOL, "an action's 'when' guard")
+            self.block(a.body)
+        if r.decl.restart is not None:
+            self.scopes = [{}]
+            self.block(r.decl.restart)
+        self.role = None
+
+    def _check_handler(self, r: RoleInfo, h: S.HandlerDecl) -> None:
+        self.scopes = [{}]
+        msg = self.messages.get(h.name)
+        if msg is None:
+            guess = did_you_mean(h.name, self.messages)
+            self.error("E101", f"unknown message kind '{h.name}'" + (f" (did you mean '{guess}'?)" if guess else ""),
+                       h.span, "declare it with: message " + h.name + "(...)")
+        elif len(h.params) != len(msg.fields):
+            self.error("E203", f"handler for '{h.name}' binds {len(h.params)} field(s), but the message has "
+                               f"{len(msg.fields)}", h.span,
+                       f"message {h.name}(" + ", ".join(f"{n}: {t}" for n, t in msg.fields) + ")")
+        for i, (p, sp) in enumerate(h.params):
+            if p == "_":
+                continue
+            t = msg.fields[i][1] if msg and i < len(msg.fields) else ANY
+            self.bind(p, Binding("local", t), sp)
+        if h.sender is not None and h.sender[0] != "_":
+            self.bind(h.sender[0], Binding("local", NodeT(None)), h.sender[1])
+        if h.guard is not None:
+            self.expect(h.guard, BOOL, "a handler's 'when' guard")
+        self.in_handler = True
+        self.block(h.body)
+        self.in_handler = False
+
+    def bind(self, name: str, b: Binding, span: Span) -> None:
+        if any(name in sc for sc in self.scopes):
+            self.error("E102", f"'{name}' is already defined in this scope", span, "pick another name")
+        elif self.role is not None and self.role.var(name):
+            self.error("E102", f"'{name}' is already a variable of role '{self.role.name}'", span,
+                       "pick another name for the local")
+        elif name in self.global_names:
+            self.error("E102", f"'{name}' is already a global name", span,
+                       f"it is declared at line {self.global_names[name].line}; pick another name")
+        self.scopes[-1][name] = b
+
+    # ---- statements -----------------------------------------------------------------
+
+    def block(self, stmts: list[S.Stmt]) -> None:
+        self.scopes.append({})
+        for s in stmts:
+            self.stmt(s)
+        self.scopes.pop()
+
+    def stmt(self, s: S.Stmt) -> None:
+        if isinstance(s, S.Assign):
+            self._assign(s)
+        elif isinstance(s, S.Let):
+            t = self.expr(s.value)
+            self.bind(s.name, Binding("local", t), s.name_span)
+        elif isinstance(s, S.LetAny):
+            t = self.expr(s.domain)
+            elem = collection_elem(t) if isinstance(t, SetT) else None
+            if elem is None and not isinstance(t, AnyT):
+                self.error("E201", f"'any' chooses from a set, but this is {t}", s.domain.span)
+            self.bind(s.name, Binding("local", elem or ANY), s.name_span)
+        elif isinstance(s, S.If):
+            for cond, body in s.branches:
+                self.expect(cond, BOOL, "an if condition")
+                self.block(body)
+            if s.orelse is not None:
+                self.block(s.orelse)
+        elif isinstance(s, S.For):
+            t = self.expr(s.domain)
+            elem = collection_elem(t)
+            if elem is None and not isinstance(t, AnyT):
+                self.error("E201", f"'for' iterates over a set, seq or map, but this is {t}", s.domain.span)
+            self.scopes.append({})
+            self.bind(s.var, Binding("local", elem or ANY), s.domain.span)
+            self.block(s.body)
+            self.scopes.pop()
+        elif isinstance(s, S.Send):
+            self._send(s)
+        elif isinstance(s, S.Require):
+            self.expect(s.cond, BOOL, "'require'")
+        elif isinstance(s, S.Assert):
+            self.expect(s.cond, BOOL, "'assert'")
+        else:
+            raise AssertionError(s)
+
+    def _assign(self, s: S.Assign) -> None:
+        root = s.target
+        while isinstance(root, S.Index):
+            root = root.obj
+        assert isinstance(root, S.Name)
+        b = self.lookup(root.id)
+        if b is None:
+            self._unknown_name(root)
+            self.expr(s.value)
+            return
+        if b.kind not in ("var", "ghost"):
+            what = {"local": "a local name (let, parameter or loop variable)", "const": "a const",
+                    "enum": "an enum member", "role": "a role"}[b.kind]
+            self.error("E202", f"cannot assign to '{root.id}': it is {what}", root.span,
+                       "only the node's own variables and ghost variables can be assigned")
+            self.expr(s.value)
+            return
+        self.ghost_update = b.kind == "ghost"
+        target_t = self.lvalue_type(s.target)
+        value_t = self.expr(s.value)
+        self.ghost_update = False
+        if s.op == "=":
+            ok = assignable(value_t, target_t)
+        elif s.op in ("+=",):
+            ok = isinstance(target_t, IntT) and isinstance(value_t, (IntT, AnyT))
+        elif s.op == "-=":
+            ok = ((isinstance(target_t, IntT) and isinstance(value_t, (IntT, AnyT)))
+                  or (isinstance(target_t, SetT) and assignable(value_t, target_t)))
+        else:  # |=
+            ok = isinstance(target_t, SetT) and assignable(value_t, target_t)
+        if not ok and not isinstance(target_t, AnyT):
+            self.error("E201", f"cannot {'assign' if s.op == '=' else 'apply ' + repr(s.op) + ' with'} a value "
+                               f"of type {value_t} to '{_show_target(s.target)}' of type {target_t}",
+                       s.value.span)
+
+    def lvalue_type(self, target: S.Expr) -> Type:
+        if isinstance(target, S.Name):
+            b = self.lookup(target.id)
+            target.ref = (b.kind, b.payload)
+            target.type = b.type
+            return b.type
+        assert isinstance(target, S.Index)
+        base = self.lvalue_type(target.obj)
+        idx = self.expr(target.index)
+        if isinstance(base, MapT):
+            if not assignable(idx, base.key):
+                self.error("E201", f"map key has type {idx}, but the map's keys are {base.key}", target.index.span)
+            target.type = base.value
+            return base.value
+        if isinstance(base, SeqT):
+            if not isinstance(idx, (IntT, AnyT)):
+                self.error("E201", f"a seq index must be an int, not {idx}", target.index.span)
+            target.type = base.elem
+            return base.elem
+        if not isinstance(base, AnyT):
+            self.error("E201", f"cannot assign into an element of a {base}", target.span,
+                       "element assignment works on maps (m[k] = v) and seqs (s[i] = v)")
+        return ANY
+
+    def _send(self, s: S.Send) -> None:
+        msg = self.messages.get(s.message)
+        if s.kind == "reply" and not self.in_handler:
+            self.error("E207", "'reply' is only allowed inside a message handler", s.span,
+                       "use 'send Msg(...) to node' in actions")
+        arg_types = [self.expr(a) for a in s.args]
+        if msg is None:
+            guess = did_you_mean(s.message, self.messages)
+            self.error("E101", f"unknown message kind '{s.message}'" + (f" (did you mean '{guess}'?)" if guess else ""),
+                       s.message_span)
+        elif len(s.args) != len(msg.fields):
+            self.error("E203", f"message '{s.message}' takes {len(msg.fields)} argument(s), but {len(s.args)} "
+                               f"{'was' if len(s.args) == 1 else 'were'} given", s.message_span,
+                       f"message {msg.name}(" + ", ".join(f"{n}: {t}" for n, t in msg.fields) + ")")
+        else:
+            for a, t, (fname, ft) in zip(s.args, arg_types, msg.fields):
+                if not assignable(t, ft):
+                    self.error("E201", f"field '{fname}' of '{msg.name}' is {ft}, but this argument is {t}", a.span)
+        if s.to is not None:
+            t = self.expr(s.to)
+            if s.kind == "send" and not isinstance(t, (NodeT, AnyT)):
+                self.error("E201", f"'send ... to' needs a node id, but this is {t}", s.to.span,
+                           "to send to several nodes use: broadcast Msg(...) to SET")
+            if s.kind == "broadcast" and not (isinstance(t, AnyT) or (isinstance(t, SetT) and isinstance(t.elem, (NodeT, AnyT)))):
+                self.error("E201", f"'broadcast ... to' needs a set of node ids, but this is {t}", s.to.span)
+
+    # ---- expressions ----------------------------------------------------------------
+
+    def lookup(self, name: str) -> Binding | None:
+        for sc in reversed(self.scopes):
+            if name in sc:
+                return sc[name]
+        if self.role is not None and not getattr(self, "init_ctx", False):
+            v = self.role.var(name)
+            if v is not None:
+                return Binding("var", v.type, v)
+        if name in self.ghosts:
+            return Binding("ghost", self.ghosts[name].type, self.ghosts[name])
+        if name in self.consts:
+            return Binding("const", INT, self.consts[name])
+        if name in self.enum_members:
+            t, i = self.enum_members[name]
+            return Binding("enum", t, i)
+        if name in self.roles:
+            r = self.roles[name]
+            return Binding("role", SetT(NodeT(name)) if r.count is not None else NodeT(name), r)
+        return None
+
+    def _visible_names(self) -> list[str]:
+        names = [n for sc in self.scopes for n in sc]
+        if self.role is not None:
+            names += [v.name for v in self.role.vars]
+        return names + list(self.ghosts) + list(self.consts) + list(self.enum_members) + list(self.roles)
+
+    def _unknown_name(self, e: S.Name) -> None:
+        guess = did_you_mean(e.id, self._visible_names())
+        hint = None
+        if guess is None and self.role is None:
+            owners = [r.name for r in self.roles.values() if r.var(e.id)]
+            if owners:
+                hint = f"'{e.id}' is a variable of role {owners[0]}; in an invariant write n.{e.id} for a node n"
+        elif guess is None and self.role is not None:
+            owners = [r.name for r in self.roles.values() if r.var(e.id)]
+            if owners:
+                hint = (f"'{e.id}' belongs to role {owners[0]}; nodes learn about each other only through messages")
+        self.error("E101", f"unknown name '{e.id}'" + (f" (did you mean '{guess}'?)" if guess else ""), e.span, hint)
+
+    def expect(self, e: S.Expr, t: Type, what: str) -> None:
+        actual = self.expr(e)
+        if not assignable(actual, t):
+            self.error("E201", f"{what} must be {t}, but this is {actual}", e.span)
+
+    def expr(self, e: S.Expr) -> Type:
+        t = self._expr(e)
+        e.type = t
+        return t
+
+    def _expr(self, e: S.Expr) -> Type:  # noqa: C901 - one case per expression form
+        if isinstance(e, S.IntLit):
+            return INT
+        if isinstance(e, S.BoolLit):
+            return BOOL
+        if isinstance(e, S.NoneLit):
+            return NONE
+        if isinstance(e, S.SelfRef):
+            if self.role is None:
+                self.error("E208", "'self' is only meaningful inside a role", e.span,
+                           "in invariants, quantify over nodes: forall n in Role: ...")
+                return ANY
+            return NodeT(self.role.name)
+        if isinstance(e, S.Name):
+            b = self.lookup(e.id)
+            if b is None:
+                self._unknown_name(e)
+                return ANY
+            if b.kind == "ghost" and self.role is not None and not self.ghost_update:
+                self.error("E302", f"node code may not read ghost variable '{e.id}'", e.span,
+                           "ghost variables are the observer's bookkeeping: nodes may update them "
+                           f"('{e.id} = ...') but not branch on them")
+            e.ref = (b.kind, b.payload)
+            return b.type
+        if isinstance(e, S.Field):
+            return self._field(e)
+        if isinstance(e, S.Index):
+            return self._index(e)
+        if isinstance(e, S.Slice):
+            t = self.expr(e.obj)
+            for b in (e.lo, e.hi):
+                if b is not None:
+                    self.expect(b, INT, "a slice bound")
+            if not isinstance(t, (SeqT, AnyT)):
+                self.error("E201", f"only seqs can be sliced, not {t}", e.obj.span)
+                return ANY
+            return t
+        if isinstance(e, S.Call):
+            return self._call(e)
+        if isinstance(e, S.Count):
+            self._binder(e.var, e.domain, e.span)
+            if e.cond is not None:
+                self.expect(e.cond, BOOL, "the 'where' condition of count")
+            self.scopes.pop()
+            return INT
+        if isinstance(e, S.Quant):
+            self._binder(e.var, e.domain, e.span)
+            self.expect(e.body, BOOL, f"the body of '{e.kind}'")
+            self.scopes.pop()
+            return BOOL
+        if isinstance(e, S.SetComp):
+            self._binder(e.var, e.domain, e.span)
+            if e.cond is not None:
+                self.expect(e.cond, BOOL, "the 'where' condition")
+            t = self.expr(e.elem)
+            self.scopes.pop()
+            return SetT(t)
+        if isinstance(e, S.Ite):
+            self.expect(e.cond, BOOL, "an if-then-else condition")
+            a, b = self.expr(e.then), self.expr(e.other)
+            j = join(a, b)
+            if j is None:
+                self.error("E201", f"the branches of if-then-else have different types: {a} and {b}", e.span)
+                return ANY
+            return j
+        if isinstance(e, S.Not):
+            self.expect(e.operand, BOOL, "the operand of 'not'")
+            return BOOL
+        if isinstance(e, S.Neg):
+            self.expect(e.operand, INT, "the operand of unary '-'")
+            return INT
+        if isinstance(e, S.BinOp):
+            return self._binop(e)
+        if isinstance(e, S.TupleLit):
+            return TupleT(tuple(self.expr(i) for i in e.items))
+        if isinstance(e, (S.SeqLit, S.SetLit)):
+            t: Type = ANY
+            for item in e.items:
+                it = self.expr(item)
+                j = join(t, it)
+                if j is None:
+                    self.error("E201", f"elements of one collection must have one type: {t} and {it}", item.span)
+                else:
+                    t = j
+            return SeqT(t) if isinstance(e, S.SeqLit) else SetT(t)
+        if isinstance(e, S.MapLit):
+            kt: Type = ANY
+            vt: Type = ANY
+            for k, v in e.entries:
+                kt = join(kt, self.expr(k)) or kt
+                vt = join(vt, self.expr(v)) or vt
+            return MapT(kt, vt)
+        if isinstance(e, S.Temporal):
+            self.error("E209", f"'{e.op}' is a temporal operator and may appear only in a property", e.span,
+                       "write it as: property NAME: ...")
+            for a in e.args:
+                self.expr(a)
+            return BOOL
+        raise AssertionError(e)
+
+    def _binder(self, var: str, domain: S.Expr, span: Span) -> None:
+        t = self.expr(domain)
+        elem = collection_elem(t)
+        if elem is None and not isinstance(t, AnyT):
+            self.error("E201", f"can only range over a set, seq or map, not {t}", domain.span)
+        self.scopes.append({})
+        self.bind(var, Binding("local", elem or ANY), span)
+
+    def _field(self, e: S.Field) -> Type:
+        t = self.expr(e.obj)
+        if isinstance(t, AnyT):
+            return ANY
+        if isinstance(t, TupleT):
+            self.error("E201", "tuples have no named fields", e.name_span, "use t[0], t[1], ...")
+            return ANY
+        if not isinstance(t, NodeT):
+            self.error("E201", f"'.{e.name}' reads a node's variable, but this is {t}", e.obj.span)
+            return ANY
+        if self.role is not None and not isinstance(e.obj, S.SelfRef):
+            self.error("E301", f"a node cannot read another node's variable '{e.name}'", e.span,
+                       "nodes learn about each other only through messages; send the value in a message")
+            return ANY
+        roles = [self.roles[t.role]] if t.role else [r for r in self.roles.values() if r.var(e.name)]
+        found = [r.var(e.name) for r in roles if r.var(e.name)]
+        if not found or (t.role and not roles[0].var(e.name)):
+            cands = [v.name for r in roles for v in r.vars]
+            guess = did_you_mean(e.name, cands)
+            owner = t.role or "any role"
+            self.error("E101", f"{owner} has no variable '{e.name}'" + (f" (did you mean '{guess}'?)" if guess else ""),
+                       e.name_span)
+            return ANY
+        types = {v.type for v in found}
+        if len(types) > 1:
+            self.error("E201", f"variable '{e.name}' has different types in different roles", e.name_span,
+                       "quantify over one role, e.g. forall s in Server: ...")
+            return ANY
+        return found[0].type
+
+    def _index(self, e: S.Index) -> Type:
+        t = self.expr(e.obj)
+        i = self.expr(e.index)
+        if isinstance(e.obj, S.Name) and getattr(e.obj, "ref", (None,))[0] == "role":
+            role = e.obj.ref[1]
+            if role.count is None:
+                self.error("E201", f"role '{role.name}' is a single node; write '{role.name}' without an index", e.span)
+            if not isinstance(i, (IntT, AnyT)):
+                self.error("E201", f"a node index must be an int, not {i}", e.index.span)
+            return NodeT(role.name)
+        if isinstance(t, AnyT):
+            return ANY
+        if isinstance(t, SeqT):
+            if not isinstance(i, (IntT, AnyT)):
+                self.error("E201", f"a seq index must be an int, not {i}", e.index.span)
+            return t.elem
+        if isinstance(t, MapT):
+            if not assignable(i, t.key):
+                self.error("E201", f"map key has type {i}, but the map's keys are {t.key}", e.index.span)
+            return t.value
+        if isinstance(t, TupleT):
+            if not isinstance(e.index, S.IntLit) or not 0 <= e.index.value < len(t.items):
+                self.error("E201", f"a tuple of {len(t.items)} items is indexed by a literal 0..{len(t.items) - 1}",
+                           e.index.span)
+                return ANY
+            return t.items[e.index.value]
+        self.error("E201", f"cannot index a value of type {t}", e.obj.span)
+        return ANY
+
+    def _call(self, e: S.Call) -> Type:
+        if e.func not in BUILTINS:
+            guess = did_you_mean(e.func, BUILTINS | set(self.messages))
+            hint = None
+            if e.func in self.messages:
+                hint = f"to send a message write: send {e.func}(...) to NODE"
+            self.error("E101", f"unknown function '{e.func}'" + (f" (did you mean '{guess}'?)" if guess and not hint else ""),
+                       e.func_span, hint or "functions: " + ", ".join(sorted(BUILTINS)))
+            for a in e.args:
+                self.expr(a)
+            return ANY
+        arity = {"len": 1, "min": 1, "max": 1, "append": 2, "last": 1, "keys": 1, "crashed": 1}[e.func]
+        if len(e.args) != arity:
+            self.error("E203", f"{e.func}() takes {arity} argument(s), but {len(e.args)} were given", e.span)
+            for a in e.args:
+                self.expr(a)
+            return ANY
+        ts = [self.expr(a) for a in e.args]
+        t = ts[0]
+        if isinstance(t, AnyT):
+            return {"len": INT, "crashed": BOOL, "min": INT, "max": INT}.get(e.func, ANY)
+        if e.func == "len":
+            if not isinstance(t, (SetT, SeqT, MapT)):
+                self.error("E201", f"len() takes a set, seq or map, not {t}", e.args[0].span)
+            return INT
+        if e.func in ("min", "max"):
+            if not (isinstance(t, SetT) and isinstance(t.elem, (IntT, AnyT))):
+                self.error("E201", f"{e.func}() takes a set of ints, not {t}", e.args[0].span)
+            return INT
+        if e.func == "append":
+            if not isinstance(t, SeqT):
+                self.error("E201", f"append() takes a seq, not {t}", e.args[0].span)
+                return ANY
+            if not assignable(ts[1], t.elem):
+                self.error("E201", f"cannot append a {ts[1]} to a {t}", e.args[1].span)
+            return SeqT(join(t.elem, ts[1]) or t.elem, t.max)
+        if e.func == "last":
+            if not isinstance(t, SeqT):
+                self.error("E201", f"last() takes a seq, not {t}", e.args[0].span)
+                return ANY
+            return t.elem
+        if e.func == "keys":
+            if not isinstance(t, MapT):
+                self.error("E201", f"keys() takes a map, not {t}", e.args[0].span)
+                return ANY
+            return SetT(t.key)
+        # crashed
+        if self.role is not None:
+            self.error("E208", "crashed() may be used only in invariants and properties", e.span,
+                       "a node cannot observe crashes directly; model a failure detector with messages and timeouts")
+        if not isinstance(t, NodeT):
+            self.error("E201", f"crashed() takes a node id, not {t}", e.args[0].span)
+        return BOOL
+
+    def _binop(self, e: S.BinOp) -> Type:
+        a = self.expr(e.left)
+        b = self.expr(e.right)
+        op = e.op
+        anyt = isinstance(a, AnyT) or isinstance(b, AnyT)
+        if op in ("and", "or", "=>"):
+            for side, t in ((e.left, a), (e.right, b)):
+                if not assignable(t, BOOL):
+                    self.error("E201", f"'{op}' needs bool operands, but this is {t}", side.span)
+            return BOOL
+        if op in ("==", "!="):
+            if join(a, b) is None:
+                self.error("E201", f"cannot compare {a} with {b}", e.span, "both sides must have the same type")
+            return BOOL
+        if op in ("<", "<=", ">", ">="):
+            if not anyt and not (isinstance(a, IntT) and isinstance(b, IntT)):
+                self.error("E201", f"'{op}' compares ints, not {a} and {b}", e.span)
+            return BOOL
+        if op in ("in", "not in"):
+            elem = collection_elem(b)
+            if elem is None and not isinstance(b, AnyT):
+                self.error("E201", f"'{op}' needs a set, seq or map on its right, not {b}", e.right.span)
+            elif elem is not None and join(a, elem) is None:
+                self.error("E201", f"a {a} can never be in a collection of {elem}", e.span)
+            return BOOL
+        if op == "has":
+            if not isinstance(a, (MapT, AnyT)):
+                self.error("E201", f"'has' tests a map's keys, but this is {a}", e.left.span)
+            elif isinstance(a, MapT) and not assignable(b, a.key):
+                self.error("E201", f"map key has type {b}, but the map's keys are {a.key}", e.right.span)
+            return BOOL
+        if op in ("|", "&") or (op == "-" and (isinstance(a, SetT) or isinstance(b, SetT))):
+            if isinstance(a, SetT) and isinstance(b, SetT) and join(a, b) is not None:
+                return join(a, b)
+            if not anyt:
+                self.error("E201", f"'{op}' on sets needs two sets of one element type, not {a} and {b}", e.span)
+            return a if isinstance(a, SetT) else b if isinstance(b, SetT) else ANY
+        # + - * / %
+        for side, t in ((e.left, a), (e.right, b)):
+            if not isinstance(t, (IntT, AnyT)):
+                hint = "to add to a set use s | {x}" if isinstance(t, SetT) and op == "+" else None
+                self.error("E201", f"'{op}' needs int operands, but this is {t}", side.span, hint)
+        return INT
+
+    # ---- faults and properties ------------------------------------------------------
+
+    def _check_faults(self, faults: list[S.FaultDecl]) -> list[FaultInfo]:
+        out = []
+        for f in faults:
+            role = None
+            if f.role is not None:
+                if f.role[0] not in self.roles:
+                    guess = did_you_mean(f.role[0], self.roles)
+                    self.error("E101", f"unknown role '{f.role[0]}'" + (f" (did you mean '{guess}'?)" if guess else ""),
+                               f.role[1])
+                else:
+                    role = f.role[0]
+            budget = None
+            if f.budget is not None:
+                budget = self.const_int(f.budget, "a fault budget")
+                if budget is not None and budget < 0:
+                    self.error("E206", f"a fault budget must be >= 0, not {budget}", f.budget.span)
+            elif f.kind == "duplicate":
+                self.error("E210", "'duplicate' needs a bound", f.span,
+                           "write e.g. 'duplicate at most 1': unbounded duplication makes the state space infinite")
+            out.append(FaultInfo(f.kind, role, budget, f.span))
+        return out
+
+    def _check_property(self, p: S.PropertyDecl) -> None:
+        self.role = None
+        self.scopes = [{}]
+        if p.kind == "invariant":
+            self.expect(p.expr, BOOL, f"invariant '{p.name}'")
+            return
+        self._temporal(p.expr)
+
+    def _temporal(self, e: S.Expr) -> None:
+        """property := forall x in S: property | eventually P | always P | always eventually P | P leads_to Q."""
+        if isinstance(e, S.Quant) and e.kind == "forall" and _has_temporal(e.body):
+            self._binder(e.var, e.domain, e.span)
+            self._temporal(e.body)
+            self.scopes.pop()
+            return
+        if isinstance(e, S.Temporal):
+            e.type = BOOL
+            if e.op == "leads_to":
+                for a in e.args:
+                    self.expect(a, BOOL, "each side of 'leads_to'")
+                return
+            inner = e.args[0]
+            if e.op == "always" and isinstance(inner, S.Temporal) and inner.op == "eventually":
+                inner.type = BOOL
+                self.expect(inner.args[0], BOOL, "the body of 'always eventually'")
+                return
+            self.expect(inner, BOOL, f"the body of '{e.op}'")
+            return
+        self.error("E209", "a property must be 'eventually P', 'always eventually P', 'always P' or 'P leads_to Q'",
+                   e.span, "for a plain state predicate use: invariant NAME: ...")
+
+
+class _NotConst(Exception):
+    def __init__(self, span: Span, hint: str | None):
+        super().__init__(hint)
+        self.span = span
+        self.hint = hint
+
+
+def _has_temporal(e: S.Expr) -> bool:
+    if isinstance(e, S.Temporal):
+        return True
+    if isinstance(e, S.Quant):
+        return _has_temporal(e.body)
+    return False
+
+
+def _finite_param(t: Type) -> bool:
+    return (isinstance(t, (BoolT, EnumT, NodeT)) or (isinstance(t, IntT) and t.lo is not None)
+            or (isinstance(t, OptT) and _finite_param(t.inner)))
+
+
+def _show_target(t: S.Expr) -> str:
+    if isinstance(t, S.Name):
+        return t.id
+    if isinstance(t, S.Index):
+        return _show_target(t.obj) + "[...]"
+    return "?"
+
+
+def check(spec: S.Spec, overrides: dict[str, int] | None = None) -> CheckedSpec:
+    """Resolve names and types; raises SpecError listing every problem found."""
+    return Checker(spec, overrides or {}).run()

@@ -1,0 +1,152 @@
+"""The `modelcheck` command line (DESIGN.md section 2).
+
+Exit codes: 0 every checked property holds; 1 a counterexample was found;
+2 the spec or the command is wrong; 3 exploration stopped early (a bound, the
+timeout, or Ctrl-C). An internal failure of modelcheck itself prints a short
+message (never a traceback) and exits 70.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import __version__
+from .checker import check as check_spec
+from .diagnostics import Source, SpecError, render_all
+from .explorer import Options, explore
+from .model import build
+from .parser import load, parse
+from .report import render_json, render_text, summary_line
+
+EXIT_HOLDS, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+def _parse_consts(values: tuple[str, ...]) -> dict[str, int]:
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE (for example --const N=3)", param_hint="--const")
+        try:
+            out[name] = int(value.strip())
+        except ValueError:
+            raise click.BadParameter(f"'{value}' is not an integer (in --const {item})", param_hint="--const") from None
+    return out
+
+
+def _diagnostics_json(err: SpecError, path: str) -> dict:
+    return {"format": "modelcheck-result", "version": 1, "spec": {"file": path}, "verdict": "error",
+            "diagnostics": [{"code": d.code, "severity": d.severity, "message": d.message, "hint": d.hint,
+                             "line": d.span.line, "column": d.span.column,
+                             "end_line": d.span.end_line, "end_column": d.span.end_column}
+                            for d in err.diagnostics]}
+
+
+def _fail(err: SpecError, source: Source | None, path: str, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(_diagnostics_json(err, path), indent=2))
+    click.echo(render_all(err.diagnostics, source), err=True)
+    n = len(err.diagnostics)
+    if n > 1:
+        click.echo(f"\n{n} errors", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _front_end(path: str, consts: dict[str, int], fmt: str):
+    """Load, parse and check; on a user error print diagnostics and exit 2."""
+    source = None
+    try:
+        source = load(path)
+        spec = parse(source)
+        return source, check_spec(spec, consts)
+    except SpecError as err:
+        _fail(err, source, path, fmt)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="modelcheck")
+def cli() -> None:
+    """modelcheck: explore every interleaving of a high-availability design and
+    print the shortest trace that breaks an invariant."""
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
+@click.option("--invariant", "invariants", multiple=True, metavar="NAME",
+              help="Check only this invariant (repeatable). Default: all.")
+@click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states (exit 3).")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Explore behaviours of at most this many steps.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop after this many seconds (exit 3).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also write the JSON result (with the trace) to FILE.")
+@click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
+@click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
+def verify(spec, consts, invariants, max_states, max_depth, timeout, fmt, trace_out, no_faults, quiet):
+    """Explore every reachable state of SPEC and check its invariants."""
+    overrides = _parse_consts(consts)
+    source, checked = _front_end(spec, overrides, fmt)
+    try:
+        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants))
+    except SpecError as err:
+        _fail(err, source, spec, fmt)
+    result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout))
+    options = {"consts": checked.consts, "invariants": list(invariants) or None, "max_states": max_states,
+               "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults}
+    if fmt == "json" or trace_out:
+        doc = render_json(result, model, source, options)
+        if trace_out:
+            with open(trace_out, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, indent=2)
+                fh.write("\n")
+        if fmt == "json":
+            click.echo(json.dumps(doc, indent=2))
+    if fmt == "text":
+        text = render_text(result, model, source, header=not quiet)
+        if text:
+            click.echo(text)
+            click.echo("")
+        click.echo(summary_line(result))
+    sys.exit({"holds": EXIT_HOLDS, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE}[result.verdict])
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
+def check(spec, consts):
+    """Parse and type-check SPEC without exploring (exit 0 or 2)."""
+    overrides = _parse_consts(consts)
+    source, checked = _front_end(spec, overrides, "text")
+    try:
+        model = build(checked, source)
+    except SpecError as err:
+        _fail(err, source, spec, "text")
+    c = checked
+    click.echo(f"{spec}: ok: spec {c.spec.name}, {len(c.node_names)} node(s) in {len(c.roles)} role(s), "
+               f"{len(c.messages)} message kind(s), {len(c.invariants)} invariant(s), "
+               f"{len(c.properties)} propert{'y' if len(c.properties) == 1 else 'ies'}, "
+               f"{len(model.faults)} fault line(s)")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except SpecError as err:  # pragma: no cover - every SpecError is handled above
+        click.echo(render_all(err.diagnostics, None), err=True)
+        sys.exit(EXIT_USAGE)
+    except Exception as err:  # noqa: BLE001 - the user must never see a traceback
+        click.echo(f"modelcheck: internal error: {type(err).__name__}: {err}\n"
+                   "This is a bug in modelcheck, not in your spec; please report it with the spec.", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+

@@ -1,0 +1,113 @@
+"""Compiler-style diagnostics: a span, a stable code, a message and a hint.
+
+Every error a user can cause is reported through `SpecError`, which carries
+structured `Diagnostic`s; rendering is separate (`render`), so the CLI, tests and
+JSON output all see the same data. Codes are stable and listed in
+docs/diagnostics.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a spec file, 1-based line and column (end is exclusive)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def from_meta(meta) -> "Span":
+        if getattr(meta, "empty", True):
+            return Span(0, 0, 0, 0)
+        return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+    @staticmethod
+    def point(line: int, column: int, width: int = 1) -> "Span":
+        return Span(line, column, line, column + width)
+
+    def to(self, other: "Span") -> "Span":
+        return Span(self.line, self.column, other.end_line, other.end_column)
+
+
+NO_SPAN = Span(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    hint: str | None = None
+    severity: str = "error"
+
+
+@dataclass
+class Source:
+    """A spec's text and the name to show for it."""
+
+    path: str
+    text: str
+    lines: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.splitlines()
+
+    def line(self, n: int) -> str:
+        return self.lines[n - 1] if 1 <= n <= len(self.lines) else ""
+
+    def slice(self, span: Span) -> str:
+        """The source text a span covers (for showing sub-expressions)."""
+        if span.line == 0:
+            return ""
+        if span.line == span.end_line:
+            return self.line(span.line)[span.column - 1:span.end_column - 1]
+        parts = [self.line(span.line)[span.column - 1:]]
+        parts += [self.line(n) for n in range(span.line + 1, span.end_line)]
+        parts.append(self.line(span.end_line)[:span.end_column - 1])
+        return " ".join(p.strip() for p in parts)
+
+
+class SpecError(Exception):
+    """One or more user-caused errors; the CLI renders them and exits 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def render(diag: Diagnostic, source: Source | None) -> str:
+    """Format like a compiler: `file:line:col: error: msg`, source line, caret, hint."""
+    path = source.path if source else "<spec>"
+    span = diag.span
+    if span.line == 0 or source is None:
+        out = [f"{path}: {diag.severity}: {diag.message}"]
+    else:
+        out = [f"{path}:{span.line}:{span.column}: {diag.severity}: {diag.message}"]
+        text = source.line(span.line).expandtabs(1)
+        gutter = f"{span.line:>5} | "
+        out.append(gutter + text)
+        width = 1
+        if span.end_line == span.line and span.end_column > span.column:
+            width = span.end_column - span.column
+        elif span.end_line > span.line:
+            width = max(1, len(text) - span.column + 1)
+        out.append(" " * (len(gutter) - 2) + "| " + " " * (span.column - 1) + "^" + "~" * (width - 1))
+    if diag.hint:
+        out.append(f"  hint: {diag.hint}")
+    return "\n".join(out)
+
+
+def render_all(diags: list[Diagnostic], source: Source | None) -> str:
+    return "\n\n".join(render(d, source) for d in diags)
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    """The closest candidate by edit distance, if it is close enough to help."""
+    import difflib
+
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return matches[0] if matches else None

@@ -1,0 +1,89 @@
+"""Why an invariant failed: the values of its sub-expressions in the bad state.
+
+For `count(s in Server where s.leader) <= 1` this shows the count and which
+nodes were counted; for a failed `forall` it names the element that breaks it
+and explains the body for that element. Works on any invariant by walking its
+AST and evaluating sub-expressions with the same compiled closures the checker
+uses.
+"""
+from __future__ import annotations
+
+from . import syntax as S
+from .compiler import Compiler, Ctx
+from .diagnostics import Source
+from .values import Renderer, SpecRuntimeError
+
+MAX_LINES = 40
+MAX_DEPTH = 6
+_TRIVIAL = (S.IntLit, S.BoolLit, S.NoneLit)
+
+
+class Explainer:
+    def __init__(self, compiler: Compiler, source: Source, render: Renderer):
+        self.compiler = compiler
+        self.source = source
+        self.render = render
+
+    def explain(self, expr: S.Expr, ctx: Ctx) -> list[tuple[int, str]]:
+        """Lines (depth, text), outermost first."""
+        lines: list[tuple[int, str]] = []
+        self._walk(expr, ctx, 0, lines)
+        return lines[:MAX_LINES]
+
+    def _value(self, e: S.Expr, ctx: Ctx):
+        return self.compiler.expr(e)(ctx)
+
+    def _walk(self, e: S.Expr, ctx: Ctx, depth: int, lines: list) -> None:
+        if isinstance(e, _TRIVIAL) or len(lines) >= MAX_LINES:
+            return
+        if isinstance(e, S.Name) and e.ref and e.ref[0] in ("const", "enum", "role"):
+            return
+        text = self.source.slice(e.span)
+        try:
+            v = self._value(e, ctx)
+        except SpecRuntimeError as err:
+            lines.append((depth, f"{text}  raises: {err.message}"))
+            return
+        shown = f"{text} = {self.render.text(v, e.type)}"
+        if isinstance(e, S.Count):
+            counted = self._members(e.var, e.domain, e.cond, ctx)
+            shown += "   counted: " + (", ".join(counted) if counted else "nothing")
+        lines.append((depth, shown))
+        if depth >= MAX_DEPTH:
+            return
+        if isinstance(e, S.BinOp):
+            self._walk(e.left, ctx, depth + 1, lines)
+            self._walk(e.right, ctx, depth + 1, lines)
+        elif isinstance(e, (S.Not, S.Neg)):
+            self._walk(e.operand, ctx, depth + 1, lines)
+        elif isinstance(e, S.Ite):
+            self._walk(e.cond, ctx, depth + 1, lines)
+        elif isinstance(e, S.Quant):
+            self._quant(e, v, ctx, depth, lines)
+
+    def _members(self, var: str, domain: S.Expr, cond: S.Expr | None, ctx: Ctx) -> list[str]:
+        elem_t = domain.type.elem if hasattr(domain.type, "elem") else domain.type
+        out = []
+        for x in self.compiler.domain(domain)(ctx):
+            ctx.env[var] = x
+            if cond is None or self._value(cond, ctx):
+                out.append(self.render.text(x, elem_t))
+        ctx.env.pop(var, None)
+        return out
+
+    def _quant(self, e: S.Quant, v, ctx: Ctx, depth: int, lines: list) -> None:
+        elem_t = e.domain.type.elem if hasattr(e.domain.type, "elem") else e.domain.type
+        if e.kind == "forall" and not v:
+            for x in self.compiler.domain(e.domain)(ctx):
+                ctx.env[e.var] = x
+                if not self._value(e.body, ctx):
+                    lines.append((depth + 1, f"fails for {e.var} = {self.render.text(x, elem_t)}:"))
+                    self._walk(e.body, ctx, depth + 2, lines)
+                    break
+            ctx.env.pop(e.var, None)
+        elif e.kind == "exists" and not v:
+            lines.append((depth + 1, f"no {e.var} in {self.source.slice(e.domain.span)} satisfies "
+                                     f"{self.source.slice(e.body.span)}"))
+        elif e.kind == "exists" and v:
+            witness = self._members(e.var, e.domain, e.body, ctx)
+            lines.append((depth + 1, f"holds for {e.var} = " + ", ".join(witness)))

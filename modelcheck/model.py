@@ -1,0 +1,370 @@
+"""The transition system: states, labelled steps, and the successor function.
+
+This is the whole contract between the language and the explorer (the shape of
+stateright's `init_states` / `actions` / `next_state`): an initial `State`, and
+`successors(state)` returning `Transition`s in a fixed, deterministic order.
+The explorer knows nothing else about specs.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+from . import syntax as S
+from .checker import CheckedSpec, FaultInfo, RoleInfo
+from .compiler import Compiler, Ctx, Disabled
+from .diagnostics import Diagnostic, Source, SpecError
+from .network import MODES
+from .types import BoolT, EnumT, IntT, NodeT, OptT, Type
+from .values import Renderer, SpecRuntimeError, value_checker
+
+
+class State(NamedTuple):
+    """One global state. Every field is immutable and hashable."""
+
+    nodes: tuple  # per node: tuple of its variable values, in declaration order
+    up: tuple  # per node: True while up
+    net: object  # messages in flight, in the delivery mode's canonical form
+    cut: frozenset  # cut directed links (src, dst)
+    ghosts: tuple  # ghost variable values
+    budgets: tuple  # remaining budget of each bounded fault line, in faults-block order
+
+
+@dataclass(frozen=True)
+class Step:
+    """What happened in one transition, in the spec's own terms."""
+
+    kind: str  # deliver | action | crash | restart | partition | one_way | heal | loss | duplicate
+    node: int | None = None
+    name: str | None = None  # the handler's message kind, or the action's name
+    params: tuple = ()  # action parameters: ((name, value, type), ...)
+    message: tuple | None = None  # delivered / lost / duplicated message (src, dst, kind, payload)
+    sent: tuple = ()  # messages sent by the step
+    chosen: tuple = ()  # `let x = any S` choices: ((name, value, type), ...)
+    detail: tuple | None = None  # partition sides, or the cut link of one_way
+    span: object = None  # source span of the handler/action/fault, for reports
+    fault_line: int | None = None  # index of the fault line used
+
+
+@dataclass
+class Transition:
+    step: Step
+    state: State | None  # None when the step raised `error`
+    error: SpecRuntimeError | None = None
+
+
+@dataclass
+class CompiledInvariant:
+    name: str
+    decl: S.PropertyDecl
+    holds: Callable[[State], bool]
+
+
+@dataclass
+class _Handler:
+    role: RoleInfo
+    decl: S.HandlerDecl
+    kind: int
+    params: list[str | None]
+    sender: str | None
+    guard: Callable | None
+    body: Callable
+
+
+@dataclass
+class _Action:
+    role: RoleInfo
+    decl: S.ActionDecl
+    params: list[tuple[str, Type, list]]  # (name, type, values)
+    guard: Callable | None
+    body: Callable
+
+
+@dataclass
+class Model:
+    """A compiled spec, ready to explore."""
+
+    checked: CheckedSpec
+    source: Source
+    faults: list[FaultInfo]
+    invariant_decls: list[S.PropertyDecl]
+    initial: State = field(init=False)
+
+    def __post_init__(self) -> None:
+        c = self.checked
+        self.compiler = Compiler(c, self.source)
+        self.invariants = [self._compile_invariant(d) for d in self.invariant_decls]
+        self.render = Renderer(c.node_names)
+        self.network = MODES[c.delivery]()
+        self.n_nodes = len(c.node_names)
+        self._compile_roles()
+        self.budget_slot = {}
+        for i, f in enumerate(self.faults):
+            if f.budget is not None:
+                self.budget_slot[i] = len(self.budget_slot)
+        self.partitions = _bipartitions(self.n_nodes)
+        self.initial = self._initial_state()
+
+    # ---- compilation --------------------------------------------------------------
+
+    def _compile_roles(self) -> None:
+        comp = self.compiler
+        self.handlers: dict[str, list[_Handler]] = {}
+        self.actions: dict[str, list[_Action]] = {}
+        self.restart: dict[str, Callable | None] = {}
+        for r in self.checked.roles:
+            hs = []
+            for h in r.decl.handlers:
+                msg = self.checked.messages[h.name]
+                params = [None if p == "_" else p for p, _ in h.params]
+                sender = h.sender[0] if h.sender and h.sender[0] != "_" else None
+                hs.append(_Handler(r, h, msg.index, params, sender,
+                                   comp.expr(h.guard) if h.guard is not None else None, comp.block(h.body)))
+            self.handlers[r.name] = hs
+            acts = []
+            for a in r.decl.actions:
+                params = []
+                for p in a.params:
+                    t = a.param_types[p.name]
+                    params.append((p.name, t, _values_of(t, self.checked)))
+                acts.append(_Action(r, a, params, comp.expr(a.guard) if a.guard is not None else None,
+                                    comp.block(a.body)))
+            self.actions[r.name] = acts
+            self.restart[r.name] = comp.block(r.decl.restart) if r.decl.restart else None
+
+    def _compile_invariant(self, decl: S.PropertyDecl) -> CompiledInvariant:
+        f = self.compiler.expr(decl.expr)
+
+        def holds(state: State) -> bool:
+            return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up)))
+        return CompiledInvariant(decl.name, decl, holds)
+
+    def _initial_state(self) -> State:
+        c = self.checked
+        errors = []
+        nodes = []
+        self.volatile_init = []
+        for n, role in enumerate(c.node_roles):
+            values = []
+            for v in role.vars:
+                val = self._init_value(v, Ctx(self_id=n, vars=[], ghosts=[]), errors, c.node_names[n])
+                values.append(val)
+            nodes.append(tuple(values))
+            self.volatile_init.append(tuple(values))
+        ghosts = tuple(self._init_value(g, Ctx(vars=[], ghosts=[]), errors, None) for g in c.ghosts)
+        if errors:
+            raise SpecError(errors)
+        budgets = tuple(f.budget for f in self.faults if f.budget is not None)
+        return State(tuple(nodes), (True,) * self.n_nodes, self.network.empty, frozenset(), ghosts, budgets)
+
+    def _init_value(self, v, ctx, errors, node_name):
+        where = f" on {node_name}" if node_name else ""
+        try:
+            val = self.compiler.expr(v.init)(ctx)
+        except SpecRuntimeError as err:
+            errors.append(Diagnostic("E211", f"initial value of '{v.name}'{where}: {err.message}", v.init.span))
+            return None
+        fits = value_checker(v.type, {r.name: r.node_ids for r in self.checked.roles})
+        if fits is not None and not fits(val):
+            errors.append(Diagnostic("E211", f"initial value of '{v.name}'{where} is {self.render.text(val, v.type)}, "
+                                             f"outside its type {v.type}", v.init.span))
+        return val
+
+    # ---- successors ---------------------------------------------------------------
+
+    def successors(self, state: State) -> list[Transition]:
+        """Every transition from `state`, in a fixed order: node steps (by node:
+        deliveries, then actions), then faults in faults-block order."""
+        out: list[Transition] = []
+        roles = self.checked.node_roles
+        deliverable = self.network.deliverable(state.net)
+        for n in range(self.n_nodes):
+            if not state.up[n]:
+                continue
+            role = roles[n]
+            for msg, net_after in deliverable:
+                src, dst, kind, payload = msg
+                if dst != n or (src, dst) in state.cut:
+                    continue
+                for h in self.handlers[role.name]:
+                    if h.kind != kind:
+                        continue
+                    env = {p: v for p, v in zip(h.params, payload) if p is not None}
+                    if h.sender:
+                        env[h.sender] = src
+                    step = Step("deliver", n, h.decl.name, message=msg, span=h.decl.span)
+                    out.extend(self._run(state, n, h.guard, h.body, env, src, step, net_after))
+            for a in self.actions[role.name]:
+                for combo in itertools.product(*[vals for _, _, vals in a.params]):
+                    env = {name: v for (name, _, _), v in zip(a.params, combo)}
+                    params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
+                    step = Step("action", n, a.decl.name, params=params, span=a.decl.span)
+                    out.extend(self._run(state, n, a.guard, a.body, env, None, step, state.net))
+        for i, f in enumerate(self.faults):
+            slot = self.budget_slot.get(i)
+            if slot is not None and state.budgets[slot] <= 0:
+                continue
+            out.extend(self._fault(state, i, f, slot))
+        return out
+
+    def _run(self, state: State, n: int, guard, body, env: dict, sender, step: Step, net) -> list[Transition]:
+        """Run one handler/action body; one transition per `any` choice vector."""
+        out = []
+        choices: list[int] = []
+        while True:
+            ctx = Ctx(vars=list(state.nodes[n]), ghosts=list(state.ghosts), env=dict(env), self_id=n,
+                      sender=sender, nodes=state.nodes, up=state.up, choices=choices)
+            try:
+                if guard is not None and not guard(ctx):
+                    return out
+                body(ctx)
+                out.append(self._commit(state, n, ctx, step, net))
+            except Disabled:
+                pass
+            except SpecRuntimeError as err:
+                out.append(Transition(_with(step, ctx), None, err))
+            choices = _next_choices(ctx.choices, ctx.sizes)
+            if choices is None:
+                return out
+
+    def _commit(self, state: State, n: int, ctx: Ctx, step: Step, net) -> Transition:
+        nodes = state.nodes[:n] + (tuple(ctx.vars),) + state.nodes[n + 1:]
+        new = State(nodes, state.up, self.network.send(net, ctx.out), state.cut, tuple(ctx.ghosts), state.budgets)
+        return Transition(_with(step, ctx), new)
+
+    def _spend(self, state: State, slot: int | None) -> tuple:
+        if slot is None:
+            return state.budgets
+        b = list(state.budgets)
+        b[slot] -= 1
+        return tuple(b)
+
+    def _fault(self, state: State, i: int, f: FaultInfo, slot: int | None) -> list[Transition]:
+        out = []
+        budgets = self._spend(state, slot)
+        base = dict(kind=f.kind, span=f.span, fault_line=i)
+        if f.kind in ("crash", "restart"):
+            roles = self.checked.node_roles
+            for n in range(self.n_nodes):
+                if f.role is not None and roles[n].name != f.role:
+                    continue
+                if f.kind == "crash" and state.up[n]:
+                    up = state.up[:n] + (False,) + state.up[n + 1:]
+                    nodes = state.nodes[:n] + (self._after_crash(state.nodes[n], n),) + state.nodes[n + 1:]
+                    out.append(Transition(Step(node=n, **base),
+                                          State(nodes, up, state.net, state.cut, state.ghosts, budgets)))
+                elif f.kind == "restart" and not state.up[n]:
+                    up = state.up[:n] + (True,) + state.up[n + 1:]
+                    woke = State(state.nodes, up, state.net, state.cut, state.ghosts, budgets)
+                    body = self.restart[roles[n].name]
+                    if body is None:
+                        out.append(Transition(Step(node=n, **base), woke))
+                    else:
+                        out.extend(self._run(woke, n, None, body, {}, None, Step(node=n, **base), woke.net))
+        elif f.kind == "partition":
+            for side_a, side_b in self.partitions:
+                links = {(a, b) for a in side_a for b in side_b} | {(b, a) for a in side_a for b in side_b}
+                if links <= state.cut:
+                    continue
+                out.append(Transition(Step(detail=(side_a, side_b), **base),
+                                      state._replace(cut=state.cut | links, budgets=budgets)))
+        elif f.kind == "one_way":
+            for a in range(self.n_nodes):
+                for b in range(self.n_nodes):
+                    if a != b and (a, b) not in state.cut:
+                        out.append(Transition(Step(detail=(a, b), **base),
+                                              state._replace(cut=state.cut | {(a, b)}, budgets=budgets)))
+        elif f.kind == "heal":
+            if state.cut:
+                out.append(Transition(Step(detail=tuple(sorted(state.cut)), **base),
+                                      state._replace(cut=frozenset(), budgets=budgets)))
+        elif f.kind == "loss":
+            for m, net in self.network.lose(state.net):
+                out.append(Transition(Step(message=m, **base), state._replace(net=net, budgets=budgets)))
+        elif f.kind == "duplicate":
+            for m, net in self.network.duplicate(state.net):
+                out.append(Transition(Step(message=m, **base), state._replace(net=net, budgets=budgets)))
+        return out
+
+    def _after_crash(self, values: tuple, n: int) -> tuple:
+        """A crashed node's memory is gone: volatile vars return to their initial values."""
+        role = self.checked.node_roles[n]
+        init = self.volatile_init[n]
+        return tuple(values[v.index] if v.persistent else init[v.index] for v in role.vars)
+
+    # ---- invariants ---------------------------------------------------------------
+
+    def global_ctx(self, state: State) -> Ctx:
+        return Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up)
+
+    def violated_invariant(self, state: State) -> tuple[CompiledInvariant, SpecRuntimeError | None] | None:
+        """The first invariant (in declaration order) that fails in `state`, if any."""
+        for inv in self.invariants:
+            try:
+                if not inv.holds(state):
+                    return inv, None
+            except SpecRuntimeError as err:
+                return inv, err
+        return None
+
+
+def _values_of(t: Type, c: CheckedSpec) -> list:
+    if isinstance(t, BoolT):
+        return [False, True]
+    if isinstance(t, IntT):
+        return list(range(t.lo, t.hi + 1))
+    if isinstance(t, EnumT):
+        return list(range(len(t.members)))
+    if isinstance(t, NodeT):
+        if t.role is None:
+            return list(range(len(c.node_names)))
+        return list(next(r for r in c.roles if r.name == t.role).node_ids)
+    if isinstance(t, OptT):
+        return [None] + _values_of(t.inner, c)
+    raise AssertionError(t)
+
+
+def _bipartitions(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Every split of nodes 0..n-1 into two non-empty sides, each split once.
+
+    The last node is always on the second side, so {A, B} and {B, A} are not
+    both listed: 2^(n-1) - 1 splits.
+    """
+    out = []
+    for mask in range(1, 2 ** (n - 1)):
+        a = tuple(i for i in range(n - 1) if mask >> i & 1)
+        b = tuple(i for i in range(n) if not (i < n - 1 and mask >> i & 1))
+        out.append((a, b))
+    return out
+
+
+def _next_choices(choices: list[int], sizes: list[int]) -> list[int] | None:
+    """The next `any` choice vector in lexicographic order, or None when done."""
+    for p in range(len(sizes) - 1, -1, -1):
+        if choices[p] + 1 < sizes[p]:
+            return choices[:p] + [choices[p] + 1]
+    return None
+
+
+def _with(step: Step, ctx: Ctx) -> Step:
+    return Step(step.kind, step.node, step.name, step.params, step.message, tuple(ctx.out),
+                tuple(ctx.chosen), step.detail, step.span, step.fault_line)
+
+
+def build(checked: CheckedSpec, source: Source, use_faults: bool = True,
+          invariant_names: list[str] | None = None) -> Model:
+    """Compile a checked spec into a Model. Unknown invariant names are user errors."""
+    from .diagnostics import NO_SPAN, did_you_mean
+
+    invs = checked.invariants
+    if invariant_names:
+        known = {i.name for i in invs}
+        for name in invariant_names:
+            if name not in known:
+                guess = did_you_mean(name, known)
+                hint = f"did you mean '{guess}'?" if guess else ("invariants: " + (", ".join(sorted(known)) or "none"))
+                raise SpecError([Diagnostic("E104", f"--invariant {name}: the spec has no invariant '{name}'",
+                                            NO_SPAN, hint)])
+        invs = [i for i in invs if i.name in invariant_names]
+    return Model(checked, source, checked.faults if use_faults else [], invs)

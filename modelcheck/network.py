@@ -1,0 +1,120 @@
+"""The three delivery modes of DESIGN.md 1.5, behind one small interface.
+
+A message is the tuple `(src, dst, kind, payload)`. Each mode keeps the
+messages in flight in a canonical, hashable form, so two states with the same
+messages in flight compare equal however they got there.
+
+    unordered  a sorted tuple with repetition (a multiset); delivery consumes one copy
+    fifo       a sorted tuple of ((src, dst), queue) for non-empty queues; only heads deliver
+    set        a frozenset; delivery does not consume (the TLA+ message-set idiom)
+"""
+from __future__ import annotations
+
+from .values import sort_key
+
+Message = tuple  # (src, dst, kind, payload)
+
+
+def _msg_key(m: Message):
+    return sort_key(m)
+
+
+class Unordered:
+    name = "unordered"
+    empty: tuple = ()
+
+    def send(self, net: tuple, msgs: list[Message]) -> tuple:
+        if not msgs:
+            return net
+        return tuple(sorted(net + tuple(msgs), key=_msg_key))
+
+    def messages(self, net: tuple) -> list[Message]:
+        return list(net)
+
+    def distinct(self, net: tuple) -> list[Message]:
+        out, last = [], None
+        for m in net:
+            if m != last:
+                out.append(m)
+                last = m
+        return out
+
+    def deliverable(self, net: tuple) -> list[tuple[Message, tuple]]:
+        """Every distinct message that could be delivered next, with the network after."""
+        return [(m, _remove_one(net, m)) for m in self.distinct(net)]
+
+    def lose(self, net: tuple) -> list[tuple[Message, tuple]]:
+        return self.deliverable(net)
+
+    def duplicate(self, net: tuple) -> list[tuple[Message, tuple]]:
+        return [(m, self.send(net, [m])) for m in self.distinct(net)]
+
+
+class Fifo:
+    name = "fifo"
+    empty: tuple = ()
+
+    def send(self, net: tuple, msgs: list[Message]) -> tuple:
+        if not msgs:
+            return net
+        queues = dict(net)
+        for m in msgs:
+            link = (m[0], m[1])
+            queues[link] = queues.get(link, ()) + (m,)
+        return tuple(sorted(queues.items()))
+
+    def messages(self, net: tuple) -> list[Message]:
+        return [m for _, q in net for m in q]
+
+    def deliverable(self, net: tuple) -> list[tuple[Message, tuple]]:
+        return [(q[0], _replace_queue(net, i, q[1:])) for i, (_, q) in enumerate(net)]
+
+    def lose(self, net: tuple) -> list[tuple[Message, tuple]]:
+        out = []
+        for i, (_, q) in enumerate(net):
+            for j, m in enumerate(q):
+                if j > 0 and q[j - 1] == m:
+                    continue  # dropping either of two adjacent equal copies gives the same queue
+                out.append((m, _replace_queue(net, i, q[:j] + q[j + 1:])))
+        return out
+
+    def duplicate(self, net: tuple) -> list[tuple[Message, tuple]]:
+        out = []
+        for _, q in net:
+            for m in dict.fromkeys(q):
+                out.append((m, self.send(net, [m])))
+        return out
+
+
+class MessageSet:
+    name = "set"
+    empty: frozenset = frozenset()
+
+    def send(self, net: frozenset, msgs: list[Message]) -> frozenset:
+        return net.union(msgs) if msgs else net
+
+    def messages(self, net: frozenset) -> list[Message]:
+        return sorted(net, key=_msg_key)
+
+    def deliverable(self, net: frozenset) -> list[tuple[Message, frozenset]]:
+        return [(m, net) for m in self.messages(net)]
+
+    def lose(self, net: frozenset) -> list[tuple[Message, frozenset]]:
+        return [(m, net - {m}) for m in self.messages(net)]
+
+    def duplicate(self, net: frozenset) -> list[tuple[Message, frozenset]]:
+        return []  # a set already lets every message be received again
+
+
+MODES = {"unordered": Unordered, "fifo": Fifo, "set": MessageSet}
+
+
+def _remove_one(net: tuple, m: Message) -> tuple:
+    i = net.index(m)
+    return net[:i] + net[i + 1:]
+
+
+def _replace_queue(net: tuple, i: int, q: tuple) -> tuple:
+    if q:
+        return net[:i] + ((net[i][0], q),) + net[i + 1:]
+    return net[:i] + net[i + 1:]

@@ -1,0 +1,489 @@
+"""Spec text -> AST (`syntax.Spec`), with parse errors a user can act on.
+
+The grammar ships inside the package (`modelcheck.grammar`, mapped from the
+top-level `grammar/` folder by pyproject.toml). Parsing stops at the first
+syntax error; it is reported with a position, the source line, a caret, and the
+expected input described in words rather than lark's terminal names.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark import Token, Transformer, v_args
+
+from . import syntax as S
+from .diagnostics import Diagnostic, Source, Span, SpecError
+
+KEYWORDS = {
+    "spec", "const", "enum", "message", "ghost", "var", "persistent", "role", "network",
+    "delivery", "unordered", "fifo", "set", "faults", "scenario", "invariant", "property",
+    "crash", "restart", "partition", "one_way", "heal", "loss", "duplicate", "at", "most",
+    "on", "from", "when", "action", "bool", "node", "map", "seq", "let", "any", "if", "elif",
+    "else", "for", "in", "send", "to", "broadcast", "reply", "require", "assert", "then",
+    "forall", "exists", "and", "or", "not", "has", "true", "false", "none", "self", "count",
+    "where", "eventually", "always", "leads_to",
+}
+
+
+def _grammar_text() -> str:
+    try:
+        return resources.files("modelcheck.grammar").joinpath("ha.lark").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        # Running from a source checkout without installing: grammar/ is a sibling.
+        here = Path(__file__).resolve().parent.parent / "grammar" / "ha.lark"
+        return here.read_text("utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> lark.Lark:
+    return lark.Lark(_grammar_text(), parser="lalr", propagate_positions=True,
+                     maybe_placeholders=True)
+
+
+def _span(item) -> Span:
+    if isinstance(item, Token):
+        return Span(item.line, item.column, item.end_line, item.end_column)
+    return Span.from_meta(item)
+
+
+def _join(a: Span, b: Span) -> Span:
+    return a.to(b)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Builds `syntax` dataclasses from lark's tree; one method per grammar rule."""
+
+    # ---- declarations ----
+    def start(self, meta, children):
+        head, *decls = children
+        spec = S.Spec(name=head[0], span=head[1])
+        for d in decls:
+            if d is None:
+                continue
+            if isinstance(d, S.ConstDecl):
+                spec.consts.append(d)
+            elif isinstance(d, S.EnumDecl):
+                spec.enums.append(d)
+            elif isinstance(d, S.MessageDecl):
+                spec.messages.append(d)
+            elif isinstance(d, S.VarDecl):
+                spec.ghosts.append(d)
+            elif isinstance(d, S.RoleDecl):
+                spec.roles.append(d)
+            elif isinstance(d, S.ScenarioDecl):
+                spec.scenarios.append(d)
+            elif isinstance(d, S.PropertyDecl):
+                (spec.invariants if d.kind == "invariant" else spec.properties).append(d)
+            elif isinstance(d, tuple) and d[0] == "network":
+                if spec.delivery_span.line:
+                    raise SpecError([Diagnostic("E102", "duplicate network block", d[2],
+                                                "declare the delivery mode once")])
+                spec.delivery, spec.delivery_span = d[1], d[2]
+            elif isinstance(d, tuple) and d[0] == "faults":
+                if spec.faults is not None:
+                    raise SpecError([Diagnostic("E102", "duplicate faults block", d[2],
+                                                "list every fault in one faults block")])
+                spec.faults = d[1]
+        return spec
+
+    def spec_decl(self, meta, c):
+        return (str(c[0]), _span(c[0]))
+
+    def const_decl(self, meta, c):
+        return S.ConstDecl(str(c[0]), _span(c[0]), c[1])
+
+    def enum_decl(self, meta, c):
+        return S.EnumDecl(str(c[0]), _span(c[0]), [(str(t), _span(t)) for t in c[1:]])
+
+    def message_decl(self, meta, c):
+        return S.MessageDecl(str(c[0]), _span(c[0]), [f for f in c[1:] if f is not None])
+
+    def field(self, meta, c):
+        return S.FieldDecl(str(c[0]), _span(c[0]), c[1])
+
+    def ghost_decl(self, meta, c):
+        return S.VarDecl(str(c[0]), _span(c[0]), c[1], c[2], persistent=True, ghost=True)
+
+    def var_decl(self, meta, c):
+        return S.VarDecl(str(c[0]), _span(c[0]), c[1], c[2])
+
+    def persistent_var_decl(self, meta, c):
+        return S.VarDecl(str(c[0]), _span(c[0]), c[1], c[2], persistent=True)
+
+    def role_decl(self, meta, c):
+        name, count, *items = c
+        role = S.RoleDecl(str(name), _span(name), count, [], [], [], None)
+        for item in items:
+            if isinstance(item, S.VarDecl):
+                role.vars.append(item)
+            elif isinstance(item, S.HandlerDecl):
+                role.handlers.append(item)
+            elif isinstance(item, S.ActionDecl):
+                role.actions.append(item)
+            elif isinstance(item, tuple) and item[0] == "restart":
+                if role.restart is not None:
+                    raise SpecError([Diagnostic("E102", f"role '{role.name}' has two 'on restart' handlers",
+                                                item[2], "merge them into one")])
+                role.restart, role.restart_span = item[1], item[2]
+        return role
+
+    def handler(self, meta, c):
+        msg, params, sender, guard, body = c
+        return S.HandlerDecl(str(msg), _span(msg), params, sender, guard, body)
+
+    def handler_params(self, meta, c):
+        return [(str(t), _span(t)) for t in c if t is not None]
+
+    def sender(self, meta, c):
+        return (str(c[0]), _span(c[0]))
+
+    def restart_handler(self, meta, c):
+        return ("restart", c[0], Span.from_meta(meta))
+
+    def action(self, meta, c):
+        name, *rest = c
+        body = rest[-1]
+        guard = rest[-2]
+        params = [p for p in rest[:-2] if isinstance(p, S.FieldDecl)]
+        return S.ActionDecl(str(name), _span(name), params, guard, body)
+
+    def network_decl(self, meta, c):
+        return ("network", c[0], Span.from_meta(meta))
+
+    def unordered(self, meta, c):
+        return "unordered"
+
+    def fifo(self, meta, c):
+        return "fifo"
+
+    def set_delivery(self, meta, c):
+        return "set"
+
+    def faults_decl(self, meta, c):
+        return ("faults", list(c), Span.from_meta(meta))
+
+    def scenario_decl(self, meta, c):
+        return S.ScenarioDecl(str(c[0]), _span(c[0]), list(c[1:]))
+
+    def _fault(kind):
+        def build(self, meta, c):
+            if kind in ("crash", "restart"):
+                role, budget = c
+                role = (str(role), _span(role)) if role is not None else None
+            else:
+                role, budget = None, c[0]
+            return S.FaultDecl(kind, role, budget, Span.from_meta(meta))
+        return build
+
+    crash = _fault("crash")
+    restart = _fault("restart")
+    partition = _fault("partition")
+    one_way = _fault("one_way")
+    heal = _fault("heal")
+    loss = _fault("loss")
+    duplicate = _fault("duplicate")
+
+    def budget(self, meta, c):
+        return c[0]
+
+    def invariant_decl(self, meta, c):
+        return S.PropertyDecl(str(c[0]), _span(c[0]), "invariant", c[1])
+
+    def property_decl(self, meta, c):
+        return S.PropertyDecl(str(c[0]), _span(c[0]), "property", c[1])
+
+    # ---- types ----
+    def bool_type(self, meta, c):
+        return S.BoolTypeExpr(Span.from_meta(meta))
+
+    def node_type(self, meta, c):
+        return S.NodeTypeExpr(Span.from_meta(meta))
+
+    def named_type(self, meta, c):
+        return S.NamedTypeExpr(_span(c[0]), str(c[0]))
+
+    def range_type(self, meta, c):
+        return S.RangeTypeExpr(Span.from_meta(meta), c[0], c[1])
+
+    def set_type(self, meta, c):
+        return S.SetTypeExpr(Span.from_meta(meta), c[0])
+
+    def map_type(self, meta, c):
+        return S.MapTypeExpr(Span.from_meta(meta), c[0], c[1])
+
+    def seq_type(self, meta, c):
+        return S.SeqTypeExpr(Span.from_meta(meta), c[0], c[1])
+
+    def tuple_type(self, meta, c):
+        return S.TupleTypeExpr(Span.from_meta(meta), list(c))
+
+    def optional_type(self, meta, c):
+        return S.OptionalTypeExpr(Span.from_meta(meta), c[0])
+
+    # ---- statements ----
+    def block(self, meta, c):
+        return [s for s in c if s is not None]
+
+    def _assign(op):
+        def build(self, meta, c):
+            return S.Assign(Span.from_meta(meta), c[0], op, c[1])
+        return build
+
+    assign = _assign("=")
+    assign_add = _assign("+=")
+    assign_sub = _assign("-=")
+    assign_union = _assign("|=")
+
+    def let_stmt(self, meta, c):
+        return S.Let(Span.from_meta(meta), str(c[0]), c[1], _span(c[0]))
+
+    def let_any(self, meta, c):
+        return S.LetAny(Span.from_meta(meta), str(c[0]), c[1], _span(c[0]))
+
+    def if_stmt(self, meta, c):
+        cond, body, *rest = c
+        orelse = rest[-1]
+        branches = [(cond, body)] + [e for e in rest[:-1]]
+        return S.If(Span.from_meta(meta), branches, orelse)
+
+    def elif_clause(self, meta, c):
+        return (c[0], c[1])
+
+    def for_stmt(self, meta, c):
+        return S.For(Span.from_meta(meta), str(c[0]), c[1], c[2])
+
+    def send_stmt(self, meta, c):
+        return S.Send(Span.from_meta(meta), "send", str(c[0]), [a for a in c[1:-1] if a is not None],
+                      c[-1], _span(c[0]))
+
+    def broadcast_stmt(self, meta, c):
+        return S.Send(Span.from_meta(meta), "broadcast", str(c[0]), [a for a in c[1:-1] if a is not None],
+                      c[-1], _span(c[0]))
+
+    def reply_stmt(self, meta, c):
+        return S.Send(Span.from_meta(meta), "reply", str(c[0]), [a for a in c[1:] if a is not None],
+                      None, _span(c[0]))
+
+    def require_stmt(self, meta, c):
+        return S.Require(Span.from_meta(meta), c[0])
+
+    def assert_stmt(self, meta, c):
+        text = None
+        if c[1] is not None:
+            text = bytes(str(c[1])[1:-1], "utf-8").decode("unicode_escape")
+        return S.Assert(Span.from_meta(meta), c[0], text)
+
+    # ---- expressions ----
+    def _binop(op):
+        def build(self, meta, c):
+            return S.BinOp(Span.from_meta(meta), op, c[0], c[1])
+        return build
+
+    implies = _binop("=>")
+    or_ = _binop("or")
+    and_ = _binop("and")
+    eq = _binop("==")
+    ne = _binop("!=")
+    lt = _binop("<")
+    le = _binop("<=")
+    gt = _binop(">")
+    ge = _binop(">=")
+    in_ = _binop("in")
+    not_in = _binop("not in")
+    has = _binop("has")
+    union = _binop("|")
+    intersect = _binop("&")
+    add = _binop("+")
+    sub = _binop("-")
+    mul = _binop("*")
+    div = _binop("/")
+    mod = _binop("%")
+
+    def leads_to(self, meta, c):
+        return S.Temporal(Span.from_meta(meta), "leads_to", [c[0], c[1]])
+
+    def eventually(self, meta, c):
+        return S.Temporal(Span.from_meta(meta), "eventually", [c[0]])
+
+    def always(self, meta, c):
+        return S.Temporal(Span.from_meta(meta), "always", [c[0]])
+
+    def forall(self, meta, c):
+        return S.Quant(Span.from_meta(meta), "forall", str(c[0]), c[1], c[2])
+
+    def exists(self, meta, c):
+        return S.Quant(Span.from_meta(meta), "exists", str(c[0]), c[1], c[2])
+
+    def ite(self, meta, c):
+        return S.Ite(Span.from_meta(meta), c[0], c[1], c[2])
+
+    def not_(self, meta, c):
+        return S.Not(Span.from_meta(meta), c[0])
+
+    def neg(self, meta, c):
+        return S.Neg(Span.from_meta(meta), c[0])
+
+    def member(self, meta, c):
+        return S.Field(Span.from_meta(meta), c[0], str(c[1]), _span(c[1]))
+
+    def index(self, meta, c):
+        obj = c[0]
+        if isinstance(obj, Token):  # lvalue root
+            obj = S.Name(_span(obj), str(obj))
+        return S.Index(Span.from_meta(meta), obj, c[1])
+
+    def slice(self, meta, c):
+        return S.Slice(Span.from_meta(meta), c[0], c[1], c[2])
+
+    def int_lit(self, meta, c):
+        return S.IntLit(_span(c[0]), int(c[0]))
+
+    def true_lit(self, meta, c):
+        return S.BoolLit(Span.from_meta(meta), True)
+
+    def false_lit(self, meta, c):
+        return S.BoolLit(Span.from_meta(meta), False)
+
+    def none_lit(self, meta, c):
+        return S.NoneLit(Span.from_meta(meta))
+
+    def self_lit(self, meta, c):
+        return S.SelfRef(Span.from_meta(meta))
+
+    def name(self, meta, c):
+        return S.Name(_span(c[0]), str(c[0]))
+
+    def call(self, meta, c):
+        return S.Call(Span.from_meta(meta), str(c[0]), [a for a in c[1:] if a is not None], _span(c[0]))
+
+    def count(self, meta, c):
+        return S.Count(Span.from_meta(meta), str(c[0]), c[1], c[2])
+
+    def tuple_lit(self, meta, c):
+        return S.TupleLit(Span.from_meta(meta), [a for a in c if a is not None])
+
+    def seq_lit(self, meta, c):
+        return S.SeqLit(Span.from_meta(meta), [a for a in c if a is not None])
+
+    def set_lit(self, meta, c):
+        return S.SetLit(Span.from_meta(meta), [a for a in c if a is not None])
+
+    def map_lit(self, meta, c):
+        return S.MapLit(Span.from_meta(meta), list(c))
+
+    def map_entry(self, meta, c):
+        return (c[0], c[1])
+
+    def set_comp(self, meta, c):
+        return S.SetComp(Span.from_meta(meta), c[0], str(c[1]), c[2], c[3])
+
+
+# ---- error messages -------------------------------------------------------------
+
+_WORDS = {"NAME": "a name", "INT": "a number", "STRING": "a string in double quotes", "$END": "end of file"}
+_EXPR_START = {"INT", "NAME", "true", "false", "none", "self", "(", "[", "{", "-", "not", "count"}
+_STMT_START = {"let", "if", "for", "send", "broadcast", "reply", "require", "assert"}
+_DECL_START = {"const", "enum", "message", "ghost", "role", "network", "faults", "scenario",
+               "invariant", "property"}
+_OPERATORS = {"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
+              "in", "not", "has", "|", "&", ".", "[", "leads_to"}
+
+
+@functools.lru_cache(maxsize=1)
+def _terminal_text() -> dict[str, str]:
+    """Map lark terminal names (e.g. 'RBRACE', '__ANON_3') to the text they match."""
+    out = {}
+    for t in _parser().terminals:
+        if t.pattern.type == "str":
+            out[t.name] = t.pattern.value
+    return out
+
+
+def describe_expected(expected: set[str]) -> str:
+    texts = {_terminal_text().get(name, name) for name in expected}
+    parts: list[str] = []
+    if {"INT", "NAME", "("} <= texts and len(texts & _EXPR_START) >= 5:
+        parts.append("an expression")
+        texts -= _EXPR_START | {"forall", "exists", "if", "eventually", "always"}
+    if len(texts & _STMT_START) >= 4:
+        parts.append("a statement")
+        texts -= _STMT_START
+    if len(texts & _DECL_START) >= 4:
+        parts.append("a declaration (const, enum, message, role, faults, invariant, ...)")
+        texts -= _DECL_START
+    if len(texts & _OPERATORS) >= 4:
+        parts.append("an operator")
+        texts -= _OPERATORS
+    for t in sorted(texts):
+        parts.append(_WORDS.get(t, f"'{t}'"))
+    if not parts:
+        return "something else"
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _token_words(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    return f"'{tok.value}'"
+
+
+def _syntax_error(err: lark.exceptions.UnexpectedInput, source: Source) -> Diagnostic:
+    if isinstance(err, lark.exceptions.UnexpectedCharacters):
+        ch = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else "?"
+        hint = None
+        if ch == '"':
+            hint = "strings may appear only as the message of an assert"
+        elif ch == "'":
+            hint = "strings use double quotes"
+        return Diagnostic("E001", f"unexpected character '{ch}'", Span.point(err.line, err.column), hint)
+    if isinstance(err, lark.exceptions.UnexpectedToken):
+        tok = err.token
+        expected = describe_expected(set(err.expected))
+        hint = None
+        if tok.type != "$END" and str(tok.value) in KEYWORDS and "NAME" in err.expected:
+            hint = f"'{tok.value}' is a reserved keyword and cannot be used as a name"
+        if tok.type == "$END":
+            line = len(source.lines) or 1
+            col = len(source.line(line)) + 1
+            span = Span.point(line, col)
+            if "}" in {_terminal_text().get(n, n) for n in err.expected}:
+                hint = "a '{' was opened and never closed"
+            return Diagnostic("E001", f"unexpected end of file, expected {expected}", span, hint)
+        span = Span(tok.line, tok.column, tok.end_line or tok.line,
+                    tok.end_column or tok.column + len(str(tok.value)))
+        if str(tok.value) == "=" and "==" in {_terminal_text().get(n, n) for n in err.expected}:
+            hint = "use '==' to compare; '=' assigns"
+        return Diagnostic("E001", f"unexpected {_token_words(tok)}, expected {expected}", span, hint)
+    return Diagnostic("E001", str(err), Span.point(getattr(err, "line", 1), getattr(err, "column", 1)))
+
+
+def parse(source: Source) -> S.Spec:
+    """Parse a spec; raises SpecError with one diagnostic on the first syntax error."""
+    try:
+        tree = _parser().parse(source.text)
+    except lark.exceptions.UnexpectedInput as err:
+        raise SpecError([_syntax_error(err, source)]) from None
+    try:
+        return _ToAst().transform(tree)
+    except lark.exceptions.VisitError as err:
+        if isinstance(err.orig_exc, SpecError):
+            raise err.orig_exc from None
+        raise
+
+
+def load(path: str) -> Source:
+    """Read a spec file; a missing or unreadable file is a user error (exit 2)."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise SpecError([Diagnostic("E000", f"no such spec file: {path}", Span(0, 0, 0, 0),
+                                    "check the path; spec files usually end in .ha")]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError([Diagnostic("E000", f"cannot read {path}: {err}", Span(0, 0, 0, 0))]) from None
+    return Source(path, text)

@@ -1,0 +1,292 @@
+"""Render a `Result` as text for people or as versioned JSON for tools.
+
+Renderers read only the result, the model's names and types, and the source;
+they never explore. The JSON schema is documented in docs/json-format.md; bump
+`JSON_VERSION` on any incompatible change.
+"""
+from __future__ import annotations
+
+from .diagnostics import Source
+from .explain import Explainer
+from .explorer import Result
+from .model import Model, State, Step
+
+JSON_VERSION = 1
+
+
+class Describer:
+    """Turns steps, messages and state differences into the spec's own words."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.render = model.render
+        c = model.checked
+        self.messages = sorted(c.messages.values(), key=lambda m: m.index)
+        self.node = self.render.node
+
+    # ---- pieces ----
+    def message(self, msg: tuple) -> str:
+        _, _, kind, payload = msg
+        info = self.messages[kind]
+        fields = ", ".join(f"{n}={self.render.text(v, t)}" for (n, t), v in zip(info.fields, payload))
+        return f"{info.name}({fields})"
+
+    def message_json(self, msg: tuple) -> dict:
+        src, dst, kind, payload = msg
+        info = self.messages[kind]
+        return {"kind": info.name, "from": self.node(src), "to": self.node(dst),
+                "fields": {n: self.render.json(v, t) for (n, t), v in zip(info.fields, payload)}}
+
+    def nodes(self, ids) -> str:
+        return "{" + ", ".join(self.node(n) for n in ids) + "}"
+
+    def headline(self, step: Step) -> str:
+        k, who = step.kind, self.node(step.node) if step.node is not None else ""
+        if k == "deliver":
+            return f"{who} receives {self.message(step.message)} from {self.node(step.message[0])}"
+        if k == "action":
+            params = ", ".join(f"{n}={self.render.text(v, t)}" for n, v, t in step.params)
+            return f"{who} does {step.name}" + (f"({params})" if step.params else "")
+        if k == "crash":
+            return f"fault: {who} crashes"
+        if k == "restart":
+            return f"fault: {who} restarts"
+        if k == "partition":
+            a, b = step.detail
+            return f"fault: network partition {self.nodes(a)} | {self.nodes(b)}"
+        if k == "one_way":
+            a, b = step.detail
+            return f"fault: link {self.node(a)} -> {self.node(b)} cut ({self.node(b)} stops hearing {self.node(a)})"
+        if k == "heal":
+            return "fault: network heals (all links restored)"
+        if k == "loss":
+            m = step.message
+            return f"fault: network loses {self.message(m)} from {self.node(m[0])} to {self.node(m[1])}"
+        if k == "duplicate":
+            m = step.message
+            return f"fault: network duplicates {self.message(m)} from {self.node(m[0])} to {self.node(m[1])}"
+        return k
+
+    def changes(self, before: State, after: State) -> list[tuple[str, str, str]]:
+        """(what, old, new) for every variable, status and link that differs."""
+        out = []
+        c = self.model.checked
+        for n, role in enumerate(c.node_roles):
+            if before.up[n] != after.up[n]:
+                out.append((f"{self.node(n)} status", _updown(before.up[n]), _updown(after.up[n])))
+            for v in role.vars:
+                a, b = before.nodes[n][v.index], after.nodes[n][v.index]
+                if a != b:
+                    out.append((f"{self.node(n)}.{v.name}", self.render.text(a, v.type), self.render.text(b, v.type)))
+        for g in c.ghosts:
+            a, b = before.ghosts[g.index], after.ghosts[g.index]
+            if a != b:
+                out.append((f"ghost {g.name}", self.render.text(a, g.type), self.render.text(b, g.type)))
+        if before.cut != after.cut:
+            out.append(("cut links", self.links(before.cut), self.links(after.cut)))
+        return out
+
+    def links(self, cut) -> str:
+        if not cut:
+            return "none"
+        return ", ".join(f"{self.node(a)}->{self.node(b)}" for a, b in sorted(cut))
+
+    def state_lines(self, state: State) -> list[str]:
+        c = self.model.checked
+        out = []
+        for n, role in enumerate(c.node_roles):
+            vals = ", ".join(f"{v.name}={self.render.text(state.nodes[n][v.index], v.type)}" for v in role.vars)
+            status = "" if state.up[n] else "  [down]"
+            out.append(f"{self.node(n)}: {vals or '(no variables)'}{status}")
+        for g in c.ghosts:
+            out.append(f"ghost {g.name} = {self.render.text(state.ghosts[g.index], g.type)}")
+        return out
+
+    def state_json(self, state: State) -> dict:
+        c = self.model.checked
+        return {
+            "nodes": {self.node(n): {"up": state.up[n],
+                                     "vars": {v.name: self.render.json(state.nodes[n][v.index], v.type)
+                                              for v in role.vars}}
+                      for n, role in enumerate(c.node_roles)},
+            "ghosts": {g.name: self.render.json(state.ghosts[g.index], g.type) for g in c.ghosts},
+            "in_flight": [self.message_json(m) for m in self.model.network.messages(state.net)],
+            "cut_links": [[self.node(a), self.node(b)] for a, b in sorted(state.cut)],
+            "budgets": {self._fault_label(i): state.budgets[slot]
+                        for i, slot in sorted(self.model.budget_slot.items())},
+        }
+
+    def _fault_label(self, i: int) -> str:
+        f = self.model.faults[i]
+        return f"{f.kind}" + (f" {f.role}" if f.role else "") + f" (line {f.span.line})"
+
+
+def _updown(up: bool) -> str:
+    return "up" if up else "down"
+
+
+def summary_line(result: Result) -> str:
+    s = result.stats
+    verdict = {"holds": "HOLDS", "violated": "VIOLATED", "incomplete": "INCOMPLETE"}[result.verdict]
+    extra = f" ({result.stop_reason})" if result.stop_reason else ""
+    return (f"Result: {verdict}{extra} · {s.distinct_states:,} distinct states · {s.transitions:,} transitions"
+            f" · depth {s.depth} · {s.seconds:.2f} s · {s.states_per_second:,.0f} states/s")
+
+
+def fault_summary(model: Model) -> str:
+    if not model.faults:
+        return "none"
+    parts = []
+    for f in model.faults:
+        p = f.kind + (f" {f.role}" if f.role else "") + (f" at most {f.budget}" if f.budget is not None else "")
+        parts.append(p)
+    return ", ".join(parts)
+
+
+def render_text(result: Result, model: Model, source: Source, header: bool = True) -> str:
+    """The human report: header, counterexample (if any), why it fails. No summary line.
+
+    With `header` False (--quiet) only the counterexample is kept.
+    """
+    d = Describer(model)
+    out = []
+    if header:
+        out.append(f"modelcheck: {source.path} (spec {model.checked.spec.name}, delivery {model.checked.delivery})")
+        out.append(f"invariants: {', '.join(result.invariants) or 'none'}")
+        out.append(f"faults: {fault_summary(model)}")
+        if result.verdict == "holds":
+            out += ["", "No violation: every invariant holds in every reachable state."]
+        elif result.verdict == "incomplete":
+            out += ["", _incomplete_text(result)]
+    if result.violation is None:
+        return "\n".join(out)
+    v = result.violation
+    n = len(result.trace)
+    what = {"invariant": f"invariant '{v.name}' is violated",
+            "assert": "an assert failed",
+            "runtime_error": "a run-time error in the spec"}[v.kind]
+    if out:
+        out.append("")
+    out.append(f"Counterexample: {what} after {n} step{'s' if n != 1 else ''}.")
+    out.append("")
+    out.append("Initial state")
+    out += ["    " + line for line in d.state_lines(result.initial)]
+    prev = result.initial
+    for i, (step, state) in enumerate(result.trace, 1):
+        out.append("")
+        line = f"{i:>3}. {d.headline(step)}"
+        if step.span is not None and step.span.line:
+            line += f"   [line {step.span.line}]"
+        out.append(line)
+        for name, value, t in step.chosen:
+            out.append(f"       chooses {name} = {d.render.text(value, t)}")
+        for m in step.sent:
+            out.append(f"       sends {d.message(m)} to {d.node(m[1])}")
+        if state is None:
+            out.append(f"       ERROR: {v.message}")
+            continue
+        for what_, old, new in d.changes(prev, state):
+            out.append(f"       {what_}: {old} -> {new}")
+        prev = state
+    out.append("")
+    out += _violation_text(result, model, source, prev)
+    return "\n".join(out)
+
+
+def _incomplete_text(result: Result) -> str:
+    why = {"max-states": "the --max-states bound was reached", "max-depth": "the --max-depth bound was reached",
+           "timeout": "the --timeout ran out", "interrupted": "interrupted (Ctrl-C)"}[result.stop_reason]
+    return (f"Incomplete: {why} before the whole state space was explored. No violation was found in the "
+            f"{result.stats.distinct_states:,} states explored (every behaviour up to depth "
+            f"{max(result.stats.depth - 1, 0)} was checked).")
+
+
+def _violation_text(result: Result, model: Model, source: Source, last: State) -> list[str]:
+    from .diagnostics import Diagnostic, render
+
+    v = result.violation
+    out = []
+    if v.kind == "invariant":
+        decl = next(i.decl for i in model.invariants if i.name == v.name)
+        out.append(render(Diagnostic("", f"invariant '{v.name}' is violated", decl.expr.span,
+                                     severity="violated"), source))
+        explainer = Explainer(model.compiler, source, model.render)
+        out.append("  why:")
+        for depth, text in explainer.explain(decl.expr, model.global_ctx(last)):
+            out.append("    " + "  " * depth + text)
+    else:
+        label = "assert failed" if v.kind == "assert" else "run-time error"
+        out.append(render(Diagnostic("", v.message, v.span, severity=label), source))
+    return out
+
+
+# ---- JSON ---------------------------------------------------------------------------
+
+def render_json(result: Result, model: Model, source: Source, options: dict) -> dict:
+    d = Describer(model)
+    s = result.stats
+    doc = {
+        "format": "modelcheck-result",
+        "version": JSON_VERSION,
+        "spec": {"name": model.checked.spec.name, "file": source.path, "delivery": model.checked.delivery},
+        "options": options,
+        "invariants": result.invariants,
+        "faults": fault_summary(model),
+        "verdict": result.verdict,
+        "stop_reason": result.stop_reason,
+        "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions, "depth": s.depth,
+                  "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second)},
+        "violation": None,
+        "trace": None,
+    }
+    if result.violation is None:
+        return doc
+    v = result.violation
+    viol = {"kind": v.kind, "name": v.name, "message": v.message,
+            "location": {"line": v.span.line, "column": v.span.column} if v.span else None}
+    prev = result.initial
+    if v.kind == "invariant":
+        explainer = Explainer(model.compiler, source, model.render)
+        last = result.trace[-1][1] if result.trace else result.initial
+        viol["explanation"] = [{"depth": dep, "text": t}
+                               for dep, t in explainer.explain(
+                                   next(i.decl for i in model.invariants if i.name == v.name).expr,
+                                   model.global_ctx(last))]
+    doc["violation"] = viol
+    steps = []
+    for i, (step, state) in enumerate(result.trace, 1):
+        entry = {
+            "index": i,
+            "kind": step.kind,
+            "node": d.node(step.node) if step.node is not None else None,
+            "name": step.name,
+            "params": {n: d.render.json(val, t) for n, val, t in step.params},
+            "chosen": {n: d.render.json(val, t) for n, val, t in step.chosen},
+            "message": d.message_json(step.message) if step.message is not None else None,
+            "sent": [d.message_json(m) for m in step.sent],
+            "detail": _detail_json(step, d),
+            "text": d.headline(step),
+            "line": step.span.line if step.span is not None else None,
+        }
+        if state is None:
+            entry["error"] = v.message
+            entry["changes"] = []
+            entry["state"] = None
+        else:
+            entry["changes"] = [{"what": w, "from": a, "to": b} for w, a, b in d.changes(prev, state)]
+            entry["state"] = d.state_json(state)
+            prev = state
+        steps.append(entry)
+    doc["trace"] = {"initial": d.state_json(result.initial), "steps": steps}
+    return doc
+
+
+def _detail_json(step: Step, d: Describer):
+    if step.kind == "partition":
+        a, b = step.detail
+        return {"sides": [[d.node(n) for n in a], [d.node(n) for n in b]]}
+    if step.kind == "one_way":
+        a, b = step.detail
+        return {"link": [d.node(a), d.node(b)]}
+    return None
+

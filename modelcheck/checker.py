@@ -246,6 +246,8 @@ class Checker:
     def _declare_roles(self) -> None:
         first = 0
         for r in self.spec.roles:
+            if r.name in self.roles:
+                continue  # reported as a duplicate declaration
             count = None
             if r.count is not None:
                 count = self.const_int(r.count, "a role's node count")

@@ -48,7 +48,7 @@ def _diagnostics_json(err: SpecError, path: str) -> dict:
 def _fail(err: SpecError, source: Source | None, path: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(_diagnostics_json(err, path), indent=2))
-    click.echo(render_all(err.diagnostics, source), err=True)
+    click.echo(render_all(err.diagnostics, source or Source(path, "")), err=True)
     n = len(err.diagnostics)
     if n > 1:
         click.echo(f"\n{n} errors", err=True)

@@ -152,6 +152,9 @@ class Compiler:
     def domain(self, e: S.Expr) -> Fn:
         """The elements a binder ranges over, in canonical order: a set's elements
         sorted, a seq's in sequence, a map's keys."""
+        if isinstance(e, S.Name) and e.ref[0] == "role":
+            ids = list(e.ref[1].node_ids)
+            return lambda c: ids
         f = self.expr(e)
         if isinstance(e.type, SeqT):
             return f

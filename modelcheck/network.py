@@ -15,8 +15,16 @@ from .values import sort_key
 Message = tuple  # (src, dst, kind, payload)
 
 
+_KEYS: dict = {}
+
+
 def _msg_key(m: Message):
-    return sort_key(m)
+    """Canonical sort key of a message, memoised: the same few messages recur in
+    millions of states, and `sort_key` walks the whole payload."""
+    k = _KEYS.get(m)
+    if k is None:
+        k = _KEYS[m] = sort_key(m)
+    return k
 
 
 class Unordered:

@@ -39,7 +39,7 @@ def _grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
-    return lark.Lark(_grammar_text(), parser="lalr", propagate_positions=True,
+    return lark.Lark(_grammar_text(), parser="lalr", lexer="basic", propagate_positions=True,
                      maybe_placeholders=True)
 
 
@@ -452,8 +452,10 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, source: Source) -> Diagn
             line = len(source.lines) or 1
             col = len(source.line(line)) + 1
             span = Span.point(line, col)
-            if "}" in {_terminal_text().get(n, n) for n in err.expected}:
-                hint = "a '{' was opened and never closed"
+            opened = _unclosed_brace(source.text)
+            if opened is not None:
+                return Diagnostic("E002", "unexpected end of file: a '{' is never closed", Span.point(*opened),
+                                  "add the missing '}' (this is the innermost '{' without one)")
             return Diagnostic("E001", f"unexpected end of file, expected {expected}", span, hint)
         span = Span(tok.line, tok.column, tok.end_line or tok.line,
                     tok.end_column or tok.column + len(str(tok.value)))
@@ -461,6 +463,32 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, source: Source) -> Diagn
             hint = "use '==' to compare; '=' assigns"
         return Diagnostic("E001", f"unexpected {_token_words(tok)}, expected {expected}", span, hint)
     return Diagnostic("E001", str(err), Span.point(getattr(err, "line", 1), getattr(err, "column", 1)))
+
+
+def _unclosed_brace(text: str) -> tuple[int, int] | None:
+    """(line, column) of the innermost '{' left open at end of file, ignoring comments and strings."""
+    stack = []
+    line, col = 1, 0
+    in_comment = in_string = False
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col, in_comment = line + 1, 0, False
+            continue
+        if in_comment:
+            continue
+        if in_string:
+            in_string = ch != '"'
+            continue
+        if ch == "#":
+            in_comment = True
+        elif ch == '"':
+            in_string = True
+        elif ch == "{":
+            stack.append((line, col))
+        elif ch == "}" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 def parse(source: Source) -> S.Spec:

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Benchmark: distinct states, transitions, depth, seconds, states/s and peak memory
+for named specs, as a table and as JSON (bench/out/results.json).
+
+    python3 bench/run.py                 # the default suite
+    python3 bench/run.py specs/x.ha ...  # any specs
+
+Each spec runs in its own `modelcheck verify --format json` process, so the peak
+resident memory (from wait4) belongs to that spec alone. Numbers are measured,
+never asserted: the test suite has no timing assertions.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ["specs/naive_failover.ha", "specs/majority_election.ha"]
+
+
+# Runs the CLI and reports the process's own peak RSS (KiB on Linux) on stderr at exit.
+CHILD = ("import sys, resource, atexit\n"
+         "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+         "sys.argv = ['modelcheck'] + sys.argv[1:]\n"
+         "from modelcheck.cli import main\n"
+         "main()\n")
+
+
+def run(spec: str) -> dict:
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", CHILD, "verify", spec, "--format", "json"],
+                          cwd=ROOT, capture_output=True, text=True)
+    out, err = proc.stdout, proc.stderr
+    wall = time.monotonic() - start
+    try:
+        doc = json.loads(out)
+    except json.JSONDecodeError:
+        return {"spec": spec, "error": err.strip() or out.strip()}
+    stats = doc["stats"]
+    peak_kb = next((int(line.split()[1]) for line in err.splitlines() if line.startswith("MAXRSS")), 0)
+    return {"spec": spec, "verdict": doc["verdict"], "distinct_states": stats["distinct_states"],
+            "transitions": stats["transitions"], "depth": stats["depth"], "seconds": stats["seconds"],
+            "wall_seconds": round(wall, 2), "states_per_second": stats["states_per_second"],
+            "peak_mib": round(peak_kb / 1024, 1),
+            "bytes_per_state": round(peak_kb * 1024 / max(stats["distinct_states"], 1))}
+
+
+def main(argv: list[str]) -> int:
+    specs = argv or DEFAULT
+    rows = [run(s) for s in specs]
+    cols = ["spec", "verdict", "distinct_states", "transitions", "depth", "seconds", "states_per_second",
+            "peak_mib", "bytes_per_state"]
+    print(" | ".join(cols))
+    for r in rows:
+        print(" | ".join(str(r.get(c, r.get("error", ""))) for c in cols))
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,49 @@
+"""Shared helpers: run the real CLI in a subprocess, or the pipeline in-process."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "modelcheck", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def verify_json(path: str | Path, *extra: str) -> tuple[int, dict]:
+    proc = run_cli("verify", str(path), "--format", "json", *extra)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture
+def spec_file(tmp_path):
+    """Write spec text to a file and return its path."""
+    def write(text: str, name: str = "spec.ha") -> Path:
+        p = tmp_path / name
+        p.write_text(text)
+        return p
+    return write
+
+
+def pipeline(text: str, consts: dict | None = None, faults: bool = True, path: str = "t.ha"):
+    """Parse, check and build a model in-process."""
+    from modelcheck.checker import check
+    from modelcheck.diagnostics import Source
+    from modelcheck.model import build
+    from modelcheck.parser import parse
+
+    source = Source(path, text)
+    return build(check(parse(source), consts or {}), source, use_faults=faults)
+
+
+def explore_text(text: str, **kw):
+    from modelcheck.explorer import Options, explore
+
+    opts = {k: kw.pop(k) for k in ("max_states", "max_depth", "timeout") if k in kw}
+    model = pipeline(text, **kw)
+    return model, explore(model, Options(**opts))

@@ -1,0 +1,88 @@
+"""The search itself, on hand-built models that need no language."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from modelcheck.explorer import Options, explore
+from modelcheck.model import Step, Transition
+
+
+@dataclass
+class _Inv:
+    name: str
+    decl: object = field(default_factory=lambda: SimpleNamespace(span=None))
+
+
+class GraphModel:
+    """An explicit digraph: states are ints, `bad` states violate the invariant."""
+
+    def __init__(self, edges: dict[int, list[int]], bad: set[int] = frozenset()):
+        self.edges, self.bad = edges, bad
+        self.initial = 0
+        self.invariants = [_Inv("good")]
+
+    def successors(self, s):
+        return [Transition(Step("action", name=f"{s}->{t}"), t) for t in self.edges.get(s, [])]
+
+    def violated_invariant(self, s):
+        return (self.invariants[0], None) if s in self.bad else None
+
+
+def test_counts_every_reachable_state_once():
+    # 0 -> 1 -> 3, 0 -> 2 -> 3, 3 -> 0 (cycle); 4 unreachable
+    m = GraphModel({0: [1, 2], 1: [3], 2: [3], 3: [0], 4: [0]})
+    r = explore(m)
+    assert r.verdict == "holds"
+    assert r.stats.distinct_states == 4
+    assert r.stats.transitions == 5
+    assert r.stats.depth == 2
+
+
+def test_binary_clock_has_two_states():
+    m = GraphModel({0: [1], 1: [0]})
+    r = explore(m)
+    assert (r.stats.distinct_states, r.stats.transitions) == (2, 2)
+
+
+def test_violation_trace_is_shortest():
+    # long path 0-1-2-3-4(bad) and a short one 0-5-4
+    m = GraphModel({0: [1, 5], 1: [2], 2: [3], 3: [4], 5: [4]}, bad={4})
+    r = explore(m)
+    assert r.verdict == "violated"
+    assert [step.name for step, _ in r.trace] == ["0->5", "5->4"]
+
+
+def test_bad_initial_state_has_empty_trace():
+    r = explore(GraphModel({0: [1]}, bad={0}))
+    assert r.verdict == "violated" and r.trace == []
+
+
+def test_first_violation_in_successor_order_is_reported():
+    m = GraphModel({0: [2, 1], 1: [], 2: []}, bad={1, 2})
+    r = explore(m)
+    assert r.trace[-1][1] == 2
+
+
+def test_max_states_stops_incomplete():
+    chain = {i: [i + 1] for i in range(100)}
+    r = explore(GraphModel(chain), Options(max_states=10))
+    assert r.verdict == "incomplete" and r.stop_reason == "max-states"
+    assert r.stats.distinct_states == 10
+
+
+def test_max_depth_incomplete_only_if_something_new_lies_beyond():
+    chain = {i: [i + 1] for i in range(10)}
+    r = explore(GraphModel(chain), Options(max_depth=3))
+    assert r.verdict == "incomplete" and r.stop_reason == "max-depth"
+    assert r.stats.distinct_states == 4
+    # a cycle fully explored within the bound is complete
+    r = explore(GraphModel({0: [1], 1: [0]}), Options(max_depth=1))
+    assert r.verdict == "holds"
+
+
+def test_deterministic():
+    m = GraphModel({0: [3, 1, 2], 1: [4], 2: [4], 3: [5], 4: [5]}, bad={5})
+    a, b = explore(m), explore(m)
+    assert [s for _, s in a.trace] == [s for _, s in b.trace]
+    assert a.stats.distinct_states == b.stats.distinct_states

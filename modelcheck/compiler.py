@@ -13,7 +13,7 @@ from . import syntax as S
 from .checker import CheckedSpec, RoleInfo, VarInfo
 from .diagnostics import Source
 from .types import MapT, SeqT, SetT, TupleT, Type
-from .values import (Renderer, SpecRuntimeError, map_from, map_get, map_has, map_set, ordered,
+from .values import (Renderer, SpecRuntimeError, map_from, map_get, map_has, map_keys, map_set, ordered,
                      value_checker)
 
 
@@ -159,7 +159,7 @@ class Compiler:
         if isinstance(e.type, SeqT):
             return f
         if isinstance(e.type, MapT):
-            return lambda c: [k for k, _ in f(c)]
+            return lambda c: map_keys(f(c))
         return lambda c: ordered(f(c))
 
     def _name(self, e: S.Name) -> Fn:

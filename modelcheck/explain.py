@@ -44,7 +44,10 @@ class Explainer:
         except SpecRuntimeError as err:
             lines.append((depth, f"{text}  raises: {err.message}"))
             return
-        shown = f"{text} = {self.render.text(v, e.type)}"
+        if isinstance(v, bool):
+            shown = f"{text}  is {'true' if v else 'false'}"
+        else:
+            shown = f"{text} = {self.render.text(v, e.type)}"
         if isinstance(e, S.Count):
             counted = self._members(e.var, e.domain, e.cond, ctx)
             shown += "   counted: " + (", ".join(counted) if counted else "nothing")

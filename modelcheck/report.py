@@ -208,7 +208,7 @@ def _violation_text(result: Result, model: Model, source: Source, last: State) -
     out = []
     if v.kind == "invariant":
         decl = next(i.decl for i in model.invariants if i.name == v.name)
-        out.append(render(Diagnostic("", f"invariant '{v.name}' is violated", decl.expr.span,
+        out.append(render(Diagnostic("", f"invariant '{v.name}' does not hold in the last state", decl.expr.span,
                                      severity="violated"), source))
         explainer = Explainer(model.compiler, source, model.render)
         out.append("  why:")

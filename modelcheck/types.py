@@ -10,7 +10,7 @@ Run-time values are plain, hashable Python values chosen for compact states:
     set<T>        -> frozenset
     seq<T, M>     -> tuple
     (T1, T2)      -> tuple
-    map<K, V>     -> tuple of (key, value) pairs sorted by key
+    map<K, V>     -> frozenset of (key, value) pairs, one per key
 
 Because enums and node ids are ints at run time, rendering a value for a user
 is type-directed (`render_value`).
@@ -148,6 +148,8 @@ def assignable(src: Type, dst: Type) -> bool:
     if isinstance(src, NodeT):
         return isinstance(dst, NodeT) and (dst.role is None or src.role is None or src.role == dst.role)
     if isinstance(src, SetT):
+        if isinstance(dst, MapT) and isinstance(src.elem, AnyT):
+            return True  # `{}` is also the empty map
         return isinstance(dst, SetT) and assignable(src.elem, dst.elem)
     if isinstance(src, SeqT):
         return isinstance(dst, SeqT) and assignable(src.elem, dst.elem)
@@ -178,6 +180,10 @@ def join(a: Type, b: Type) -> Type | None:
         return INT
     if isinstance(a, NodeT) and isinstance(b, NodeT):
         return a if a.role == b.role else NodeT(None)
+    if isinstance(a, SetT) and isinstance(a.elem, AnyT) and isinstance(b, MapT):
+        return b
+    if isinstance(b, SetT) and isinstance(b.elem, AnyT) and isinstance(a, MapT):
+        return a
     if isinstance(a, SetT) and isinstance(b, SetT):
         e = join(a.elem, b.elem)
         return SetT(e) if e is not None else None

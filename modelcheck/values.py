@@ -47,30 +47,47 @@ def ordered(values) -> list:
     return sorted(values, key=sort_key)
 
 
-# ---- maps: a tuple of (key, value) pairs sorted by key ------------------------------
+# ---- maps: a frozenset of (key, value) pairs, one pair per key -------------------------
+# A frozenset (not a dict) so that maps are hashable, compare by content, and the
+# empty map is the same value as the empty set literal `{}`.
 
-def map_from(pairs) -> tuple:
+def map_from(pairs) -> frozenset:
     d = {}
     for k, v in pairs:
         d[k] = v
-    return tuple((k, d[k]) for k in ordered(d))
+    return frozenset(d.items())
 
 
-def map_get(m: tuple, key, span):
+def map_get(m: frozenset, key, span):
     for k, v in m:
         if k == key:
             return v
-    raise SpecRuntimeError(f"missing map key {key!r}", span)
+    raise SpecRuntimeError(f"missing map key {_plain(key)}", span)
 
 
-def map_has(m: tuple, key) -> bool:
+def map_has(m: frozenset, key) -> bool:
     return any(k == key for k, _ in m)
 
 
-def map_set(m: tuple, key, value) -> tuple:
-    items = [(k, v) for k, v in m if k != key]
-    items.append((key, value))
-    return map_from(items)
+def map_set(m: frozenset, key, value) -> frozenset:
+    return frozenset([(k, v) for k, v in m if k != key] + [(key, value)])
+
+
+def map_keys(m: frozenset) -> list:
+    return ordered(k for k, _ in m)
+
+
+def map_items(m: frozenset) -> list:
+    """Pairs in key order."""
+    return sorted(m, key=lambda kv: sort_key(kv[0]))
+
+
+def _plain(v) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v)
 
 
 # ---- range checks ---------------------------------------------------------------------
@@ -137,7 +154,7 @@ class Renderer:
         if isinstance(t, SeqT):
             return "[" + ", ".join(self.text(x, t.elem) for x in v) + "]"
         if isinstance(t, MapT):
-            return "{" + ", ".join(f"{self.text(k, t.key)}: {self.text(x, t.value)}" for k, x in v) + "}"
+            return "{" + ", ".join(f"{self.text(k, t.key)}: {self.text(x, t.value)}" for k, x in map_items(v)) + "}"
         if isinstance(t, TupleT):
             inner = ", ".join(self.text(x, it) for x, it in zip(v, t.items))
             return "(" + inner + ("," if len(t.items) == 1 else "") + ")"
@@ -172,7 +189,7 @@ class Renderer:
         if isinstance(t, SeqT):
             return [self.json(x, t.elem) for x in v]
         if isinstance(t, MapT):
-            return [[self.json(k, t.key), self.json(x, t.value)] for k, x in v]
+            return [[self.json(k, t.key), self.json(x, t.value)] for k, x in map_items(v)]
         if isinstance(t, TupleT):
             return [self.json(x, it) for x, it in zip(v, t.items)]
         if isinstance(v, frozenset):

@@ -1,0 +1,137 @@
+"""The command line: exit codes, options, output formats, error rendering."""
+from __future__ import annotations
+
+import json
+
+from conftest import ROOT, run_cli, verify_json
+
+SPLIT = """spec split
+role Server[2] {
+  var primary: bool = self == Server[0]
+  action promote when not primary { primary = true }
+}
+invariant single: count(s in Server where s.primary) <= 1
+"""
+
+COUNTER = """spec counter
+const MAX = 3
+role C { var n: 0..MAX = 0
+  action inc when n < MAX { n += 1 } }
+invariant small: C.n <= 2
+invariant bounded: C.n <= MAX
+"""
+
+
+def test_exit_0_when_invariants_hold(spec_file):
+    p = run_cli("verify", str(spec_file(COUNTER)), "--invariant", "bounded")
+    assert p.returncode == 0, p.stderr
+    assert "Result: HOLDS · 4 distinct states · 3 transitions · depth 3" in p.stdout
+
+
+def test_exit_1_with_trace(spec_file):
+    p = run_cli("verify", str(spec_file(SPLIT)))
+    assert p.returncode == 1
+    assert "Counterexample: invariant 'single' is violated after 1 step." in p.stdout
+    assert "Server[1].primary: false -> true" in p.stdout
+    assert "counted: Server[0], Server[1]" in p.stdout
+    assert p.stdout.rstrip().splitlines()[-1].startswith("Result: VIOLATED")
+
+
+def test_exit_2_on_spec_error_with_position(spec_file):
+    p = run_cli("verify", str(spec_file(SPLIT.replace("not primary", "not primry"))))
+    assert p.returncode == 2
+    assert ":4:27: error: unknown name 'primry' (did you mean 'primary'?)" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_exit_2_on_missing_file():
+    p = run_cli("verify", "no/such/spec.ha")
+    assert p.returncode == 2 and "no such spec file: no/such/spec.ha" in p.stderr
+
+
+def test_exit_2_on_bad_options(spec_file):
+    path = str(spec_file(COUNTER))
+    for args in (["--const", "MAX"], ["--const", "MAX=x"], ["--const", "NOPE=1"], ["--max-states", "-1"],
+                 ["--format", "xml"], ["--invariant", "nope"], ["--bogus"]):
+        p = run_cli("verify", path, *args)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
+        assert "Traceback" not in p.stderr
+
+
+def test_unknown_invariant_suggests(spec_file):
+    p = run_cli("verify", str(spec_file(COUNTER)), "--invariant", "smal")
+    assert p.returncode == 2 and "did you mean 'small'?" in p.stderr
+
+
+def test_exit_3_on_bounds(spec_file):
+    path = str(spec_file(COUNTER))
+    p = run_cli("verify", path, "--invariant", "bounded", "--max-states", "2")
+    assert p.returncode == 3 and "INCOMPLETE (max-states)" in p.stdout
+    p = run_cli("verify", path, "--invariant", "bounded", "--max-depth", "1")
+    assert p.returncode == 3 and "INCOMPLETE (max-depth)" in p.stdout
+
+
+def test_const_override_changes_the_verdict(spec_file):
+    path = str(spec_file(COUNTER))
+    assert run_cli("verify", path, "--invariant", "small").returncode == 1
+    assert run_cli("verify", path, "--invariant", "small", "--const", "MAX=2").returncode == 0
+
+
+def test_no_faults(spec_file):
+    path = str(spec_file("""spec f
+role S[2] { var x: bool = false }
+faults { crash at most 1 }
+invariant up: forall s in S: not crashed(s)
+"""))
+    assert run_cli("verify", path).returncode == 1
+    assert run_cli("verify", path, "--no-faults").returncode == 0
+
+
+def test_json_format_and_trace_out(spec_file, tmp_path):
+    out = tmp_path / "trace.json"
+    code, doc = verify_json(spec_file(SPLIT), "--trace-out", str(out))
+    assert code == 1
+    assert doc["format"] == "modelcheck-result" and doc["version"] == 1
+    assert doc["verdict"] == "violated"
+    assert doc["violation"]["kind"] == "invariant" and doc["violation"]["name"] == "single"
+    step = doc["trace"]["steps"][0]
+    assert step["kind"] == "action" and step["node"] == "Server[1]" and step["name"] == "promote"
+    assert step["changes"] == [{"what": "Server[1].primary", "from": "false", "to": "true"}]
+    assert step["state"]["nodes"]["Server[1]"]["vars"]["primary"] is True
+    assert json.loads(out.read_text()) == doc
+
+
+def test_json_for_spec_errors(spec_file):
+    p = run_cli("verify", str(spec_file("spec x\nrole R { var v: bool = 3 }")), "--format", "json")
+    assert p.returncode == 2
+    doc = json.loads(p.stdout)
+    assert doc["verdict"] == "error" and doc["diagnostics"][0]["line"] == 2
+
+
+def test_check_command(spec_file):
+    p = run_cli("check", str(spec_file(SPLIT)))
+    assert p.returncode == 0 and "ok" in p.stdout
+    p = run_cli("check", str(spec_file(SPLIT.replace("bool", "boool"))))
+    assert p.returncode == 2 and "unknown type 'boool' (did you mean 'bool'?)" in p.stderr
+
+
+def test_quiet_keeps_trace_and_summary(spec_file):
+    p = run_cli("verify", str(spec_file(SPLIT)), "--quiet")
+    assert p.stdout.startswith("Counterexample")
+    p = run_cli("verify", str(spec_file(COUNTER)), "--invariant", "bounded", "-q")
+    assert p.stdout.startswith("Result: HOLDS")
+
+
+def test_output_is_deterministic():
+    a = run_cli("verify", "specs/naive_failover.ha", "--format", "json")
+    b = run_cli("verify", "specs/naive_failover.ha", "--format", "json")
+    da, db = json.loads(a.stdout), json.loads(b.stdout)
+    for d in (da, db):
+        d["stats"].pop("seconds")
+        d["stats"].pop("states_per_second")
+    assert da == db
+
+
+def test_runs_from_any_directory(tmp_path):
+    p = run_cli("verify", str(ROOT / "specs" / "naive_failover.ha"), cwd=tmp_path)
+    assert p.returncode == 1

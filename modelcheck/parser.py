@@ -17,6 +17,17 @@ from lark import Token, Transformer, v_args
 from . import syntax as S
 from .diagnostics import Diagnostic, Source, Span, SpecError
 
+# Words that start or continue expressions and statements: never usable as names.
+# The other keywords (fault kinds, delivery modes, declaration words, type names)
+# only mean something in their own block, so lark's contextual lexer lets them
+# serve as names elsewhere (a variable may be called `loss` or `node`).
+HARD_KEYWORDS = {
+    "true", "false", "none", "self", "not", "and", "or", "in", "has", "count", "forall", "exists",
+    "if", "then", "else", "elif", "where", "for", "eventually", "always", "leads_to", "any",
+    "let", "send", "broadcast", "reply", "require", "assert",
+}
+TYPE_KEYWORDS = {"bool", "node", "set", "map", "seq"}
+
 KEYWORDS = {
     "spec", "const", "enum", "message", "ghost", "var", "persistent", "role", "network",
     "delivery", "unordered", "fifo", "set", "faults", "scenario", "invariant", "property",
@@ -40,7 +51,7 @@ def _grammar_text() -> str:
 @functools.lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
     # cache=True keeps the LALR tables in the temp dir (keyed by grammar hash): ~0.6 s saved per run.
-    return lark.Lark(_grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, cache=True,
+    return lark.Lark(_grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, cache=True,
                      maybe_placeholders=True)
 
 
@@ -492,12 +503,28 @@ def _unclosed_brace(text: str) -> tuple[int, int] | None:
     return stack[-1] if stack else None
 
 
+def _reject_keyword_names(tree: lark.Tree) -> None:
+    """A hard keyword lexed as a NAME was used to declare something: say so."""
+    bad = []
+    for tok in tree.scan_values(lambda t: isinstance(t, Token) and t.type == "NAME"):
+        if tok.value in HARD_KEYWORDS:
+            bad.append((tok, f"'{tok.value}' is a reserved keyword and cannot be used as a name"))
+    for sub in tree.iter_subtrees():
+        if sub.data in ("role_decl", "enum_decl") and sub.children[0].value in TYPE_KEYWORDS:
+            tok = sub.children[0]
+            bad.append((tok, f"'{tok.value}' is a built-in type and cannot name a role or an enum"))
+    if bad:
+        tok, msg = min(bad, key=lambda b: (b[0].line, b[0].column))
+        raise SpecError([Diagnostic("E003", msg, _span(tok), "pick another name")])
+
+
 def parse(source: Source) -> S.Spec:
     """Parse a spec; raises SpecError with one diagnostic on the first syntax error."""
     try:
         tree = _parser().parse(source.text)
     except lark.exceptions.UnexpectedInput as err:
         raise SpecError([_syntax_error(err, source)]) from None
+    _reject_keyword_names(tree)
     try:
         return _ToAst().transform(tree)
     except lark.exceptions.VisitError as err:

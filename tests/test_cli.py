@@ -135,3 +135,34 @@ def test_output_is_deterministic():
 def test_runs_from_any_directory(tmp_path):
     p = run_cli("verify", str(ROOT / "specs" / "naive_failover.ha"), cwd=tmp_path)
     assert p.returncode == 1
+
+
+BIG = """spec big
+role S[4] { var x: 0..40 = 0
+  action inc when x < 40 { x += 1 }
+  action dec when x > 0 { x -= 1 } }
+invariant ok: true
+"""
+
+
+def test_timeout_stops_with_summary(spec_file):
+    p = run_cli("verify", str(spec_file(BIG)), "--timeout", "0.5")
+    assert p.returncode == 3
+    assert "Incomplete: the --timeout ran out" in p.stdout
+    assert "Result: INCOMPLETE (timeout)" in p.stdout
+
+
+def test_ctrl_c_prints_the_summary(spec_file):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", str(spec_file(BIG))],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3, err
+    assert "interrupted (Ctrl-C)" in out and "Result: INCOMPLETE (interrupted)" in out
+    assert "Traceback" not in err

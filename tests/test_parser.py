@@ -95,7 +95,9 @@ def test_spans_point_at_source():
     ("spec x\nrole R {\n  var v: bool = \n}", 4, 1, "expected an expression"),
     ("spec x\nrole R {\n  var v: bool = false\n", 2, 8, "'{' is never closed"),
     ("spec x\nconst N 3", 2, 9, "expected '='"),
-    ("spec x\nrole R { var set: bool = false }", 2, 14, "unexpected 'set'"),
+    ("spec x\nrole R { var count: bool = false }", 2, 14, "'count' is a reserved keyword"),
+    ("spec x\nrole R { action a { let if = 1 } }", 2, 25, "'if' is a reserved keyword"),
+    ("spec x\nenum set { a }", 2, 6, "'set' is a built-in type"),
     ("spec x\nrole R { var v: bool = false\n action a { v = = true } }", 3, 17, "unexpected '='"),
     ("spec x\ninvariant i: a $ b", 2, 16, "unexpected character '$'"),
     ("role R {}", 1, 1, "expected 'spec'"),
@@ -107,9 +109,16 @@ def test_syntax_error_positions(text, line, col, words):
     assert words in d.message
 
 
-def test_keyword_as_name_gets_hint():
-    d = error_of("spec x\nrole R { var set: bool = false }")
-    assert "reserved keyword" in d.hint
+def test_soft_keywords_may_be_names():
+    spec = p("spec loss\nconst heal = 1\nrole R { var node: bool = false\n var set: 0..heal = 0\n"
+             "  action partition when not node { set = heal } }\nfaults { loss at most heal }")
+    assert spec.name == "loss" and spec.roles[0].vars[0].name == "node"
+    assert spec.roles[0].actions[0].name == "partition"
+
+
+def test_keyword_expected_as_name_gets_hint():
+    d = error_of("spec x\nrole R { action a { send = 1 } }")
+    assert d.span.column == 26
 
 
 def test_assign_in_condition_hints_double_equals():

@@ -48,7 +48,7 @@ byte j = 0;
 active proctype world() {
 end:
   do
-  /* Client.send: Req(next) to the tail of Client -> Server */
+  /* Client.emit: Req(next) to the tail of Client -> Server */
   :: d_step { next < 3 -> cs[cslen] = next; cslen++; next++; INV }
   /* Client <- Ack(n), the head of Server -> Client: acked = n + 1 */
   :: d_step { sclen > 0 -> acked = sc[0] + 1; REMOVE(sc, sclen, 0); INV }

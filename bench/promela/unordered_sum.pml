@@ -33,8 +33,8 @@ byte c2 = 0;
 active proctype world() {
 end:
   do
-  :: d_step { sent < 2 -> sent++; c1++; INV }          /* S.send(1) */
-  :: d_step { sent < 2 -> sent++; c2++; INV }          /* S.send(2) */
+  :: d_step { sent < 2 -> sent++; c1++; INV }          /* S.emit(1) */
+  :: d_step { sent < 2 -> sent++; c2++; INV }          /* S.emit(2) */
   :: d_step { c1 > 0 -> c1--; sum = sum + 1; INV }     /* R <- Val(1) */
   :: d_step { c2 > 0 -> c2--; sum = sum + 2; INV }     /* R <- Val(2) */
   od

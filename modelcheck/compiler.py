@@ -12,7 +12,7 @@ from typing import Callable
 from . import syntax as S
 from .checker import CheckedSpec, RoleInfo, VarInfo
 from .diagnostics import Source
-from .types import MapT, SeqT, SetT, TupleT, Type
+from .types import MapT, SeqT, TupleT, Type
 from .values import (Renderer, SpecRuntimeError, map_from, map_get, map_has, map_keys, map_set, ordered,
                      value_checker)
 
@@ -185,6 +185,10 @@ class Compiler:
             i = next(v.index for v in self._role_of(e.obj).vars if v.name == e.name)
             return lambda c: c.vars[i]
         obj, name, index = self.expr(e.obj), e.name, self.var_index
+        if e.obj.type.role is not None:
+            # The role is known statically, so is the variable's position.
+            i = next(v.index for v in self._role_of(e.obj).vars if v.name == name)
+            return lambda c: c.nodes[obj(c)][i]
 
         def field(c):
             n = obj(c)
@@ -259,12 +263,13 @@ class Compiler:
 
     def _binop(self, e: S.BinOp) -> Fn:  # noqa: C901
         a, b, op = self.expr(e.left), self.expr(e.right), e.op
+        # Operands of and/or/=> are bools (the checker guarantees it), so no bool() calls.
         if op == "and":
-            return lambda c: bool(a(c)) and bool(b(c))
+            return lambda c: a(c) and b(c)
         if op == "or":
-            return lambda c: bool(a(c)) or bool(b(c))
+            return lambda c: a(c) or b(c)
         if op == "=>":
-            return lambda c: (not a(c)) or bool(b(c))
+            return lambda c: (not a(c)) or b(c)
         if op == "==":
             return lambda c: a(c) == b(c)
         if op == "!=":

@@ -79,6 +79,7 @@ class _Action:
     params: list[tuple[str, Type, list]]  # (name, type, values)
     guard: Callable | None
     body: Callable
+    combos: list = field(default_factory=list)  # every parameter combination, in order
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Model:
 
     def _compile_roles(self) -> None:
         comp = self.compiler
-        self.handlers: dict[str, list[_Handler]] = {}
+        self.handlers_by_kind: dict[str, dict[int, list[_Handler]]] = {}
         self.actions: dict[str, list[_Action]] = {}
         self.restart: dict[str, Callable | None] = {}
         for r in self.checked.roles:
@@ -121,7 +122,10 @@ class Model:
                 sender = h.sender[0] if h.sender and h.sender[0] != "_" else None
                 hs.append(_Handler(r, h, msg.index, params, sender,
                                    comp.expr(h.guard) if h.guard is not None else None, comp.block(h.body)))
-            self.handlers[r.name] = hs
+            by_kind: dict[int, list[_Handler]] = {}
+            for h in hs:
+                by_kind.setdefault(h.kind, []).append(h)
+            self.handlers_by_kind[r.name] = by_kind
             acts = []
             for a in r.decl.actions:
                 params = []
@@ -129,7 +133,8 @@ class Model:
                     t = a.param_types[p.name]
                     params.append((p.name, t, _values_of(t, self.checked)))
                 acts.append(_Action(r, a, params, comp.expr(a.guard) if a.guard is not None else None,
-                                    comp.block(a.body)))
+                                    comp.block(a.body),
+                                    list(itertools.product(*[vals for _, _, vals in params]))))
             self.actions[r.name] = acts
             self.restart[r.name] = comp.block(r.decl.restart) if r.decl.restart else None
 
@@ -178,25 +183,24 @@ class Model:
         deliveries, then actions), then faults in faults-block order."""
         out: list[Transition] = []
         roles = self.checked.node_roles
-        deliverable = self.network.deliverable(state.net)
+        inbox: dict[int, list] = {}
+        for msg, net_after in self.network.deliverable(state.net):
+            if (msg[0], msg[1]) not in state.cut:
+                inbox.setdefault(msg[1], []).append((msg, net_after))
         for n in range(self.n_nodes):
             if not state.up[n]:
                 continue
             role = roles[n]
-            for msg, net_after in deliverable:
-                src, dst, kind, payload = msg
-                if dst != n or (src, dst) in state.cut:
-                    continue
-                for h in self.handlers[role.name]:
-                    if h.kind != kind:
-                        continue
+            for msg, net_after in inbox.get(n, ()):
+                src, _, kind, payload = msg
+                for h in self.handlers_by_kind[role.name].get(kind, ()):
                     env = {p: v for p, v in zip(h.params, payload) if p is not None}
                     if h.sender:
                         env[h.sender] = src
                     step = Step("deliver", n, h.decl.name, message=msg, span=h.decl.span)
                     out.extend(self._run(state, n, h.guard, h.body, env, src, step, net_after))
             for a in self.actions[role.name]:
-                for combo in itertools.product(*[vals for _, _, vals in a.params]):
+                for combo in a.combos:
                     env = {name: v for (name, _, _), v in zip(a.params, combo)}
                     params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
                     step = Step("action", n, a.decl.name, params=params, span=a.decl.span)
@@ -268,23 +272,23 @@ class Model:
                 if links <= state.cut:
                     continue
                 out.append(Transition(Step(detail=(side_a, side_b), **base),
-                                      state._replace(cut=state.cut | links, budgets=budgets)))
+                                      State(state.nodes, state.up, state.net, state.cut | links, state.ghosts, budgets)))
         elif f.kind == "one_way":
             for a in range(self.n_nodes):
                 for b in range(self.n_nodes):
                     if a != b and (a, b) not in state.cut:
                         out.append(Transition(Step(detail=(a, b), **base),
-                                              state._replace(cut=state.cut | {(a, b)}, budgets=budgets)))
+                                              State(state.nodes, state.up, state.net, state.cut | {(a, b)}, state.ghosts, budgets)))
         elif f.kind == "heal":
             if state.cut:
                 out.append(Transition(Step(detail=tuple(sorted(state.cut)), **base),
-                                      state._replace(cut=frozenset(), budgets=budgets)))
+                                      State(state.nodes, state.up, state.net, frozenset(), state.ghosts, budgets)))
         elif f.kind == "loss":
             for m, net in self.network.lose(state.net):
-                out.append(Transition(Step(message=m, **base), state._replace(net=net, budgets=budgets)))
+                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets)))
         elif f.kind == "duplicate":
             for m, net in self.network.duplicate(state.net):
-                out.append(Transition(Step(message=m, **base), state._replace(net=net, budgets=budgets)))
+                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets)))
         return out
 
     def _after_crash(self, values: tuple, n: int) -> tuple:

@@ -6,7 +6,7 @@ messages in flight compare equal however they got there.
 
     unordered  a sorted tuple with repetition (a multiset); delivery consumes one copy
     fifo       a sorted tuple of ((src, dst), queue) for non-empty queues; only heads deliver
-    set        a frozenset; delivery does not consume (the TLA+ message-set idiom)
+    set        a sorted tuple without repetition; delivery does not consume (TLA+'s message set)
 """
 from __future__ import annotations
 
@@ -95,22 +95,28 @@ class Fifo:
 
 
 class MessageSet:
+    """A monotone set, kept as a sorted tuple without repetition so that reading it
+    (every state, for deliveries) needs no sorting; only sending sorts."""
+
     name = "set"
-    empty: frozenset = frozenset()
+    empty: tuple = ()
 
-    def send(self, net: frozenset, msgs: list[Message]) -> frozenset:
-        return net.union(msgs) if msgs else net
+    def send(self, net: tuple, msgs: list[Message]) -> tuple:
+        new = [m for m in msgs if m not in net]
+        if not new:
+            return net
+        return tuple(sorted(set(net).union(new), key=_msg_key))
 
-    def messages(self, net: frozenset) -> list[Message]:
-        return sorted(net, key=_msg_key)
+    def messages(self, net: tuple) -> list[Message]:
+        return list(net)
 
-    def deliverable(self, net: frozenset) -> list[tuple[Message, frozenset]]:
-        return [(m, net) for m in self.messages(net)]
+    def deliverable(self, net: tuple) -> list[tuple[Message, tuple]]:
+        return [(m, net) for m in net]
 
-    def lose(self, net: frozenset) -> list[tuple[Message, frozenset]]:
-        return [(m, net - {m}) for m in self.messages(net)]
+    def lose(self, net: tuple) -> list[tuple[Message, tuple]]:
+        return [(m, net[:i] + net[i + 1:]) for i, m in enumerate(net)]
 
-    def duplicate(self, net: frozenset) -> list[tuple[Message, frozenset]]:
+    def duplicate(self, net: tuple) -> list[tuple[Message, tuple]]:
         return []  # a set already lets every message be received again
 
 

@@ -530,6 +530,8 @@ class Checker:
                     self.error("E201", f"field '{fname}' of '{msg.name}' is {ft}, but this argument is {t}", a.span)
         if s.to is not None:
             t = self.expr(s.to)
+            if isinstance(t, OptT) and isinstance(t.inner, NodeT):
+                t = t.inner  # sending to `none` is a run-time error
             if s.kind == "send" and not isinstance(t, (NodeT, AnyT)):
                 self.error("E201", f"'send ... to' needs a node id, but this is {t}", s.to.span,
                            "to send to several nodes use: broadcast Msg(...) to SET")

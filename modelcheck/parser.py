@@ -145,7 +145,7 @@ class _ToAst(Transformer):
 
     def handler(self, meta, c):
         msg, params, sender, guard, body = c
-        return S.HandlerDecl(str(msg), _span(msg), params, sender, guard, body)
+        return S.HandlerDecl(str(msg), _span(msg), params or [], sender, guard, body)
 
     def handler_params(self, meta, c):
         return [(str(t), _span(t)) for t in c if t is not None]

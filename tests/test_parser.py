@@ -135,3 +135,11 @@ def test_rendered_error_has_caret_under_token():
     assert lines[0].startswith("t.ha:2:9: error: unexpected '3'")
     assert lines[1].endswith("const N 3")
     assert lines[2].index("^") == lines[1].index("3")
+
+
+def test_parentheses_optional_for_empty_messages():
+    spec = p("spec x\nmessage Ping\nrole R { on Ping from c { send Ping to c; reply Ping; broadcast Ping } }")
+    assert spec.messages[0].fields == []
+    h = spec.roles[0].handlers[0]
+    assert h.params == [] and h.sender[0] == "c"
+    assert [s.kind for s in h.body] == ["send", "reply", "broadcast"]

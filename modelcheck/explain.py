@@ -14,7 +14,9 @@ from .diagnostics import Source
 from .values import Renderer, SpecRuntimeError
 
 MAX_LINES = 40
-MAX_DEPTH = 6
+MAX_DEPTH = 12
+_COMPARE = {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "has"}
+_CONNECTIVES = {"and", "or", "=>"}
 _TRIVIAL = (S.IntLit, S.BoolLit, S.NoneLit)
 
 
@@ -48,21 +50,34 @@ class Explainer:
             shown = f"{text}  is {'true' if v else 'false'}"
         else:
             shown = f"{text} = {self.render.text(v, e.type)}"
+        if isinstance(e, S.BinOp) and e.op in _COMPARE:
+            shown += f"   ({self._short(e.left, ctx)} {e.op} {self._short(e.right, ctx)})"
         if isinstance(e, S.Count):
             counted = self._members(e.var, e.domain, e.cond, ctx)
             shown += "   counted: " + (", ".join(counted) if counted else "nothing")
         lines.append((depth, shown))
         if depth >= MAX_DEPTH:
             return
-        if isinstance(e, S.BinOp):
-            self._walk(e.left, ctx, depth + 1, lines)
-            self._walk(e.right, ctx, depth + 1, lines)
+        if isinstance(e, S.BinOp) and e.op in _CONNECTIVES:
+            for operand in _flatten(e):
+                self._walk(operand, ctx, depth + 1, lines)
+        elif isinstance(e, S.BinOp):
+            # Operand values are already inline; only expand operands with more to say.
+            for operand in (e.left, e.right):
+                if isinstance(operand, (S.Count, S.Quant, S.SetComp, S.BinOp, S.Not)):
+                    self._walk(operand, ctx, depth + 1, lines)
         elif isinstance(e, (S.Not, S.Neg)):
             self._walk(e.operand, ctx, depth + 1, lines)
         elif isinstance(e, S.Ite):
             self._walk(e.cond, ctx, depth + 1, lines)
         elif isinstance(e, S.Quant):
             self._quant(e, v, ctx, depth, lines)
+
+    def _short(self, e: S.Expr, ctx: Ctx) -> str:
+        try:
+            return self.render.text(self._value(e, ctx), e.type)
+        except SpecRuntimeError:
+            return "?"
 
     def _members(self, var: str, domain: S.Expr, cond: S.Expr | None, ctx: Ctx) -> list[str]:
         elem_t = domain.type.elem if hasattr(domain.type, "elem") else domain.type
@@ -90,3 +105,16 @@ class Explainer:
         elif e.kind == "exists" and v:
             witness = self._members(e.var, e.domain, e.body, ctx)
             lines.append((depth + 1, f"holds for {e.var} = " + ", ".join(witness)))
+
+
+def _flatten(e: S.BinOp) -> list[S.Expr]:
+    """`a and b and c` as [a, b, c] (same for `or`); `=>` as its two sides."""
+    if e.op == "=>":
+        return [e.left, e.right]
+    out = []
+    for side in (e.left, e.right):
+        if isinstance(side, S.BinOp) and side.op == e.op:
+            out += _flatten(side)
+        else:
+            out.append(side)
+    return out

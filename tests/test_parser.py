@@ -143,3 +143,12 @@ def test_parentheses_optional_for_empty_messages():
     h = spec.roles[0].handlers[0]
     assert h.params == [] and h.sender[0] == "c"
     assert [s.kind for s in h.body] == ["send", "reply", "broadcast"]
+
+
+def test_quantifier_may_close_a_chain():
+    spec = p("spec x\ninvariant a: p => forall q in S: q\ninvariant b: x and exists y in S: y or z\n"
+             "invariant c: not forall q in S: q")
+    a, b, c = (i.expr for i in spec.invariants)
+    assert a.op == "=>" and isinstance(a.right, S.Quant)
+    assert b.op == "and" and isinstance(b.right, S.Quant) and b.right.body.op == "or"
+    assert isinstance(c, S.Not) and isinstance(c.operand, S.Quant)

@@ -11,12 +11,18 @@ import pytest
 from conftest import ROOT, verify_json
 
 CASES = [
-    ("tests/regression/design_style.ha", "holds", 5812),
+    # spec, verdict, distinct states, trace length (None: holds)
+    ("tests/regression/design_style.ha", "holds", 5812, None),
+    ("tests/regression/two_phase.ha", "holds", 456, None),
+    ("tests/regression/async_kv.ha", "violated", 13, 2),
 ]
 
 
-@pytest.mark.parametrize("spec, verdict, states", CASES)
-def test_pinned(spec, verdict, states):
+@pytest.mark.parametrize("spec, verdict, states, steps", CASES)
+def test_pinned(spec, verdict, states, steps):
     code, doc = verify_json(ROOT / spec)
     assert doc["verdict"] == verdict
+    assert code == {"holds": 0, "violated": 1}[verdict]
     assert doc["stats"]["distinct_states"] == states
+    if steps is not None:
+        assert len(doc["trace"]["steps"]) == steps

@@ -125,7 +125,7 @@ def _check(model: Model, state: State) -> Violation | None:
     if err is not None:
         return Violation("runtime_error", inv.name, f"while evaluating invariant '{inv.name}': {err.message}",
                          err.span, in_invariant=True)
-    return Violation("invariant", inv.name, f"invariant '{inv.name}' is violated", inv.decl.span)
+    return Violation("invariant", inv.name, f"invariant '{inv.name}' is violated", inv.decl.expr.span)
 
 
 def _runtime(err: SpecRuntimeError) -> Violation:

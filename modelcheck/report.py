@@ -153,6 +153,9 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
     if header:
         out.append(f"modelcheck: {source.path} (spec {model.checked.spec.name}, delivery {model.checked.delivery})")
         out.append(f"invariants: {', '.join(result.invariants) or 'none'}")
+        if model.checked.properties:
+            names = ", ".join(p.name for p in model.checked.properties)
+            out.append(f"properties: {names} (parsed and type-checked; liveness checking is not available yet)")
         out.append(f"faults: {fault_summary(model)}")
         if result.verdict == "holds":
             out += ["", "No violation: every invariant holds in every reachable state."]
@@ -231,6 +234,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "spec": {"name": model.checked.spec.name, "file": source.path, "delivery": model.checked.delivery},
         "options": options,
         "invariants": result.invariants,
+        "unchecked_properties": [p.name for p in model.checked.properties],
         "faults": fault_summary(model),
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,

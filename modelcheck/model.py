@@ -31,7 +31,7 @@ class State(NamedTuple):
     budgets: tuple  # remaining budget of each bounded fault line, in faults-block order
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Step:
     """What happened in one transition, in the spec's own terms."""
 
@@ -47,7 +47,7 @@ class Step:
     fault_line: int | None = None  # index of the fault line used
 
 
-@dataclass
+@dataclass(slots=True)
 class Transition:
     step: Step
     state: State | None  # None when the step raised `error`

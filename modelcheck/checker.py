@@ -203,8 +203,12 @@ class Checker:
         try:
             return self._const_eval(expr)
         except _NotConst as err:
-            self.error("E205", f"{what} must be a constant integer expression", err.span,
-                       err.hint or "use integer literals, consts and + - * / %")
+            if err.unknown:
+                self.error("E101", f"unknown name '{err.unknown}' in {what}" + (f" (did you mean '{err.hint}'?)" if err.hint else ""),
+                           err.span, "only consts and integer literals may appear here")
+            else:
+                self.error("E205", f"{what} must be a constant integer expression", err.span,
+                           err.hint or "use integer literals, consts and + - * / %")
             return None
 
     def _const_eval(self, e: S.Expr) -> int:
@@ -215,8 +219,10 @@ class Checker:
                 return self.consts[e.id]
             if e.id in {c.name for c in self.spec.consts}:
                 raise _NotConst(e.span, f"const '{e.id}' is used before it is declared, or its value is invalid")
-            hint = did_you_mean(e.id, self.consts)
-            raise _NotConst(e.span, f"'{e.id}' is not a const" + (f" (did you mean '{hint}'?)" if hint else ""))
+            if self.lookup(e.id) is None and not any(r.var(e.id) for r in self.roles.values()) \
+                    and not any(v.name == e.id for r in self.spec.roles for v in r.vars):
+                raise _NotConst(e.span, did_you_mean(e.id, self.consts), unknown=e.id)
+            raise _NotConst(e.span, f"'{e.id}' is not a const: bounds, counts and budgets are fixed before exploring")
         if isinstance(e, S.Neg):
             return -self._const_eval(e.operand)
         if isinstance(e, S.BinOp) and e.op in "+-*/%":
@@ -911,10 +917,11 @@ class Checker:
 
 
 class _NotConst(Exception):
-    def __init__(self, span: Span, hint: str | None):
+    def __init__(self, span: Span, hint: str | None, unknown: str | None = None):
         super().__init__(hint)
         self.span = span
         self.hint = hint
+        self.unknown = unknown  # the name, when it is not declared at all
 
 
 def _has_temporal(e: S.Expr) -> bool:

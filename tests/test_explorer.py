@@ -11,7 +11,7 @@ from modelcheck.model import Step, Transition
 @dataclass
 class _Inv:
     name: str
-    decl: object = field(default_factory=lambda: SimpleNamespace(span=None))
+    decl: object = field(default_factory=lambda: SimpleNamespace(span=None, expr=SimpleNamespace(span=None)))
 
 
 class GraphModel:

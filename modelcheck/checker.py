@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import syntax as S
 from .diagnostics import Diagnostic, Span, SpecError, did_you_mean
-from .types import (ANY, BOOL, INT, NONE, AnyT, BoolT, EnumT, IntT, MapT, NodeT, NoneT, OptT, SeqT,
+from .types import (ANY, BOOL, INT, NONE, AnyT, BoolT, EnumT, IntT, MapT, NodeT, OptT, SeqT,
                     SetT, TupleT, Type, assignable, collection_elem, join)
 
 
@@ -219,8 +219,7 @@ class Checker:
                 return self.consts[e.id]
             if e.id in {c.name for c in self.spec.consts}:
                 raise _NotConst(e.span, f"const '{e.id}' is used before it is declared, or its value is invalid")
-            if self.lookup(e.id) is None and not any(r.var(e.id) for r in self.roles.values()) \
-                    and not any(v.name == e.id for r in self.spec.roles for v in r.vars):
+            if e.id not in self.global_names and not any(v.name == e.id for r in self.spec.roles for v in r.vars):
                 raise _NotConst(e.span, did_you_mean(e.id, self.consts), unknown=e.id)
             raise _NotConst(e.span, f"'{e.id}' is not a const: bounds, counts and budgets are fixed before exploring")
         if isinstance(e, S.Neg):

@@ -1,20 +1,20 @@
-"""Checked AST -> executable closures.
+"""Checked AST -> executable functions.
 
-Each expression becomes a function `f(ctx) -> value` and each statement a
-function `s(ctx) -> None`, built once from the validated AST (no `eval`, no
-generated source: nothing in a spec can run arbitrary Python). `model.py`
-assembles these into the transition system; the explorer never sees syntax.
+Each expression becomes a function `f(ctx) -> value` (generated Python source,
+see codegen.py for why that is safe) and each statement a closure
+`s(ctx) -> None` built once from the validated AST. `model.py` assembles these
+into the transition system; the explorer never sees syntax.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 from . import syntax as S
-from .checker import CheckedSpec, RoleInfo, VarInfo
+from .checker import CheckedSpec, VarInfo
+from .codegen import CodeGen
 from .diagnostics import Source
-from .types import MapT, SeqT, TupleT, Type
-from .values import (Renderer, SpecRuntimeError, map_from, map_get, map_has, map_keys, map_set, ordered,
-                     value_checker)
+from .types import MapT, SeqT, Type
+from .values import Renderer, SpecRuntimeError, map_get, map_set, ordered, value_checker
 
 
 class Disabled(Exception):
@@ -52,262 +52,18 @@ class Compiler:
         self.source = source
         self.render = Renderer(checked.node_names)
         self.role_nodes = {r.name: r.node_ids for r in checked.roles}
-        # For `n.var` where n's role is only known at run time.
-        self.var_index: list[dict[str, int]] = [
-            {v.name: v.index for v in role.vars} for role in checked.node_roles]
+        self.codegen = CodeGen(checked, source, self.render)
 
     # ---- expressions -------------------------------------------------------------
 
-    def expr(self, e: S.Expr) -> Fn:  # noqa: C901 - one case per expression form
-        if isinstance(e, S.IntLit):
-            v = e.value
-            return lambda c: v
-        if isinstance(e, S.BoolLit):
-            v = e.value
-            return lambda c: v
-        if isinstance(e, S.NoneLit):
-            return lambda c: None
-        if isinstance(e, S.SelfRef):
-            return lambda c: c.self_id
-        if isinstance(e, S.Name):
-            return self._name(e)
-        if isinstance(e, S.Field):
-            return self._field(e)
-        if isinstance(e, S.Index):
-            return self._index(e)
-        if isinstance(e, S.Slice):
-            obj = self.expr(e.obj)
-            lo = self.expr(e.lo) if e.lo is not None else (lambda c: None)
-            hi = self.expr(e.hi) if e.hi is not None else (lambda c: None)
-            return lambda c: obj(c)[lo(c):hi(c)]
-        if isinstance(e, S.Call):
-            return self._call(e)
-        if isinstance(e, S.Count):
-            dom, name = self.domain(e.domain), e.var
-            cond = self.expr(e.cond) if e.cond is not None else (lambda c: True)
-
-            def count(c):
-                n = 0
-                for x in dom(c):
-                    c.env[name] = x
-                    if cond(c):
-                        n += 1
-                c.env.pop(name, None)
-                return n
-            return count
-        if isinstance(e, S.Quant):
-            dom, name, body = self.domain(e.domain), e.var, self.expr(e.body)
-            want = e.kind == "exists"
-
-            def quant(c):
-                result = not want
-                for x in dom(c):
-                    c.env[name] = x
-                    if bool(body(c)) == want:
-                        result = want
-                        break
-                c.env.pop(name, None)
-                return result
-            return quant
-        if isinstance(e, S.SetComp):
-            dom, name, elem = self.domain(e.domain), e.var, self.expr(e.elem)
-            cond = self.expr(e.cond) if e.cond is not None else (lambda c: True)
-
-            def comp(c):
-                out = set()
-                for x in dom(c):
-                    c.env[name] = x
-                    if cond(c):
-                        out.add(elem(c))
-                c.env.pop(name, None)
-                return frozenset(out)
-            return comp
-        if isinstance(e, S.Ite):
-            cond, a, b = self.expr(e.cond), self.expr(e.then), self.expr(e.other)
-            return lambda c: a(c) if cond(c) else b(c)
-        if isinstance(e, S.Not):
-            inner = self.expr(e.operand)
-            return lambda c: not inner(c)
-        if isinstance(e, S.Neg):
-            inner = self.expr(e.operand)
-            return lambda c: -inner(c)
-        if isinstance(e, S.BinOp):
-            return self._binop(e)
-        if isinstance(e, S.TupleLit):
-            items = [self.expr(i) for i in e.items]
-            return lambda c: tuple(i(c) for i in items)
-        if isinstance(e, S.SeqLit):
-            items = [self.expr(i) for i in e.items]
-            return lambda c: tuple(i(c) for i in items)
-        if isinstance(e, S.SetLit):
-            items = [self.expr(i) for i in e.items]
-            return lambda c: frozenset(i(c) for i in items)
-        if isinstance(e, S.MapLit):
-            entries = [(self.expr(k), self.expr(v)) for k, v in e.entries]
-            return lambda c: map_from((k(c), v(c)) for k, v in entries)
-        if isinstance(e, S.Temporal):
-            raise NotImplementedError("temporal properties are evaluated by the liveness checker")
-        raise AssertionError(e)
+    def expr(self, e: S.Expr) -> Fn:
+        """A function computing `e` (generated Python, see codegen.py)."""
+        return self.codegen.function(e)
 
     def domain(self, e: S.Expr) -> Fn:
         """The elements a binder ranges over, in canonical order: a set's elements
         sorted, a seq's in sequence, a map's keys."""
-        if isinstance(e, S.Name) and e.ref[0] == "role":
-            ids = list(e.ref[1].node_ids)
-            return lambda c: ids
-        f = self.expr(e)
-        if isinstance(e.type, SeqT):
-            return f
-        if isinstance(e.type, MapT):
-            return lambda c: map_keys(f(c))
-        return lambda c: ordered(f(c))
-
-    def _name(self, e: S.Name) -> Fn:
-        kind, payload = e.ref
-        if kind == "local":
-            name = e.id
-            return lambda c: c.env[name]
-        if kind == "var":
-            i = payload.index
-            return lambda c: c.vars[i]
-        if kind == "ghost":
-            i = payload.index
-            return lambda c: c.ghosts[i]
-        if kind in ("const", "enum"):
-            v = payload
-            return lambda c: v
-        role: RoleInfo = payload
-        v = frozenset(role.node_ids) if role.count is not None else role.first
-        return lambda c: v
-
-    def _field(self, e: S.Field) -> Fn:
-        if isinstance(e.obj, S.SelfRef):
-            i = next(v.index for v in self._role_of(e.obj).vars if v.name == e.name)
-            return lambda c: c.vars[i]
-        obj, name, index = self.expr(e.obj), e.name, self.var_index
-        if e.obj.type.role is not None:
-            # The role is known statically, so is the variable's position.
-            i = next(v.index for v in self._role_of(e.obj).vars if v.name == name)
-            return lambda c: c.nodes[obj(c)][i]
-
-        def field(c):
-            n = obj(c)
-            if n is None:
-                raise SpecRuntimeError(f"'{self.source.slice(e.obj.span)}' is none, so it has no '{name}'", e.span)
-            i = index[n].get(name)
-            if i is None:
-                raise SpecRuntimeError(f"{self.render.node(n)} has no variable '{name}'", e.span)
-            return c.nodes[n][i]
-        return field
-
-    def _role_of(self, e: S.Expr) -> RoleInfo:
-        return next(r for r in self.c.roles if r.name == e.type.role)
-
-    def _index(self, e: S.Index) -> Fn:
-        obj, idx = self.expr(e.obj), self.expr(e.index)
-        if isinstance(e.obj, S.Name) and e.obj.ref[0] == "role":
-            role: RoleInfo = e.obj.ref[1]
-            first, size, rname = role.first, role.size, role.name
-
-            def node(c):
-                i = idx(c)
-                if not 0 <= i < size:
-                    raise SpecRuntimeError(f"{rname}[{i}] does not exist: {rname} has {size} node(s)", e.span)
-                return first + i
-            return node
-        t = e.obj.type
-        if isinstance(t, MapT):
-            return lambda c: map_get(obj(c), idx(c), e.span)
-        if isinstance(t, SeqT):
-            def seq_at(c):
-                s, i = obj(c), idx(c)
-                if not 0 <= i < len(s):
-                    raise SpecRuntimeError(f"index {i} is out of range for a seq of length {len(s)}", e.span)
-                return s[i]
-            return seq_at
-        if isinstance(t, TupleT):
-            k = e.index.value
-            return lambda c: obj(c)[k]
-        raise AssertionError(t)
-
-    def _call(self, e: S.Call) -> Fn:
-        args = [self.expr(a) for a in e.args]
-        a0 = args[0]
-        f = e.func
-        if f == "len":
-            return lambda c: len(a0(c))
-        if f in ("min", "max"):
-            pick = min if f == "min" else max
-
-            def minmax(c):
-                s = a0(c)
-                if not s:
-                    raise SpecRuntimeError(f"{f}() of an empty set", e.span)
-                return pick(s)
-            return minmax
-        if f == "append":
-            a1 = args[1]
-            return lambda c: a0(c) + (a1(c),)
-        if f == "last":
-            def last(c):
-                s = a0(c)
-                if not s:
-                    raise SpecRuntimeError("last() of an empty seq", e.span)
-                return s[-1]
-            return last
-        if f == "keys":
-            return lambda c: frozenset(k for k, _ in a0(c))
-        if f == "crashed":
-            return lambda c: not c.up[a0(c)]
-        raise AssertionError(f)
-
-    def _binop(self, e: S.BinOp) -> Fn:  # noqa: C901
-        a, b, op = self.expr(e.left), self.expr(e.right), e.op
-        # Operands of and/or/=> are bools (the checker guarantees it), so no bool() calls.
-        if op == "and":
-            return lambda c: a(c) and b(c)
-        if op == "or":
-            return lambda c: a(c) or b(c)
-        if op == "=>":
-            return lambda c: (not a(c)) or b(c)
-        if op == "==":
-            return lambda c: a(c) == b(c)
-        if op == "!=":
-            return lambda c: a(c) != b(c)
-        if op == "<":
-            return lambda c: a(c) < b(c)
-        if op == "<=":
-            return lambda c: a(c) <= b(c)
-        if op == ">":
-            return lambda c: a(c) > b(c)
-        if op == ">=":
-            return lambda c: a(c) >= b(c)
-        if op in ("in", "not in"):
-            if isinstance(e.right.type, MapT):
-                member = lambda c: map_has(b(c), a(c))  # noqa: E731
-            else:
-                member = lambda c: a(c) in b(c)  # noqa: E731
-            return member if op == "in" else (lambda c: not member(c))
-        if op == "has":
-            return lambda c: map_has(a(c), b(c))
-        if op == "|":
-            return lambda c: a(c) | b(c)
-        if op == "&":
-            return lambda c: a(c) & b(c)
-        if op == "-":
-            return lambda c: a(c) - b(c)
-        if op == "+":
-            return lambda c: a(c) + b(c)
-        if op == "*":
-            return lambda c: a(c) * b(c)
-        if op in ("/", "%"):
-            def divide(c):
-                x, y = a(c), b(c)
-                if y == 0:
-                    raise SpecRuntimeError(f"division by zero in '{self.source.slice(e.span)}'", e.span)
-                return x // y if op == "/" else x % y
-            return divide
-        raise AssertionError(op)
+        return self.codegen.domain_function(e)
 
     # ---- statements --------------------------------------------------------------
 

@@ -72,3 +72,19 @@ role S { var n: 0..3 = 0
 invariant few: len(acked) <= 1
 invariant not_three: 3 not in acked""")
     assert r.verdict == "violated" and r.violation.name == "not_three" and len(r.trace) == 1
+
+
+def test_generated_code_has_no_builtins_and_survives_odd_names():
+    model, r = explore_text("""spec __import__
+const __class__ = 1
+role __builtins__[2] {
+  var open: 0..1 = 0
+  action exec when open < __class__ { let eval = open + 1; open = eval }
+}
+invariant __globals__: forall compile in __builtins__: compile.open <= 1
+""")
+    assert r.verdict == "holds" and r.stats.distinct_states == 4
+    fn = model.invariants[0].holds
+    gen_fn = model.compiler.expr(model.invariant_decls[0].expr)
+    assert gen_fn.__globals__["__builtins__"] == {}
+    assert fn(model.initial)

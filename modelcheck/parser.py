@@ -61,10 +61,6 @@ def _span(item) -> Span:
     return Span.from_meta(item)
 
 
-def _join(a: Span, b: Span) -> Span:
-    return a.to(b)
-
-
 @v_args(meta=True)
 class _ToAst(Transformer):
     """Builds `syntax` dataclasses from lark's tree; one method per grammar rule."""

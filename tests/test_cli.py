@@ -122,9 +122,17 @@ def test_quiet_keeps_trace_and_summary(spec_file):
     assert p.stdout.startswith("Result: HOLDS")
 
 
-def test_output_is_deterministic():
-    a = run_cli("verify", "specs/naive_failover.ha", "--format", "json")
-    b = run_cli("verify", "specs/naive_failover.ha", "--format", "json")
+def test_output_is_deterministic_across_hash_seeds():
+    import os
+    import subprocess
+    import sys
+
+    def run(seed: str) -> subprocess.CompletedProcess:
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        spec = "tests/regression/async_kv.ha"
+        return subprocess.run([sys.executable, "-m", "modelcheck", "verify", spec, "--format", "json"],
+                              cwd=ROOT, capture_output=True, text=True, env=env)
+    a, b = run("1"), run("2")
     da, db = json.loads(a.stdout), json.loads(b.stdout)
     for d in (da, db):
         d["stats"].pop("seconds")

@@ -90,9 +90,10 @@ def explore(model: Model, options: Options | None = None) -> Result:
                         return finish("violated", trace=_trace(model, parents, s) + [(tr.step, None)],
                                       violation=_runtime(tr.error))
                     t = tr.state
-                    if t in parents:
+                    seen = len(parents)
+                    parents.setdefault(t, s)  # one hash of t instead of two (`in`, then store)
+                    if len(parents) == seen:
                         continue
-                    parents[t] = s
                     bad = _check(model, t)
                     if bad is not None:
                         stats.depth = depth + 1

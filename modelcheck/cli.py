@@ -66,6 +66,29 @@ def _front_end(path: str, consts: dict[str, int], fmt: str):
         _fail(err, source, path, fmt)
 
 
+class _ProgressLine:
+    """One status line on a terminal's stderr, rewritten in place at most 4 times a second."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, p) -> None:
+        if p.seconds - self.last < 0.25:
+            return
+        self.last = p.seconds
+        rate = p.distinct_states / p.seconds if p.seconds > 0 else 0
+        sys.stderr.write(f"\r\033[K{p.distinct_states:,} states · {rate:,.0f} states/s · depth {p.depth}"
+                         f" · frontier {p.frontier:,} · {p.seconds:.0f} s")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="modelcheck")
 def cli() -> None:
@@ -95,7 +118,11 @@ def verify(spec, consts, invariants, max_states, max_depth, timeout, fmt, trace_
         model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants))
     except SpecError as err:
         _fail(err, source, spec, fmt)
-    result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout))
+    progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
+    result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
+                                    on_progress=progress))
+    if progress is not None:
+        progress.clear()
     options = {"consts": checked.consts, "invariants": list(invariants) or None, "max_states": max_states,
                "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults}
     if fmt == "json" or trace_out:

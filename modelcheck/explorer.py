@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .model import Model, State, Step
 from .values import SpecRuntimeError
@@ -21,6 +22,21 @@ class Options:
     max_states: int | None = None
     max_depth: int | None = None
     timeout: float | None = None
+    # Called now and then (every PROGRESS_EVERY new states) with a Progress snapshot;
+    # the explorer itself never prints.
+    on_progress: Callable[["Progress"], None] | None = None
+
+
+PROGRESS_EVERY = 4096
+
+
+@dataclass
+class Progress:
+    distinct_states: int
+    transitions: int
+    depth: int
+    frontier: int  # states discovered but not yet expanded
+    seconds: float
 
 
 @dataclass
@@ -99,6 +115,9 @@ def explore(model: Model, options: Options | None = None) -> Result:
                         stats.depth = depth + 1
                         return finish("violated", trace=_trace(model, parents, t), violation=bad)
                     nxt.append(t)
+                    if options.on_progress is not None and len(parents) % PROGRESS_EVERY == 0:
+                        options.on_progress(Progress(len(parents), stats.transitions, depth + 1,
+                                                     len(level) + len(nxt), time.monotonic() - start))
                     if options.max_states is not None and len(parents) >= options.max_states:
                         stats.depth = depth + 1
                         return finish("incomplete", stop_reason="max-states")

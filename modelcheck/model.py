@@ -44,7 +44,6 @@ class Step:
     chosen: tuple = ()  # `let x = any S` choices: ((name, value, type), ...)
     detail: tuple | None = None  # partition sides, or the cut link of one_way
     span: object = None  # source span of the handler/action/fault, for reports
-    fault_line: int | None = None  # index of the fault line used
 
 
 @dataclass(slots=True)
@@ -197,45 +196,49 @@ class Model:
                     env = {p: v for p, v in zip(h.params, payload) if p is not None}
                     if h.sender:
                         env[h.sender] = src
-                    step = Step("deliver", n, h.decl.name, message=msg, span=h.decl.span)
-                    out.extend(self._run(state, n, h.guard, h.body, env, src, step, net_after))
+                    label = ("deliver", h.decl.name, (), msg, h.decl.span)
+                    out.extend(self._run(state, n, h.guard, h.body, env, src, label, net_after))
             for a in self.actions[role.name]:
                 for combo in a.combos:
                     env = {name: v for (name, _, _), v in zip(a.params, combo)}
                     params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
-                    step = Step("action", n, a.decl.name, params=params, span=a.decl.span)
-                    out.extend(self._run(state, n, a.guard, a.body, env, None, step, state.net))
+                    label = ("action", a.decl.name, params, None, a.decl.span)
+                    out.extend(self._run(state, n, a.guard, a.body, env, None, label, state.net))
         for i, f in enumerate(self.faults):
             slot = self.budget_slot.get(i)
             if slot is not None and state.budgets[slot] <= 0:
                 continue
-            out.extend(self._fault(state, i, f, slot))
+            out.extend(self._fault(state, f, slot))
         return out
 
-    def _run(self, state: State, n: int, guard, body, env: dict, sender, step: Step, net) -> list[Transition]:
-        """Run one handler/action body; one transition per `any` choice vector."""
+    def _run(self, state: State, n: int, guard, body, env: dict, sender, label: tuple, net) -> list[Transition]:
+        """Run one handler/action body; one transition per `any` choice vector.
+
+        `label` is (kind, name, params, message, span): the Step is built only once
+        the outcome is known, with what the body sent and chose.
+        """
         out = []
         choices: list[int] = []
         while True:
-            ctx = Ctx(vars=list(state.nodes[n]), ghosts=list(state.ghosts), env=dict(env), self_id=n,
-                      sender=sender, nodes=state.nodes, up=state.up, choices=choices)
+            # `env` is shared by re-runs: a body only adds bindings (locals cannot be
+            # reassigned), and block scoping means a stale one is never read.
+            ctx = Ctx(vars=list(state.nodes[n]), ghosts=list(state.ghosts), env=env,
+                      self_id=n, sender=sender, nodes=state.nodes, up=state.up, choices=choices)
             try:
                 if guard is not None and not guard(ctx):
                     return out
                 body(ctx)
-                out.append(self._commit(state, n, ctx, step, net))
+                nodes = state.nodes[:n] + (tuple(ctx.vars),) + state.nodes[n + 1:]
+                new = State(nodes, state.up, self.network.send(net, ctx.out), state.cut, tuple(ctx.ghosts),
+                            state.budgets)
+                out.append(Transition(_step(label, n, ctx), new))
             except Disabled:
                 pass
             except SpecRuntimeError as err:
-                out.append(Transition(_with(step, ctx), None, err))
+                out.append(Transition(_step(label, n, ctx), None, err))
             choices = _next_choices(ctx.choices, ctx.sizes)
             if choices is None:
                 return out
-
-    def _commit(self, state: State, n: int, ctx: Ctx, step: Step, net) -> Transition:
-        nodes = state.nodes[:n] + (tuple(ctx.vars),) + state.nodes[n + 1:]
-        new = State(nodes, state.up, self.network.send(net, ctx.out), state.cut, tuple(ctx.ghosts), state.budgets)
-        return Transition(_with(step, ctx), new)
 
     def _spend(self, state: State, slot: int | None) -> tuple:
         if slot is None:
@@ -244,10 +247,10 @@ class Model:
         b[slot] -= 1
         return tuple(b)
 
-    def _fault(self, state: State, i: int, f: FaultInfo, slot: int | None) -> list[Transition]:
+    def _fault(self, state: State, f: FaultInfo, slot: int | None) -> list[Transition]:
         out = []
         budgets = self._spend(state, slot)
-        base = dict(kind=f.kind, span=f.span, fault_line=i)
+        base = dict(kind=f.kind, span=f.span)
         if f.kind in ("crash", "restart"):
             roles = self.checked.node_roles
             for n in range(self.n_nodes):
@@ -265,7 +268,8 @@ class Model:
                     if body is None:
                         out.append(Transition(Step(node=n, **base), woke))
                     else:
-                        out.extend(self._run(woke, n, None, body, {}, None, Step(node=n, **base), woke.net))
+                        label = ("restart", None, (), None, f.span)
+                        out.extend(self._run(woke, n, None, body, {}, None, label, woke.net))
         elif f.kind == "partition":
             for side_a, side_b in self.partitions:
                 links = {(a, b) for a in side_a for b in side_b} | {(b, a) for a in side_a for b in side_b}
@@ -351,9 +355,9 @@ def _next_choices(choices: list[int], sizes: list[int]) -> list[int] | None:
     return None
 
 
-def _with(step: Step, ctx: Ctx) -> Step:
-    return Step(step.kind, step.node, step.name, step.params, step.message, tuple(ctx.out),
-                tuple(ctx.chosen), step.detail, step.span, step.fault_line)
+def _step(label: tuple, n: int, ctx: Ctx) -> Step:
+    kind, name, params, message, span = label
+    return Step(kind, n, name, params, message, tuple(ctx.out), tuple(ctx.chosen), None, span)
 
 
 def build(checked: CheckedSpec, source: Source, use_faults: bool = True,

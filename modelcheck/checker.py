@@ -88,6 +88,11 @@ class Binding:
 
 
 BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed"}
+MAX_PARTITION_NODES = 16
+MAX_NODES = 256  # every node is a tuple in every state; past this, a count is surely a typo
+# An action explores one step per combination of parameter values; past this many the
+# model is almost certainly a mistake (a range like 0..1000000), so it is an error.
+MAX_ACTION_COMBINATIONS = 10_000
 
 
 class Checker:
@@ -228,7 +233,13 @@ class Checker:
             a, b = self._const_eval(e.left), self._const_eval(e.right)
             if e.op in "/%" and b == 0:
                 raise _NotConst(e.span, "division by zero in a constant expression")
-            return {"+": a + b, "-": a - b, "*": a * b, "/": a // b, "%": a % b}[e.op]
+            if e.op == "+":
+                return a + b
+            if e.op == "-":
+                return a - b
+            if e.op == "*":
+                return a * b
+            return a // b if e.op == "/" else a % b
         raise _NotConst(e.span, None)
 
     def _declare_enums(self) -> None:
@@ -262,6 +273,11 @@ class Checker:
                     count = 1
                 if count is None:
                     count = 1
+            if first + (count or 1) > MAX_NODES:
+                self.error("E206", f"role '{r.name}' would bring the spec to {first + (count or 1):,} nodes",
+                           r.count.span if r.count is not None else r.span,
+                           f"modelcheck supports up to {MAX_NODES} nodes in all; model checking needs small instances")
+                count = 1
             info = RoleInfo(r.name, count, first, r)
             self.roles[r.name] = info
             first += info.size
@@ -369,6 +385,13 @@ class Checker:
                                "use a range, bool, an enum or a role; one step is explored per value")
                 self.bind(p.name, Binding("local", t), p.span)
                 a.param_types[p.name] = t
+            combos = 1
+            for t in a.param_types.values():
+                combos *= _domain_size(t)
+            if combos > MAX_ACTION_COMBINATIONS:
+                self.error("E206", f"action '{a.name}' has {combos:,} combinations of parameter values", a.span,
+                           f"each is a separate step in every state; keep it under {MAX_ACTION_COMBINATIONS:,} "
+                           "(narrow the ranges)")
             if a.guard is not None:
                 self.expect(a.guard, BOOL, "an action's 'when' guard")
             self.block(a.body)
@@ -880,8 +903,15 @@ class Checker:
             elif f.kind == "duplicate":
                 self.error("E210", "'duplicate' needs a bound", f.span,
                            "write e.g. 'duplicate at most 1': unbounded duplication makes the state space infinite")
+            if f.kind == "partition" and self.node_count() > MAX_PARTITION_NODES:
+                self.error("E206", f"'partition' over {self.node_count()} nodes would try "
+                                   f"2^{self.node_count() - 1} - 1 splits in every state", f.span,
+                           f"partitions are supported up to {MAX_PARTITION_NODES} nodes; use one_way cuts instead")
             out.append(FaultInfo(f.kind, role, budget, f.span))
         return out
+
+    def node_count(self) -> int:
+        return sum(r.size for r in self.roles.values())
 
     def _check_property(self, p: S.PropertyDecl) -> None:
         self.role = None
@@ -929,6 +959,18 @@ def _has_temporal(e: S.Expr) -> bool:
     if isinstance(e, S.Quant):
         return _has_temporal(e.body)
     return False
+
+
+def _domain_size(t: Type) -> int:
+    if isinstance(t, BoolT):
+        return 2
+    if isinstance(t, IntT) and t.lo is not None:
+        return max(t.hi - t.lo + 1, 0)
+    if isinstance(t, EnumT):
+        return len(t.members)
+    if isinstance(t, OptT):
+        return 1 + _domain_size(t.inner)
+    return 1  # node ids: bounded by the node count; non-finite types are reported elsewhere
 
 
 def _finite_param(t: Type) -> bool:

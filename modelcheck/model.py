@@ -103,7 +103,8 @@ class Model:
         for i, f in enumerate(self.faults):
             if f.budget is not None:
                 self.budget_slot[i] = len(self.budget_slot)
-        self.partitions = _bipartitions(self.n_nodes)
+        has_partition = any(f.kind == "partition" for f in self.faults)
+        self.partitions = _bipartitions(self.n_nodes) if has_partition else []
         self.initial = self._initial_state()
 
     # ---- compilation --------------------------------------------------------------

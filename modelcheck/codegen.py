@@ -20,7 +20,7 @@ from . import syntax as S
 from .checker import CheckedSpec, RoleInfo
 from .diagnostics import Source
 from .types import MapT, SeqT, TupleT
-from .values import Renderer, SpecRuntimeError, map_from, map_get, map_has, map_keys, ordered
+from .values import Renderer, SpecRuntimeError, map_from, map_has, map_keys, ordered
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -34,6 +34,7 @@ class CodeGen:
         self.render = render
         self.var_index = [{v.name: v.index for v in role.vars} for role in checked.node_roles]
         self.spans: list = []  # spans of expressions that may raise, referenced by index
+        self.key_types: dict = {}  # span index -> key type, to name a missing map key
         # Everything generated code can name: its only "builtins".
         self.namespace = {
             "__builtins__": {}, "all": all, "any": any, "sum": sum, "len": len, "min": min, "max": max,
@@ -172,7 +173,9 @@ class CodeGen:
             return f"_rnode({idx}, {int(role.first)}, {int(role.size)}, {role.name!r}, {self._span(e)})"
         t = e.obj.type
         if isinstance(t, MapT):
-            return f"_mget({obj}, {idx}, {self._span(e)})"
+            k = self._span(e)
+            self.key_types[k] = t.key
+            return f"_mget({obj}, {idx}, {k})"
         if isinstance(t, SeqT):
             return f"_sget({obj}, {idx}, {self._span(e)})"
         if isinstance(t, TupleT):
@@ -219,7 +222,10 @@ class CodeGen:
     # ---- run-time helpers for generated code (errors carry the expression's span) ----
 
     def mget(self, m, key, k: int):
-        return map_get(m, key, self.spans[k])
+        for mk, v in m:
+            if mk == key:
+                return v
+        raise SpecRuntimeError(f"missing map key {self.render.text(key, self.key_types[k])}", self.spans[k])
 
     def sget(self, s, i, k: int):
         if not 0 <= i < len(s):

@@ -179,7 +179,7 @@ class Compiler:
                 new = combine(store[i], v)
             else:
                 ks = [k(c) for k, _, _ in keys]
-                new = _set_path(store[i], ks, [(t, sp) for _, t, sp in keys], v, op, combine)
+                new = _set_path(store[i], ks, [(t, sp) for _, t, sp in keys], v, op, combine, render)
             if fits is not None and not fits(new):
                 raise SpecRuntimeError(_range_message(name, new, ty, render), s.span)
             store[i] = new
@@ -225,7 +225,7 @@ class Compiler:
         return broadcast
 
 
-def _set_path(container, keys, types, value, op, combine):
+def _set_path(container, keys, types, value, op, combine, render: Renderer):
     """Return `container` with container[k0][k1]... updated (immutably).
 
     A plain `m[k] = v` may add a key; a compound `m[k] += v` needs the key.
@@ -235,12 +235,12 @@ def _set_path(container, keys, types, value, op, combine):
     if isinstance(t, MapT):
         if last and op == "=":
             return map_set(container, key, value)
-        old = map_get(container, key, span)
+        old = map_get(container, key, span, render.text(key, t.key))
     else:
         if not 0 <= key < len(container):
             raise SpecRuntimeError(f"index {key} is out of range for a seq of length {len(container)}", span)
         old = container[key]
-    new = combine(old, value) if last else _set_path(old, keys[1:], types[1:], value, op, combine)
+    new = combine(old, value) if last else _set_path(old, keys[1:], types[1:], value, op, combine, render)
     if isinstance(t, MapT):
         return map_set(container, key, new)
     return container[:key] + (new,) + container[key + 1:]

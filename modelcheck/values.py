@@ -58,11 +58,12 @@ def map_from(pairs) -> frozenset:
     return frozenset(d.items())
 
 
-def map_get(m: frozenset, key, span):
+def map_get(m: frozenset, key, span, shown: str | None = None):
+    """m[key]; `shown` is the key as the user should read it (node names, enum members)."""
     for k, v in m:
         if k == key:
             return v
-    raise SpecRuntimeError(f"missing map key {_plain(key)}", span)
+    raise SpecRuntimeError(f"missing map key {shown or _plain(key)}", span)
 
 
 def map_has(m: frozenset, key) -> bool:

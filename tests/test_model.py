@@ -230,3 +230,12 @@ invariant all_up: forall s in S: not crashed(s)""")
 def test_no_faults_option_removes_faults():
     m = pipeline(ROLE + "faults { crash at most 1 }", faults=False)
     assert m.faults == [] and all(k[0] == "action" for k in kinds(m, m.initial))
+
+
+def test_missing_map_key_is_named_in_the_users_terms():
+    _, r = explore_text("""spec mapkey
+role S[2] {
+  var m: map<S, 0..1> = {}
+  action go when self == S[0] { let x = m[S[1]] }
+}""")
+    assert r.violation.message == "missing map key S[1]"

@@ -152,3 +152,10 @@ def test_quantifier_may_close_a_chain():
     assert a.op == "=>" and isinstance(a.right, S.Quant)
     assert b.op == "and" and isinstance(b.right, S.Quant) and b.right.body.op == "or"
     assert isinstance(c, S.Not) and isinstance(c.operand, S.Quant)
+
+
+def test_parenthesised_type():
+    spec = p("spec x\nrole R { var a: (0..3)? = none\n var c: (0..2, bool) = (1, true) }")
+    a, c = spec.roles[0].vars
+    assert isinstance(a.type_expr, S.OptionalTypeExpr) and isinstance(a.type_expr.inner, S.RangeTypeExpr)
+    assert isinstance(c.type_expr, S.TupleTypeExpr)

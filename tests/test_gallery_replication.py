@@ -8,21 +8,10 @@ counts are pinned: a change in any of them is a change in the checker or the mod
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
-
-
-def verify(spec: str, *extra: str) -> tuple[int, dict]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "modelcheck", "verify", spec, "--format", "json", *extra],
-        cwd=ROOT, capture_output=True, text=True,
-    )
-    return proc.returncode, json.loads(proc.stdout)
+from conftest import ROOT, verify_json as verify
 
 
 def steps(doc: dict) -> list[tuple[str, str | None, str | None]]:

@@ -908,7 +908,24 @@ class Checker:
                                    f"2^{self.node_count() - 1} - 1 splits in every state", f.span,
                            f"partitions are supported up to {MAX_PARTITION_NODES} nodes; use one_way cuts instead")
             out.append(FaultInfo(f.kind, role, budget, f.span))
+        self._check_assumptions(out)
         return out
+
+    def _check_assumptions(self, faults: list[FaultInfo]) -> None:
+        """`eventually heal` / `eventually restart R` only make sense with a fault line
+        that can do it: otherwise every behaviour with a cut (or a crash) would be
+        silently excluded from liveness checking, and properties would hold vacuously."""
+        for f in faults:
+            if f.kind == "eventually_heal" and not any(g.kind == "heal" for g in faults):
+                self.error("E212", "'eventually heal' needs a 'heal' line in the same block", f.span,
+                           "add 'heal', or drop 'eventually heal' to ask what happens while links stay cut")
+            if f.kind == "eventually_restart":
+                ok = any(g.kind == "restart" and (g.role is None or g.role == f.role) for g in faults)
+                if not ok:
+                    what = f"'restart {f.role}'" if f.role else "'restart' (for every role)"
+                    self.error("E212", f"'eventually restart{' ' + f.role if f.role else ''}' needs a {what} line "
+                                       "in the same block", f.span,
+                               "add the restart line, or drop the assumption to ask what happens while nodes stay down")
 
     def node_count(self) -> int:
         return sum(r.size for r in self.roles.values())

@@ -66,6 +66,17 @@ def _front_end(path: str, consts: dict[str, int], fmt: str):
         _fail(err, source, path, fmt)
 
 
+def _scenario_faults(checked, name: str):
+    """The fault lines of scenario `name`; an unknown name is a user error (E104)."""
+    from .diagnostics import NO_SPAN, Diagnostic, did_you_mean
+
+    if name not in checked.scenarios:
+        guess = did_you_mean(name, checked.scenarios)
+        hint = f"did you mean '{guess}'?" if guess else ("scenarios: " + (", ".join(checked.scenarios) or "none"))
+        raise SpecError([Diagnostic("E104", f"--scenario {name}: the spec has no scenario '{name}'", NO_SPAN, hint)])
+    return checked.scenarios[name]
+
+
 class _ProgressLine:
     """One status line on a terminal's stderr, rewritten in place at most 4 times a second."""
 
@@ -100,7 +111,10 @@ def cli() -> None:
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 @click.option("--invariant", "invariants", multiple=True, metavar="NAME",
-              help="Check only this invariant (repeatable). Default: all.")
+              help="Check this invariant (repeatable). Default: every invariant and property.")
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Check this temporal property (repeatable). With --invariant or --property, only the "
+                   "named ones are checked.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states (exit 3).")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Explore behaviours of at most this many steps.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
@@ -109,13 +123,19 @@ def cli() -> None:
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write the JSON result (with the trace) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
+@click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
-def verify(spec, consts, invariants, max_states, max_depth, timeout, fmt, trace_out, no_faults, quiet):
-    """Explore every reachable state of SPEC and check its invariants."""
+def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, no_faults, scenario,
+           quiet):
+    """Explore every reachable state of SPEC and check its invariants and properties."""
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, fmt)
+    if scenario is not None and no_faults:
+        raise click.UsageError("--scenario and --no-faults cannot be used together")
     try:
-        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants))
+        faults = _scenario_faults(checked, scenario) if scenario is not None else None
+        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants),
+                      property_names=list(properties), faults=faults)
     except SpecError as err:
         _fail(err, source, spec, fmt)
     progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
@@ -123,8 +143,9 @@ def verify(spec, consts, invariants, max_states, max_depth, timeout, fmt, trace_
                                     on_progress=progress))
     if progress is not None:
         progress.clear()
-    options = {"consts": checked.consts, "invariants": list(invariants) or None, "max_states": max_states,
-               "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults}
+    options = {"consts": checked.consts, "invariants": list(invariants) or None,
+               "properties": list(properties) or None, "max_states": max_states,
+               "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario}
     if fmt == "json" or trace_out:
         doc = render_json(result, model, source, options)
         if trace_out:

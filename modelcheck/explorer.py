@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .model import Model, State, Step
+from .liveness import FAULT, Graph, Lasso, find_lasso
+from .model import FAULT_KINDS, Model, State, Step
 from .values import SpecRuntimeError
 
 
@@ -25,6 +26,9 @@ class Options:
     # Called now and then (every PROGRESS_EVERY new states) with a Progress snapshot;
     # the explorer itself never prints.
     on_progress: Callable[["Progress"], None] | None = None
+    # Matrix mode: keep exploring after a violation and report the first (shortest)
+    # violation of every invariant, instead of stopping at the first one.
+    collect_all: bool = False
 
 
 PROGRESS_EVERY = 4096
@@ -41,11 +45,31 @@ class Progress:
 
 @dataclass
 class Violation:
-    kind: str  # "invariant" | "assert" | "runtime_error"
-    name: str | None  # the invariant's name, for kind "invariant"
+    kind: str  # "invariant" | "property" | "assert" | "runtime_error"
+    name: str | None  # the invariant's or property's name
     message: str
-    span: object  # where in the spec: the invariant, assert or failing expression
-    in_invariant: bool = False  # a runtime error raised while evaluating an invariant
+    span: object  # where in the spec: the invariant, property, assert or failing expression
+    in_invariant: bool = False  # a runtime error raised while evaluating an invariant or property
+    binding: tuple = ()  # a quantified property's instance: ((var, value, type), ...)
+
+
+@dataclass
+class Finding:
+    """One counterexample: a violation and the steps that lead to it.
+
+    For a property, `cycle` holds the steps that repeat forever after `trace`
+    (empty with `stutters`: the last state has no non-fault step enabled), and
+    `trigger` (leads_to) how many steps of `trace` lead to the state where the
+    left side holds."""
+
+    violation: Violation
+    trace: list = field(default_factory=list)  # [(Step, State | None)]
+    cycle: list | None = None  # [(Step, State)] for a liveness lasso
+    trigger: int | None = None
+
+    @property
+    def length(self) -> int:
+        return len(self.trace) + len(self.cycle or ())
 
 
 @dataclass
@@ -69,24 +93,55 @@ class Result:
     violation: Violation | None = None
     stop_reason: str | None = None  # for "incomplete": max-states, max-depth, timeout, interrupted
     invariants: list[str] = field(default_factory=list)
+    properties: list[str] = field(default_factory=list)
+    cycle: list | None = None  # liveness lasso: the steps that repeat forever after `trace`
+    trigger: int | None = None  # leads_to: steps of `trace` up to the state where the left side holds
+    # collect_all mode: the first finding per invariant/property name ("" = assert or
+    # run-time error), in the order found
+    findings: dict[str, Finding] = field(default_factory=dict)
 
 
 def explore(model: Model, options: Options | None = None) -> Result:
+    """Breadth-first search of every reachable state, checking invariants on each
+    new state; then, when the model has temporal properties and the search was
+    complete, a liveness check of each on the recorded state graph."""
     options = options or Options()
     start = time.monotonic()
     stats = Stats()
     init = model.initial
     parents: dict[State, State | None] = {init: None}
     invariant_names = [i.name for i in model.invariants]
+    properties = list(getattr(model, "properties", ()))
+    collect = options.collect_all
+    findings: dict[str, Finding] = {}
+    # The graph is recorded only when liveness needs it: ids in BFS order.
+    graph = Graph() if properties else None
+    index: dict[State, int] = {}
 
-    def finish(verdict: str, **kw) -> Result:
+    def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.distinct_states = len(parents)
         stats.seconds = time.monotonic() - start
-        return Result(verdict, stats, init, invariants=invariant_names, **kw)
+        if finding is not None:
+            kw.update(trace=finding.trace, violation=finding.violation, cycle=finding.cycle,
+                      trigger=finding.trigger)
+        return Result(verdict, stats, init, invariants=invariant_names, properties=[p.name for p in properties],
+                      findings=findings, **kw)
 
-    bad = _check(model, init)
-    if bad is not None:
-        return finish("violated", violation=bad)
+    def add_state(t: State, parent: State | None) -> None:
+        if graph is not None:
+            index[t] = len(graph.states)
+            graph.states.append(t)
+            graph.parent.append(-1 if parent is None else index[parent])
+
+    def record(name: str, finding: Finding) -> None:
+        if name not in findings:
+            findings[name] = finding
+
+    add_state(init, None)
+    for bad in _check(model, init, collect):
+        if not collect:
+            return finish("violated", Finding(bad))
+        record(bad.name or "", Finding(bad))
     level = [init]
     depth = 0
     deadline = start + options.timeout if options.timeout else None
@@ -99,21 +154,41 @@ def explore(model: Model, options: Options | None = None) -> Result:
                 break
             nxt: list[State] = []
             for s in level:
+                if graph is not None:
+                    si = index[s]
+                    targets: list[int] = []
+                    units: list[int] = []
+                    graph.succ.append(targets)
+                    graph.unit.append(units)
                 for tr in model.successors(s):
                     stats.transitions += 1
                     if tr.error is not None:
-                        stats.depth = depth + 1
-                        return finish("violated", trace=_trace(model, parents, s) + [(tr.step, None)],
-                                      violation=_runtime(tr.error))
+                        stats.depth = max(stats.depth, depth + 1)
+                        finding = Finding(_runtime(tr.error), _trace(model, parents, s) + [(tr.step, None)])
+                        if not collect:
+                            return finish("violated", finding)
+                        record("", finding)
+                        if graph is not None:  # keeps the successor numbering; never part of a cycle
+                            targets.append(si)
+                            units.append(FAULT)
+                        continue
                     t = tr.state
                     seen = len(parents)
                     parents.setdefault(t, s)  # one hash of t instead of two (`in`, then store)
-                    if len(parents) == seen:
+                    is_new = len(parents) != seen
+                    if is_new:
+                        add_state(t, s)
+                    if graph is not None:
+                        targets.append(index[t])
+                        units.append(_unit(graph, tr.step))
+                    if not is_new:
                         continue
-                    bad = _check(model, t)
-                    if bad is not None:
-                        stats.depth = depth + 1
-                        return finish("violated", trace=_trace(model, parents, t), violation=bad)
+                    for bad in _check(model, t, collect):
+                        stats.depth = max(stats.depth, depth + 1)
+                        finding = Finding(bad, _trace(model, parents, t))
+                        if not collect:
+                            return finish("violated", finding)
+                        record(bad.name or "", finding)
                     nxt.append(t)
                     if options.on_progress is not None and len(parents) % PROGRESS_EVERY == 0:
                         options.on_progress(Progress(len(parents), stats.transitions, depth + 1,
@@ -130,22 +205,102 @@ def explore(model: Model, options: Options | None = None) -> Result:
             level = nxt
             if deadline is not None and time.monotonic() > deadline and level:
                 return finish("incomplete", stop_reason="timeout")
+        if truncated:
+            return finish("incomplete", stop_reason=truncated)
+        if graph is not None:
+            for name, finding in _check_properties(model, graph, properties, collect):
+                if not collect:
+                    return finish("violated", finding)
+                record(name, finding)
     except KeyboardInterrupt:
         return finish("incomplete", stop_reason="interrupted")
-    if truncated:
-        return finish("incomplete", stop_reason=truncated)
+    if findings:
+        first = next(iter(findings.values()))
+        return finish("violated", first)
     return finish("holds")
 
 
-def _check(model: Model, state: State) -> Violation | None:
-    found = model.violated_invariant(state)
-    if found is None:
-        return None
-    inv, err = found
-    if err is not None:
-        return Violation("runtime_error", inv.name, f"while evaluating invariant '{inv.name}': {err.message}",
-                         err.span, in_invariant=True)
-    return Violation("invariant", inv.name, f"invariant '{inv.name}' is violated", inv.decl.expr.span)
+def _unit(graph: Graph, step: Step) -> int:
+    """The fairness unit of a step: who does what, regardless of `any` choices."""
+    if step.kind in FAULT_KINDS:
+        return FAULT
+    key = (step.kind, step.node, step.name, tuple(v for _, v, _ in step.params), step.message)
+    return graph.unit_ids.setdefault(key, len(graph.unit_ids))
+
+
+def _check_properties(model: Model, graph: Graph, properties: list, collect: bool):
+    """(name, Finding) for each violated property, in declaration order. Of a
+    quantified property's instances, the one with the shortest lasso is reported."""
+    settled = [model.settled(st) for st in graph.states]
+    for prop in properties:
+        best: Finding | None = None
+        for inst in prop.instances:
+            try:
+                q = _evaluate(inst.q, graph)
+                p = _evaluate(inst.p, graph) if inst.p is not None else None
+            except _PredicateError as err:
+                trace = _replay(model, graph, graph.path_to(err.state))
+                v = Violation("runtime_error", prop.name,
+                              f"while evaluating property '{prop.name}': {err.error.message}", err.error.span,
+                              in_invariant=True, binding=inst.binding)
+                best = Finding(v, trace)
+                break
+            lasso = find_lasso(graph, prop.op, q, settled, p)
+            if lasso is None:
+                continue
+            finding = _lasso_finding(model, graph, prop, inst, lasso)
+            if best is None or finding.length < best.length:
+                best = finding
+        if best is not None:
+            yield prop.name, best
+
+
+class _PredicateError(Exception):
+    def __init__(self, state: int, error: SpecRuntimeError):
+        super().__init__(error.message)
+        self.state, self.error = state, error
+
+
+def _evaluate(pred, graph: Graph) -> list[bool]:
+    out = []
+    for i, st in enumerate(graph.states):
+        try:
+            out.append(pred(st))
+        except SpecRuntimeError as err:
+            raise _PredicateError(i, err) from None
+    return out
+
+
+def _lasso_finding(model: Model, graph: Graph, prop, inst, lasso: Lasso) -> Finding:
+    v = Violation("property", prop.name, f"property '{prop.name}' is violated", prop.decl.expr.span,
+                  binding=inst.binding)
+    stem = _replay(model, graph, lasso.stem)
+    cycle = None if prop.op == "always" else _replay(model, graph, lasso.cycle)
+    return Finding(v, stem, cycle, lasso.trigger)
+
+
+def _replay(model: Model, graph: Graph, edges: list[tuple[int, int]]) -> list[tuple[Step, State]]:
+    """Turn (state id, successor index) edges back into the model's steps."""
+    out = []
+    cache: dict[int, list] = {}
+    for s, k in edges:
+        if s not in cache:
+            cache[s] = model.successors(graph.states[s])
+        tr = cache[s][k]
+        out.append((tr.step, tr.state))
+    return out
+
+
+def _check(model: Model, state: State, collect: bool) -> list[Violation]:
+    """The invariants `state` violates: the first one only, unless `collect`."""
+    out = []
+    for inv, err in model.violated_invariants(state, collect):
+        if err is not None:
+            out.append(Violation("runtime_error", inv.name, f"while evaluating invariant '{inv.name}': {err.message}",
+                                 err.span, in_invariant=True))
+        else:
+            out.append(Violation("invariant", inv.name, f"invariant '{inv.name}' is violated", inv.decl.expr.span))
+    return out
 
 
 def _runtime(err: SpecRuntimeError) -> Violation:

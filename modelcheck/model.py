@@ -16,7 +16,7 @@ from .checker import CheckedSpec, FaultInfo, RoleInfo
 from .compiler import Compiler, Ctx, Disabled
 from .diagnostics import Diagnostic, Source, SpecError
 from .network import MODES
-from .types import BoolT, EnumT, IntT, NodeT, OptT, Type
+from .types import BoolT, EnumT, IntT, MapT, NodeT, OptT, Type
 from .values import Renderer, SpecRuntimeError, value_checker
 
 
@@ -29,6 +29,12 @@ class State(NamedTuple):
     cut: frozenset  # cut directed links (src, dst)
     ghosts: tuple  # ghost variable values
     budgets: tuple  # remaining budget of each bounded fault line, in faults-block order
+
+
+# Environment steps. Liveness never relies on them (faults eventually stop): they are
+# not weakly fair and a liveness cycle takes none of them.
+FAULT_KINDS = frozenset({"crash", "restart", "partition", "one_way", "heal", "loss", "duplicate"})
+ASSUMPTION_KINDS = frozenset({"eventually_heal", "eventually_restart"})
 
 
 @dataclass(slots=True)
@@ -61,6 +67,26 @@ class CompiledInvariant:
 
 
 @dataclass
+class PropertyInstance:
+    """A property with its leading `forall` variables bound to one value each."""
+
+    binding: tuple  # ((var, value, type), ...)
+    q: Callable[[State], bool]  # P of eventually / always / always eventually; Q of leads_to
+    p: Callable[[State], bool] | None = None  # P of `P leads_to Q`
+    env: dict = field(default_factory=dict)
+
+
+@dataclass
+class CompiledProperty:
+    name: str
+    decl: S.PropertyDecl
+    op: str  # eventually | always | always_eventually | leads_to
+    q_expr: S.Expr
+    p_expr: S.Expr | None
+    instances: list[PropertyInstance]
+
+
+@dataclass
 class _Handler:
     role: RoleInfo
     decl: S.HandlerDecl
@@ -89,10 +115,17 @@ class Model:
     source: Source
     faults: list[FaultInfo]
     invariant_decls: list[S.PropertyDecl]
+    property_decls: list[S.PropertyDecl] = field(default_factory=list)
     initial: State = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.checked
+        # `eventually heal` / `eventually restart` lines are liveness assumptions, not steps
+        self.assumptions = [f for f in self.faults if f.kind in ASSUMPTION_KINDS]
+        self.faults = [f for f in self.faults if f.kind not in ASSUMPTION_KINDS]
+        self.heal_eventually = any(f.kind == "eventually_heal" for f in self.assumptions)
+        self.must_be_up = sorted({n for f in self.assumptions if f.kind == "eventually_restart"
+                                  for n, r in enumerate(c.node_roles) if f.role is None or r.name == f.role})
         self.compiler = Compiler(c, self.source)
         self.invariants = [self._compile_invariant(d) for d in self.invariant_decls]
         self.render = Renderer(c.node_names)
@@ -106,6 +139,14 @@ class Model:
         has_partition = any(f.kind == "partition" for f in self.faults)
         self.partitions = _bipartitions(self.n_nodes) if has_partition else []
         self.initial = self._initial_state()
+        self.properties = [self._compile_property(d) for d in self.property_decls]
+
+    def settled(self, state: State) -> bool:
+        """Whether `state` may lie on a liveness cycle given the spec's assumptions
+        (`eventually heal`: no link is cut; `eventually restart`: those nodes are up)."""
+        if self.heal_eventually and state.cut:
+            return False
+        return all(state.up[n] for n in self.must_be_up)
 
     # ---- compilation --------------------------------------------------------------
 
@@ -144,6 +185,37 @@ class Model:
         def holds(state: State) -> bool:
             return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up)))
         return CompiledInvariant(decl.name, decl, holds)
+
+    def _compile_property(self, decl: S.PropertyDecl) -> CompiledProperty:
+        """Split `forall x in S: ... OP` into one instance per binding; the domains are
+        evaluated in the initial state (like TLA+'s non-temporal expressions)."""
+        e, binders = decl.expr, []
+        while isinstance(e, S.Quant):
+            binders.append((e.var, e.domain))
+            e = e.body
+        assert isinstance(e, S.Temporal), e
+        p_expr = None
+        if e.op == "leads_to":
+            op, (p_expr, q_expr) = "leads_to", e.args
+        elif e.op == "always" and isinstance(e.args[0], S.Temporal) and e.args[0].op == "eventually":
+            op, q_expr = "always_eventually", e.args[0].args[0]
+        else:
+            op, q_expr = e.op, e.args[0]
+        qf = self.compiler.expr(q_expr)
+        pf = self.compiler.expr(p_expr) if p_expr is not None else None
+        init = self.initial
+        bindings: list[tuple] = [()]
+        for var, dom in binders:
+            values = self.compiler.domain(dom)
+            elem = _element_type(dom.type)
+            bindings = [b + ((var, v, elem),) for b in bindings
+                        for v in values(Ctx(env={n: x for n, x, _ in b}, nodes=init.nodes, ghosts=init.ghosts,
+                                            up=init.up))]
+        instances = []
+        for b in bindings:
+            env = {n: x for n, x, _ in b}
+            instances.append(PropertyInstance(b, _predicate(qf, env), _predicate(pf, env) if pf else None, env))
+        return CompiledProperty(decl.name, decl, op, q_expr, p_expr, instances)
 
     def _initial_state(self) -> State:
         c = self.checked
@@ -307,15 +379,32 @@ class Model:
     def global_ctx(self, state: State) -> Ctx:
         return Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up)
 
-    def violated_invariant(self, state: State) -> tuple[CompiledInvariant, SpecRuntimeError | None] | None:
-        """The first invariant (in declaration order) that fails in `state`, if any."""
+    def violated_invariants(self, state: State, every: bool = False) -> list[tuple[CompiledInvariant, SpecRuntimeError | None]]:
+        """The invariants that fail in `state`, in declaration order: only the first
+        unless `every`. A run-time error while evaluating one counts as failing."""
+        out = []
         for inv in self.invariants:
             try:
-                if not inv.holds(state):
-                    return inv, None
+                if inv.holds(state):
+                    continue
+                out.append((inv, None))
             except SpecRuntimeError as err:
-                return inv, err
-        return None
+                out.append((inv, err))
+            if not every:
+                break
+        return out
+
+
+def _predicate(f, env: dict) -> Callable[[State], bool]:
+    def holds(state: State) -> bool:
+        return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up, env=env)))
+    return holds
+
+
+def _element_type(t: Type) -> Type:
+    if isinstance(t, MapT):
+        return t.key
+    return getattr(t, "elem", t)
 
 
 def _values_of(t: Type, c: CheckedSpec) -> list:
@@ -362,18 +451,28 @@ def _step(label: tuple, n: int, ctx: Ctx) -> Step:
 
 
 def build(checked: CheckedSpec, source: Source, use_faults: bool = True,
-          invariant_names: list[str] | None = None) -> Model:
-    """Compile a checked spec into a Model. Unknown invariant names are user errors."""
+          invariant_names: list[str] | None = None, property_names: list[str] | None = None,
+          faults: list[FaultInfo] | None = None) -> Model:
+    """Compile a checked spec into a Model. Unknown invariant or property names are
+    user errors. With names of either kind given, only the named ones are checked.
+    `faults` replaces the faults block (a scenario's lines)."""
+    invs, props = checked.invariants, checked.properties
+    if invariant_names or property_names:
+        invs = _select(invs, invariant_names or [], "invariant")
+        props = _select(props, property_names or [], "property")
+    if faults is None:
+        faults = checked.faults if use_faults else []
+    return Model(checked, source, faults, invs, props)
+
+
+def _select(decls: list[S.PropertyDecl], names: list[str], kind: str) -> list[S.PropertyDecl]:
     from .diagnostics import NO_SPAN, did_you_mean
 
-    invs = checked.invariants
-    if invariant_names:
-        known = {i.name for i in invs}
-        for name in invariant_names:
-            if name not in known:
-                guess = did_you_mean(name, known)
-                hint = f"did you mean '{guess}'?" if guess else ("invariants: " + (", ".join(sorted(known)) or "none"))
-                raise SpecError([Diagnostic("E104", f"--invariant {name}: the spec has no invariant '{name}'",
-                                            NO_SPAN, hint)])
-        invs = [i for i in invs if i.name in invariant_names]
-    return Model(checked, source, checked.faults if use_faults else [], invs)
+    known = {d.name for d in decls}
+    for name in names:
+        if name not in known:
+            guess = did_you_mean(name, known)
+            plural = "invariants" if kind == "invariant" else "properties"
+            hint = f"did you mean '{guess}'?" if guess else (f"{plural}: " + (", ".join(sorted(known)) or "none"))
+            raise SpecError([Diagnostic("E104", f"--{kind} {name}: the spec has no {kind} '{name}'", NO_SPAN, hint)])
+    return [d for d in decls if d.name in names]

@@ -195,6 +195,13 @@ class _ToAst(Transformer):
     loss = _fault("loss")
     duplicate = _fault("duplicate")
 
+    def eventually_heal(self, meta, c):
+        return S.FaultDecl("eventually_heal", None, None, Span.from_meta(meta))
+
+    def eventually_restart(self, meta, c):
+        role = (str(c[0]), _span(c[0])) if c[0] is not None else None
+        return S.FaultDecl("eventually_restart", role, None, Span.from_meta(meta))
+
     def budget(self, meta, c):
         return c[0]
 

@@ -153,29 +153,69 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
     if header:
         out.append(f"modelcheck: {source.path} (spec {model.checked.spec.name}, delivery {model.checked.delivery})")
         out.append(f"invariants: {', '.join(result.invariants) or 'none'}")
-        if model.checked.properties:
-            names = ", ".join(p.name for p in model.checked.properties)
-            out.append(f"properties: {names} (parsed and type-checked; liveness checking is not available yet)")
+        if result.properties:
+            out.append(f"properties: {', '.join(result.properties)}")
         out.append(f"faults: {fault_summary(model)}")
+        if result.properties:
+            out.append(f"liveness: {liveness_assumptions(model)}")
         if result.verdict == "holds":
-            out += ["", "No violation: every invariant holds in every reachable state."]
+            parts = []
+            if result.invariants or not result.properties:
+                parts.append("every invariant holds in every reachable state")
+            if result.properties:
+                parts.append("every property holds on every fair behaviour")
+            out += ["", f"No violation: {', and '.join(parts)}."]
         elif result.verdict == "incomplete":
             out += ["", _incomplete_text(result)]
     if result.violation is None:
         return "\n".join(out)
     v = result.violation
     n = len(result.trace)
-    what = {"invariant": f"invariant '{v.name}' is violated",
-            "assert": "an assert failed",
-            "runtime_error": "a run-time error in the spec"}[v.kind]
+    plural = "s" if n != 1 else ""
     if out:
         out.append("")
-    out.append(f"Counterexample: {what} after {n} step{'s' if n != 1 else ''}.")
+    if v.kind == "property" and result.cycle is not None:
+        forever = (f"then repeats {len(result.cycle)} step{'s' if len(result.cycle) != 1 else ''} forever"
+                   if result.cycle else "then can take no further step")
+        out.append(f"Counterexample: property '{v.name}'{_binding_text(v, d)} is violated by a behaviour that "
+                   f"runs {n} step{plural} and {forever}.")
+    else:
+        what = {"invariant": f"invariant '{v.name}' is violated",
+                "property": f"property '{v.name}'{_binding_text(v, d)} is violated",
+                "assert": "an assert failed",
+                "runtime_error": "a run-time error in the spec"}[v.kind]
+        out.append(f"Counterexample: {what} after {n} step{plural}.")
     out.append("")
     out.append("Initial state")
     out += ["    " + line for line in d.state_lines(result.initial)]
-    prev = result.initial
-    for i, (step, state) in enumerate(result.trace, 1):
+    prev = _steps_text(out, d, result.trace, result.initial, 1, v)
+    if result.trigger is not None:
+        where = f"after step {result.trigger}" if result.trigger else "in the initial state"
+        out.append("")
+        out.append(f"     ({where} the left side of 'leads_to' holds; the right side never holds from then on)")
+    if result.cycle is not None:
+        out.append("")
+        if result.cycle:
+            k = n + 1
+            out.append(f"  -- steps {k}-{n + len(result.cycle)} repeat forever --" if len(result.cycle) > 1
+                       else f"  -- step {k} repeats forever --")
+            last = _steps_text(out, d, result.cycle, prev, k, v)
+            assert last == prev
+            out.append("")
+            out.append(f"     (back to the state after step {n}: the cycle repeats forever. Every step enabled "
+                       "throughout the cycle is taken in it, so the scheduler is fair, and no fault occurs in it.)")
+        else:
+            out.append(f"  -- after step {n} no step is enabled: the system stays in this state forever --"
+                       if n else "  -- no step is ever enabled: the system stays in its initial state forever --")
+        out += _settled_lines(d, prev)
+    out.append("")
+    out += _violation_text(result, model, source, prev)
+    return "\n".join(out)
+
+
+def _steps_text(out: list[str], d: Describer, steps: list, prev: State, first: int, v) -> State:
+    """Append numbered steps with their sends, choices and changes; return the last state."""
+    for i, (step, state) in enumerate(steps, first):
         out.append("")
         line = f"{i:>3}. {d.headline(step)}"
         if step.span is not None and step.span.line:
@@ -191,9 +231,35 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         for what_, old, new in d.changes(prev, state):
             out.append(f"       {what_}: {old} -> {new}")
         prev = state
-    out.append("")
-    out += _violation_text(result, model, source, prev)
-    return "\n".join(out)
+    return prev
+
+
+def _settled_lines(d: Describer, state: State) -> list[str]:
+    """What the environment leaves broken for ever on the cycle: cut links, down nodes."""
+    out = []
+    down = [d.node(n) for n, up in enumerate(state.up) if not up]
+    if down:
+        out.append(f"     down for ever: {', '.join(down)}")
+    if state.cut:
+        out.append(f"     cut for ever: {d.links(state.cut)}")
+    return out
+
+
+def _binding_text(v, d: Describer) -> str:
+    if not v.binding:
+        return ""
+    return " for " + ", ".join(f"{name} = {d.render.text(val, t)}" for name, val, t in v.binding)
+
+
+def liveness_assumptions(model: Model) -> str:
+    """The fairness and fault assumptions liveness is checked under, in one line."""
+    parts = ["weak fairness of every non-fault step", "faults eventually stop"]
+    if model.heal_eventually:
+        parts.append("then every cut link is healed (eventually heal)")
+    for f in model.assumptions:
+        if f.kind == "eventually_restart":
+            parts.append(f"then every crashed {f.role or 'node'} is back up (eventually restart{' ' + f.role if f.role else ''})")
+    return "; ".join(parts)
 
 
 def _incomplete_text(result: Result) -> str:
@@ -217,10 +283,38 @@ def _violation_text(result: Result, model: Model, source: Source, last: State) -
         out.append("  why:")
         for depth, text in explainer.explain(decl.expr, model.global_ctx(last)):
             out.append("    " + "  " * depth + text)
+    elif v.kind == "property":
+        prop = next(p for p in model.properties if p.name == v.name)
+        out.append(render(Diagnostic("", _property_claim(prop, result), prop.decl.expr.span,
+                                     severity="violated"), source))
+        explainer = Explainer(model.compiler, source, model.render)
+        where = "in the last state" if prop.op == "always" else "in the state where the cycle starts"
+        out.append(f"  why ({where}):")
+        ctx = model.global_ctx(last)
+        ctx.env = dict(_binding_env(v))
+        for depth, text in explainer.explain(prop.q_expr, ctx):
+            out.append("    " + "  " * depth + text)
     else:
         label = "assert failed" if v.kind == "assert" else "run-time error"
         out.append(render(Diagnostic("", v.message, v.span, severity=label), source))
     return out
+
+
+def _binding_env(v) -> dict:
+    return {name: val for name, val, _ in v.binding}
+
+
+def _property_claim(prop, result: Result) -> str:
+    if prop.op == "always":
+        return f"property '{prop.name}' does not hold: its predicate is false in the last state"
+    if prop.op == "eventually":
+        return (f"property '{prop.name}' does not hold: its predicate is false in every state of this behaviour, "
+                "the repeating part included")
+    if prop.op == "always_eventually":
+        return (f"property '{prop.name}' does not hold: its predicate is false in every state of the repeating "
+                "part, so after some point it never holds again")
+    return (f"property '{prop.name}' does not hold: the left side holds after step {result.trigger} and the right "
+            "side is false in every state from there on, the repeating part included")
 
 
 # ---- JSON ---------------------------------------------------------------------------
@@ -234,7 +328,8 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "spec": {"name": model.checked.spec.name, "file": source.path, "delivery": model.checked.delivery},
         "options": options,
         "invariants": result.invariants,
-        "unchecked_properties": [p.name for p in model.checked.properties],
+        "properties": result.properties,
+        "unchecked_properties": [p.name for p in model.checked.properties if p.name not in result.properties],
         "faults": fault_summary(model),
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,
@@ -248,7 +343,6 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
     v = result.violation
     viol = {"kind": v.kind, "name": v.name, "message": v.message,
             "location": {"line": v.span.line, "column": v.span.column} if v.span else None}
-    prev = result.initial
     if v.kind == "invariant":
         explainer = Explainer(model.compiler, source, model.render)
         last = result.trace[-1][1] if result.trace else result.initial
@@ -256,9 +350,28 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
                                for dep, t in explainer.explain(
                                    next(i.decl for i in model.invariants if i.name == v.name).expr,
                                    model.global_ctx(last))]
+    if v.kind == "property":
+        prop = next(p for p in model.properties if p.name == v.name)
+        viol["operator"] = prop.op
+        viol["instance"] = {name: d.render.json(val, t) for name, val, t in v.binding}
+        last = (result.trace[-1][1] if result.trace else result.initial)
+        ctx = model.global_ctx(last)
+        ctx.env = dict(_binding_env(v))
+        explainer = Explainer(model.compiler, source, model.render)
+        viol["explanation"] = [{"depth": dep, "text": t} for dep, t in explainer.explain(prop.q_expr, ctx)]
     doc["violation"] = viol
+    steps = _steps_json(d, result.trace, result.initial, v, 1)
+    doc["trace"] = {"initial": d.state_json(result.initial), "steps": steps}
+    if result.cycle is not None:
+        prev = result.trace[-1][1] if result.trace else result.initial
+        doc["trace"]["cycle"] = _steps_json(d, result.cycle, prev, v, len(steps) + 1)
+        doc["trace"]["trigger"] = result.trigger
+    return doc
+
+
+def _steps_json(d: Describer, trace: list, prev: State, v, first: int) -> list[dict]:
     steps = []
-    for i, (step, state) in enumerate(result.trace, 1):
+    for i, (step, state) in enumerate(trace, first):
         entry = {
             "index": i,
             "kind": step.kind,
@@ -281,8 +394,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
             entry["state"] = d.state_json(state)
             prev = state
         steps.append(entry)
-    doc["trace"] = {"initial": d.state_json(result.initial), "steps": steps}
-    return doc
+    return steps
 
 
 def _detail_json(step: Step, d: Describer):

@@ -331,7 +331,9 @@ class RoleDecl(Decl):
 
 @dataclass
 class FaultDecl:
-    kind: str  # crash restart partition one_way heal loss duplicate
+    # crash restart partition one_way heal loss duplicate, or a liveness assumption:
+    # eventually_heal, eventually_restart (see docs/language.md, "Liveness")
+    kind: str
     role: tuple[str, Span] | None
     budget: Expr | None
     span: Span

@@ -25,8 +25,8 @@ class GraphModel:
     def successors(self, s):
         return [Transition(Step("action", name=f"{s}->{t}"), t) for t in self.edges.get(s, [])]
 
-    def violated_invariant(self, s):
-        return (self.invariants[0], None) if s in self.bad else None
+    def violated_invariants(self, s, every=False):
+        return [(self.invariants[0], None)] if s in self.bad else []
 
 
 def test_counts_every_reachable_state_once():

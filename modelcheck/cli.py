@@ -83,13 +83,14 @@ class _ProgressLine:
     def __init__(self) -> None:
         self.last = 0.0
         self.shown = False
+        self.prefix = ""
 
     def __call__(self, p) -> None:
         if p.seconds - self.last < 0.25:
             return
         self.last = p.seconds
         rate = p.distinct_states / p.seconds if p.seconds > 0 else 0
-        sys.stderr.write(f"\r\033[K{p.distinct_states:,} states · {rate:,.0f} states/s · depth {p.depth}"
+        sys.stderr.write(f"\r\033[K{self.prefix}{p.distinct_states:,} states · {rate:,.0f} states/s · depth {p.depth}"
                          f" · frontier {p.frontier:,} · {p.seconds:.0f} s")
         sys.stderr.flush()
         self.shown = True
@@ -161,6 +162,66 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
             click.echo("")
         click.echo(summary_line(result))
     sys.exit({"holds": EXIT_HOLDS, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE}[result.verdict])
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
+              help="Only this row (repeatable): a scenario's name, 'no-faults' or 'faults'. Default: every row.")
+@click.option("--max-states", type=click.IntRange(min=1), help="Per row: stop after this many distinct states.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Per row: explore behaviours of at most this many steps.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Per row: stop after this many seconds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--fail-on-violation", is_flag=True, help="Exit 1 when any cell is violated (default: exit 0).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, quiet):
+    """Check every invariant and property under every scenario: the resilience table.
+
+    Rows: no-faults, the faults block (faults), and each scenario. Exit 0 when every
+    cell has a verdict (violated cells included: the table is the result), 3 when a
+    bound stopped a row, 1 with --fail-on-violation and a violated cell.
+    """
+    from . import matrix as mx
+
+    overrides = _parse_consts(consts)
+    source, checked = _front_end(spec, overrides, fmt)
+    try:
+        model = build(checked, source)
+        every = mx.scenarios_of(model)
+        known = [name for name, _ in every]
+        for name in scenarios:
+            if name not in known:
+                from .diagnostics import NO_SPAN, Diagnostic, did_you_mean
+                guess = did_you_mean(name, known)
+                hint = f"did you mean '{guess}'?" if guess else "rows: " + ", ".join(known)
+                raise SpecError([Diagnostic("E104", f"--scenario {name}: the spec has no such row", NO_SPAN, hint)])
+    except SpecError as err:
+        _fail(err, source, spec, fmt)
+    rows = [(n, f) for n, f in every if not scenarios or n in scenarios]
+    progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
+
+    def on_row(name: str) -> None:
+        if progress is not None:
+            progress.prefix = f"{name}: "
+
+    result = mx.run_matrix(model, rows, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
+                                                on_progress=progress), on_row)
+    if progress is not None:
+        progress.clear()
+    name = checked.spec.name
+    if fmt == "json":
+        options = {"consts": checked.consts, "scenarios": list(scenarios) or None, "max_states": max_states,
+                   "max_depth": max_depth, "timeout": timeout}
+        click.echo(json.dumps(mx.render_json(result, spec, name, options), indent=2))
+    elif fmt == "markdown":
+        click.echo(mx.render_markdown(result))
+    else:
+        click.echo(mx.render_text(result, spec, name))
+    if not result.complete:
+        sys.exit(EXIT_INCOMPLETE)
+    sys.exit(EXIT_VIOLATED if fail_on_violation and result.violated else EXIT_HOLDS)
 
 
 @cli.command()

@@ -164,10 +164,11 @@ def explore(model: Model, options: Options | None = None) -> Result:
                     stats.transitions += 1
                     if tr.error is not None:
                         stats.depth = max(stats.depth, depth + 1)
-                        finding = Finding(_runtime(tr.error), _trace(model, parents, s) + [(tr.step, None)])
-                        if not collect:
-                            return finish("violated", finding)
-                        record("", finding)
+                        if "" not in findings:
+                            finding = Finding(_runtime(tr.error), _trace(model, parents, s) + [(tr.step, None)])
+                            if not collect:
+                                return finish("violated", finding)
+                            record("", finding)
                         if graph is not None:  # keeps the successor numbering; never part of a cycle
                             targets.append(si)
                             units.append(FAULT)
@@ -185,6 +186,8 @@ def explore(model: Model, options: Options | None = None) -> Result:
                         continue
                     for bad in _check(model, t, collect):
                         stats.depth = max(stats.depth, depth + 1)
+                        if (bad.name or "") in findings:
+                            continue  # collect mode: the first (shortest) one is kept
                         finding = Finding(bad, _trace(model, parents, t))
                         if not collect:
                             return finish("violated", finding)

@@ -7,6 +7,7 @@ The explorer knows nothing else about specs.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
@@ -120,26 +121,39 @@ class Model:
 
     def __post_init__(self) -> None:
         c = self.checked
-        # `eventually heal` / `eventually restart` lines are liveness assumptions, not steps
-        self.assumptions = [f for f in self.faults if f.kind in ASSUMPTION_KINDS]
-        self.faults = [f for f in self.faults if f.kind not in ASSUMPTION_KINDS]
-        self.heal_eventually = any(f.kind == "eventually_heal" for f in self.assumptions)
-        self.must_be_up = sorted({n for f in self.assumptions if f.kind == "eventually_restart"
-                                  for n, r in enumerate(c.node_roles) if f.role is None or r.name == f.role})
         self.compiler = Compiler(c, self.source)
         self.invariants = [self._compile_invariant(d) for d in self.invariant_decls]
         self.render = Renderer(c.node_names)
         self.network = MODES[c.delivery]()
         self.n_nodes = len(c.node_names)
         self._compile_roles()
+        self._set_faults(self.faults)
+        self.initial = self._initial_state()
+        self.properties = [self._compile_property(d) for d in self.property_decls]
+
+    def _set_faults(self, faults: list[FaultInfo]) -> None:
+        c = self.checked
+        # `eventually heal` / `eventually restart` lines are liveness assumptions, not steps
+        self.assumptions = [f for f in faults if f.kind in ASSUMPTION_KINDS]
+        self.faults = [f for f in faults if f.kind not in ASSUMPTION_KINDS]
+        self.heal_eventually = any(f.kind == "eventually_heal" for f in self.assumptions)
+        self.must_be_up = sorted({n for f in self.assumptions if f.kind == "eventually_restart"
+                                  for n, r in enumerate(c.node_roles) if f.role is None or r.name == f.role})
         self.budget_slot = {}
         for i, f in enumerate(self.faults):
             if f.budget is not None:
                 self.budget_slot[i] = len(self.budget_slot)
         has_partition = any(f.kind == "partition" for f in self.faults)
         self.partitions = _bipartitions(self.n_nodes) if has_partition else []
-        self.initial = self._initial_state()
-        self.properties = [self._compile_property(d) for d in self.property_decls]
+
+    def with_faults(self, faults: list[FaultInfo]) -> "Model":
+        """The same compiled model under other fault lines (a scenario): compilation
+        is shared, only the fault set-up and the initial budgets change."""
+        other = copy.copy(self)
+        other._set_faults(faults)
+        other.initial = self.initial._replace(
+            budgets=tuple(f.budget for f in other.faults if f.budget is not None))
+        return other
 
     def settled(self, state: State) -> bool:
         """Whether `state` may lie on a liveness cycle given the spec's assumptions

@@ -137,8 +137,9 @@ def fault_summary(model: Model) -> str:
     if not model.faults:
         return "none"
     parts = []
-    for f in model.faults:
-        p = f.kind + (f" {f.role}" if f.role else "") + (f" at most {f.budget}" if f.budget is not None else "")
+    for f in model.faults + model.assumptions:
+        kind = f.kind.replace("_", " ") if f.kind.startswith("eventually") else f.kind
+        p = kind + (f" {f.role}" if f.role else "") + (f" at most {f.budget}" if f.budget is not None else "")
         parts.append(p)
     return ", ".join(parts)
 

@@ -1,0 +1,170 @@
+"""The resilience matrix: every invariant and property under every fault scenario.
+
+Rows are fault sets: `no-faults`, `faults` (the spec's faults block, when it has
+one) and each `scenario` block, in spec order. Columns are the invariants, then the
+properties, in declaration order. Each row is an independent exhaustive run in
+collect-all mode, so one violated invariant does not hide the others; parsing,
+checking and compilation are shared (`Model.with_faults`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .explorer import Options, Result, Stats, explore
+from .model import Model
+
+NO_FAULTS, FAULTS_BLOCK = "no-faults", "faults"
+ERRORS = "(spec errors)"  # the column for asserts and run-time errors, shown only when one happens
+
+
+@dataclass
+class Cell:
+    verdict: str  # holds | violated | incomplete
+    steps: int | None = None  # counterexample length (stem, for a lasso)
+    cycle: int | None = None  # lasso: length of the repeating part (0 = stuck)
+
+    def text(self) -> str:
+        if self.verdict == "holds":
+            return "holds"
+        if self.verdict == "incomplete":
+            return "incomplete"
+        if self.cycle is None:
+            return f"VIOLATED ({self.steps} steps)"
+        if self.cycle == 0:
+            return f"VIOLATED ({self.steps} steps, then stuck)"
+        return f"VIOLATED ({self.steps} + {self.cycle}-step cycle)"
+
+
+@dataclass
+class Row:
+    scenario: str
+    faults: str
+    cells: dict[str, Cell]
+    stats: Stats
+    stop_reason: str | None = None
+
+
+@dataclass
+class Matrix:
+    columns: list[tuple[str, str]]  # (name, "invariant" | "property" | "errors")
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(r.stop_reason is None for r in self.rows)
+
+    @property
+    def violated(self) -> bool:
+        return any(c.verdict == "violated" for r in self.rows for c in r.cells.values())
+
+
+def scenarios_of(model: Model) -> list[tuple[str, list]]:
+    """Every row the matrix can have: (name, fault lines)."""
+    c = model.checked
+    rows = [(NO_FAULTS, [])]
+    if c.spec.faults is not None:
+        rows.append((FAULTS_BLOCK, c.faults))
+    rows += list(c.scenarios.items())
+    return rows
+
+
+def run_matrix(model: Model, rows: list[tuple[str, list]], options: Options,
+               on_row: Callable[[str], None] | None = None) -> Matrix:
+    from .report import fault_summary
+
+    columns = [(i.name, "invariant") for i in model.invariants] + [(p.name, "property") for p in model.properties]
+    matrix = Matrix(columns)
+    errors = False
+    for name, faults in rows:
+        if on_row is not None:
+            on_row(name)
+        m = model.with_faults(faults)
+        result = explore(m, Options(max_states=options.max_states, max_depth=options.max_depth,
+                                    timeout=options.timeout, on_progress=options.on_progress, collect_all=True))
+        cells = {col: _cell(result, col) for col, _ in columns}
+        if "" in result.findings:
+            errors = True
+            cells[ERRORS] = _cell(result, "")
+        matrix.rows.append(Row(name, fault_summary(m), cells, result.stats, result.stop_reason))
+    if errors:
+        matrix.columns.append((ERRORS, "errors"))
+        for r in matrix.rows:
+            r.cells.setdefault(ERRORS, Cell("incomplete" if r.stop_reason else "holds"))
+    return matrix
+
+
+def _cell(result: Result, name: str) -> Cell:
+    f = result.findings.get(name)
+    if f is not None:
+        return Cell("violated", len(f.trace), None if f.cycle is None else len(f.cycle))
+    if result.verdict == "incomplete":
+        return Cell("incomplete")
+    return Cell("holds")
+
+
+# ---- rendering --------------------------------------------------------------------------
+
+def _table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
+    header = ["scenario", "faults"] + [name for name, _ in matrix.columns] + ["states", "seconds"]
+    body = []
+    for r in matrix.rows:
+        body.append([r.scenario, r.faults] + [r.cells[name].text() for name, _ in matrix.columns]
+                    + [f"{r.stats.distinct_states:,}", f"{r.stats.seconds:.1f}"])
+    return header, body
+
+
+def render_text(matrix: Matrix, spec_path: str, spec_name: str) -> str:
+    header, body = _table(matrix)
+    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+    lines = [f"modelcheck matrix: {spec_path} (spec {spec_name})", ""]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    lines.append("  ".join(("-" * w) for w in widths))
+    for row in body:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    lines.append("")
+    inv = [n for n, k in matrix.columns if k == "invariant"]
+    prop = [n for n, k in matrix.columns if k == "property"]
+    if inv:
+        lines.append(f"invariants (safety): {', '.join(inv)}")
+    if prop:
+        lines.append(f"properties (liveness, under weak fairness; faults eventually stop): {', '.join(prop)}")
+    bad = [(r.scenario, n) for r in matrix.rows for n, _ in matrix.columns if r.cells[n].verdict == "violated"]
+    if bad:
+        scenario, name = bad[0]
+        kind = dict(matrix.columns)[name]
+        sel = f"--{kind} {name}" if kind in ("invariant", "property") else ""
+        where = "--no-faults" if scenario == NO_FAULTS else ("" if scenario == FAULTS_BLOCK else f"--scenario {scenario}")
+        lines.append(f"see a counterexample: modelcheck verify {spec_path} {where} {sel}".replace("  ", " ").rstrip())
+    return "\n".join(lines)
+
+
+def render_markdown(matrix: Matrix) -> str:
+    header, body = _table(matrix)
+
+    def esc(v: str) -> str:
+        return v.replace("|", "\\|")
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |",
+             "|" + "|".join(" --- " for _ in header) + "|"]
+    for row in body:
+        lines.append("| " + " | ".join(esc(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def render_json(matrix: Matrix, spec_path: str, spec_name: str, options: dict) -> dict:
+    return {
+        "format": "modelcheck-matrix",
+        "version": 1,
+        "spec": {"name": spec_name, "file": spec_path},
+        "options": options,
+        "columns": [{"name": n, "kind": k} for n, k in matrix.columns],
+        "rows": [{
+            "scenario": r.scenario,
+            "faults": r.faults,
+            "complete": r.stop_reason is None,
+            "stop_reason": r.stop_reason,
+            "cells": {n: {"verdict": c.verdict, "steps": c.steps, "cycle": c.cycle} for n, c in r.cells.items()},
+            "stats": {"distinct_states": r.stats.distinct_states, "transitions": r.stats.transitions,
+                      "depth": r.stats.depth, "seconds": round(r.stats.seconds, 3)},
+        } for r in matrix.rows],
+    }

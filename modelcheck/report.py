@@ -229,8 +229,11 @@ def _steps_text(out: list[str], d: Describer, steps: list, prev: State, first: i
         if state is None:
             out.append(f"       ERROR: {v.message}")
             continue
-        for what_, old, new in d.changes(prev, state):
+        changes = d.changes(prev, state)
+        for what_, old, new in changes:
             out.append(f"       {what_}: {old} -> {new}")
+        if not changes and not step.sent and not step.chosen:
+            out.append("       (changes nothing)")
         prev = state
     return prev
 

@@ -61,6 +61,19 @@ class FaultInfo:
     role: str | None
     budget: int | None
     span: Span
+    duration: int | None = None  # pause: the longest pause, in ticks
+
+
+@dataclass
+class TimeInfo:
+    """The `time` block, evaluated: true time runs 0..max; a message on an intact link
+    to an up, unpaused node must be delivered within `within` ticks (None: no bound);
+    each node's clock is off true time by a fixed offset in -skew..skew."""
+
+    max: int
+    within: int | None
+    skew: int
+    span: Span
 
 
 @dataclass
@@ -78,6 +91,7 @@ class CheckedSpec:
     invariants: list[S.PropertyDecl]
     properties: list[S.PropertyDecl]
     delivery: str
+    time: TimeInfo | None = None
 
 
 @dataclass
@@ -129,6 +143,7 @@ class Checker:
         for m in spec.messages:
             self._declare_message(m)
         self._declare_roles()
+        self.time = self._check_time(spec)
         for g in spec.ghosts:
             self._declare_ghost(g)
         for r in self.roles.values():
@@ -155,7 +170,7 @@ class Checker:
                       for r in self.roles.values() for i in range(r.size)]
         return CheckedSpec(spec, self.consts, self.enums, list(self.roles.values()), node_names,
                            node_roles, self.messages, list(self.ghosts.values()), faults, scenarios,
-                           spec.invariants, spec.properties, spec.delivery)
+                           spec.invariants, spec.properties, spec.delivery, self.time)
 
     def _declare_names(self) -> None:
         """Duplicate detection across the one global namespace of values and types."""
@@ -491,7 +506,8 @@ class Checker:
             return
         if b.kind not in ("var", "ghost"):
             what = {"local": "a local name (let, parameter or loop variable)", "const": "a const",
-                    "enum": "an enum member", "role": "a role"}[b.kind]
+                    "enum": "an enum member", "role": "a role", "clock": "the node's clock (time passes by itself)",
+                    "now": "true time"}[b.kind]
             self.error("E202", f"cannot assign to '{root.id}': it is {what}", root.span,
                        "only the node's own variables and ghost variables can be assigned")
             self.expr(s.value)
@@ -586,6 +602,12 @@ class Checker:
         if name in self.roles:
             r = self.roles[name]
             return Binding("role", SetT(NodeT(name)) if r.count is not None else NodeT(name), r)
+        t = getattr(self, "time", None)
+        if t is not None and not getattr(self, "init_ctx", False):
+            if name == "clock" and self.role is not None:
+                return Binding("clock", IntT(-t.skew, t.max + t.skew))
+            if name == "now" and self.role is None:
+                return Binding("now", IntT(0, t.max))
         return None
 
     def _visible_names(self) -> list[str]:
@@ -605,6 +627,15 @@ class Checker:
             owners = [r.name for r in self.roles.values() if r.var(e.id)]
             if owners:
                 hint = (f"'{e.id}' belongs to role {owners[0]}; nodes learn about each other only through messages")
+        if e.id in ("clock", "now") and guess is None:
+            if getattr(self, "time", None) is None:
+                hint = f"'{e.id}' needs a time block: time {{ max 8 }}"
+            elif getattr(self, "init_ctx", False):
+                hint = "an initial value cannot read the time; start deadlines at 0 and set them in an action"
+            elif e.id == "clock":
+                hint = "'clock' is a node's own clock, readable in role code; invariants and properties read 'now'"
+            else:
+                hint = "'now' is true time, readable in invariants and properties; role code reads its own 'clock'"
         self.error("E101", f"unknown name '{e.id}'" + (f" (did you mean '{guess}'?)" if guess else ""), e.span, hint)
 
     def expect(self, e: S.Expr, t: Type, what: str) -> None:
@@ -907,9 +938,46 @@ class Checker:
                 self.error("E206", f"'partition' over {self.node_count()} nodes would try "
                                    f"2^{self.node_count() - 1} - 1 splits in every state", f.span,
                            f"partitions are supported up to {MAX_PARTITION_NODES} nodes; use one_way cuts instead")
-            out.append(FaultInfo(f.kind, role, budget, f.span))
+            duration = None
+            if f.kind == "pause":
+                if self.time is None:
+                    self.error("E213", "'pause' needs a time block", f.span,
+                               "a pause lasts some ticks: declare time { max M } (see docs/language.md, Time)")
+                duration = self.const_int(f.duration, "a pause length")
+                if duration is not None and duration < 1:
+                    self.error("E206", f"a pause lasts at least 1 tick, not {duration}", f.duration.span)
+            out.append(FaultInfo(f.kind, role, budget, f.span, duration))
         self._check_assumptions(out)
         return out
+
+    def _check_time(self, spec: S.Spec) -> TimeInfo | None:
+        t = spec.time
+        if t is None:
+            return None
+        if t.max is None:
+            self.error("E213", "the time block needs 'max': true time must be bounded to keep the model finite",
+                       t.span, "write e.g. time { max 8 }")
+            return None
+        mx = self.const_int(t.max, "'max'")
+        within = self.const_int(t.within, "'delivery within'") if t.within is not None else None
+        skew = self.const_int(t.skew, "'skew'") if t.skew is not None else 0
+        if mx is None or (t.within is not None and within is None) or skew is None:
+            return None
+        ok = True
+        if not 1 <= mx <= 1000:
+            self.error("E206", f"'max' must be between 1 and 1000, not {mx}", t.max.span)
+            ok = False
+        if within is not None and within < 1:
+            self.error("E206", f"'delivery within' must be at least 1 tick, not {within}", t.within.span)
+            ok = False
+        if skew < 0:
+            self.error("E206", f"'skew' must be >= 0, not {skew}", t.skew.span)
+            ok = False
+        if within is not None and spec.delivery == "set":
+            self.error("E213", "'delivery within' does not work with 'delivery set'", t.within.span,
+                       "a message set is never consumed, so no delivery can be due; use unordered or fifo")
+            ok = False
+        return TimeInfo(mx, within, skew, t.span) if ok else None
 
     def _check_assumptions(self, faults: list[FaultInfo]) -> None:
         """`eventually heal` / `eventually restart R` only make sense with a fault line

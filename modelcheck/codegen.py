@@ -139,6 +139,10 @@ class CodeGen:
             return f"c.ghosts[{int(payload.index)}]"
         if kind in ("const", "enum"):
             return repr(int(payload))
+        if kind == "clock":
+            return "c.clock"
+        if kind == "now":
+            return "c.now"
         role: RoleInfo = payload
         if role.count is None:
             return repr(int(role.first))

@@ -25,10 +25,10 @@ class Ctx:
     """Everything a compiled closure may read or write while one step runs."""
 
     __slots__ = ("vars", "ghosts", "env", "self_id", "sender", "out", "nodes", "up",
-                 "choices", "sizes", "pos", "chosen")
+                 "choices", "sizes", "pos", "chosen", "clock", "now")
 
     def __init__(self, vars=None, ghosts=None, env=None, self_id=None, sender=None, nodes=None, up=None,
-                 choices=None):
+                 choices=None, clock=None, now=None):
         self.vars = vars
         self.ghosts = ghosts
         self.env = env if env is not None else {}
@@ -41,6 +41,8 @@ class Ctx:
         self.sizes = []
         self.pos = 0
         self.chosen = []
+        self.clock = clock  # the acting node's clock reading (time block only)
+        self.now = now  # true time, for invariants and properties (time block only)
 
 
 Fn = Callable[[Ctx], object]

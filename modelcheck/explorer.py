@@ -227,7 +227,8 @@ def _unit(graph: Graph, step: Step) -> int:
     """The fairness unit of a step: who does what, regardless of `any` choices."""
     if step.kind in FAULT_KINDS:
         return FAULT
-    key = (step.kind, step.node, step.name, tuple(v for _, v, _ in step.params), step.message)
+    message = step.message[:4] if step.message is not None else None  # a message's age is not who it is
+    key = (step.kind, step.node, step.name, tuple(v for _, v, _ in step.params), message)
     return graph.unit_ids.setdefault(key, len(graph.unit_ids))
 
 

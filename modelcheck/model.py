@@ -30,11 +30,15 @@ class State(NamedTuple):
     cut: frozenset  # cut directed links (src, dst)
     ghosts: tuple  # ghost variable values
     budgets: tuple  # remaining budget of each bounded fault line, in faults-block order
+    # With a time block: (now, clock offsets per node or None before the `clocks`
+    # step, remaining pause ticks per node); () without one.
+    time: tuple
 
 
 # Environment steps. Liveness never relies on them (faults eventually stop): they are
 # not weakly fair and a liveness cycle takes none of them.
-FAULT_KINDS = frozenset({"crash", "restart", "partition", "one_way", "heal", "loss", "duplicate"})
+FAULT_KINDS = frozenset({"crash", "restart", "partition", "one_way", "heal", "loss", "duplicate", "pause",
+                         "clocks"})
 ASSUMPTION_KINDS = frozenset({"eventually_heal", "eventually_restart"})
 
 
@@ -42,7 +46,9 @@ ASSUMPTION_KINDS = frozenset({"eventually_heal", "eventually_restart"})
 class Step:
     """What happened in one transition, in the spec's own terms."""
 
-    kind: str  # deliver | action | crash | restart | partition | one_way | heal | loss | duplicate
+    # deliver | action | crash | restart | partition | one_way | heal | loss | duplicate | pause
+    # | tick (time passes) | clocks (the clock offsets are chosen, first step with skew)
+    kind: str
     node: int | None = None
     name: str | None = None  # the handler's message kind, or the action's name
     params: tuple = ()  # action parameters: ((name, value, type), ...)
@@ -126,6 +132,8 @@ class Model:
         self.render = Renderer(c.node_names)
         self.network = MODES[c.delivery]()
         self.n_nodes = len(c.node_names)
+        self.time = c.time
+        self.within = c.time.within if c.time is not None else None
         self._compile_roles()
         self._set_faults(self.faults)
         self.initial = self._initial_state()
@@ -197,7 +205,8 @@ class Model:
         f = self.compiler.expr(decl.expr)
 
         def holds(state: State) -> bool:
-            return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up)))
+            return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up,
+                              now=state.time[0] if state.time else None)))
         return CompiledInvariant(decl.name, decl, holds)
 
     def _compile_property(self, decl: S.PropertyDecl) -> CompiledProperty:
@@ -247,7 +256,12 @@ class Model:
         if errors:
             raise SpecError(errors)
         budgets = tuple(f.budget for f in self.faults if f.budget is not None)
-        return State(tuple(nodes), (True,) * self.n_nodes, self.network.empty, frozenset(), ghosts, budgets)
+        time = ()
+        if self.time is not None:
+            # with skew, the clocks are set by a first "clocks" step (None until then)
+            offsets = None if self.time.skew else (0,) * self.n_nodes
+            time = (0, offsets, (0,) * self.n_nodes)
+        return State(tuple(nodes), (True,) * self.n_nodes, self.network.empty, frozenset(), ghosts, budgets, time)
 
     def _init_value(self, v, ctx, errors, node_name):
         where = f" on {node_name}" if node_name else ""
@@ -268,34 +282,72 @@ class Model:
         """Every transition from `state`, in a fixed order: node steps (by node:
         deliveries, then actions), then faults in faults-block order."""
         out: list[Transition] = []
+        if state.time and state.time[1] is None:
+            return self._clock_choices(state)
         roles = self.checked.node_roles
         inbox: dict[int, list] = {}
         for msg, net_after in self.network.deliverable(state.net):
             if (msg[0], msg[1]) not in state.cut:
                 inbox.setdefault(msg[1], []).append((msg, net_after))
+        paused = state.time[2] if state.time else None
+        due = False  # a message that must arrive by now can be delivered: time may not pass
         for n in range(self.n_nodes):
-            if not state.up[n]:
+            if not state.up[n] or (paused and paused[n]):
                 continue
             role = roles[n]
             for msg, net_after in inbox.get(n, ()):
-                src, _, kind, payload = msg
+                src, kind, payload = msg[0], msg[2], msg[3]
+                before = len(out)
                 for h in self.handlers_by_kind[role.name].get(kind, ()):
                     env = {p: v for p, v in zip(h.params, payload) if p is not None}
                     if h.sender:
                         env[h.sender] = src
                     label = ("deliver", h.decl.name, (), msg, h.decl.span)
                     out.extend(self._run(state, n, h.guard, h.body, env, src, label, net_after))
+                if self.within is not None and msg[4] >= self.within and len(out) > before:
+                    due = True
             for a in self.actions[role.name]:
                 for combo in a.combos:
                     env = {name: v for (name, _, _), v in zip(a.params, combo)}
                     params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
                     label = ("action", a.decl.name, params, None, a.decl.span)
                     out.extend(self._run(state, n, a.guard, a.body, env, None, label, state.net))
+        if state.time and state.time[0] < self.time.max and not due:
+            out.append(self._tick(state))
         for i, f in enumerate(self.faults):
             slot = self.budget_slot.get(i)
             if slot is not None and state.budgets[slot] <= 0:
                 continue
             out.extend(self._fault(state, f, slot))
+        return out
+
+    # ---- time (DESIGN.md 1.7) -------------------------------------------------------
+
+    def _stamp(self, msgs: list) -> list:
+        """With `delivery within`, a message in flight carries its age in ticks."""
+        if self.within is None or not msgs:
+            return msgs
+        return [m + (0,) for m in msgs]
+
+    def _tick(self, state: State) -> Transition:
+        """True time advances one tick: pauses count down, messages age (capped at the
+        delivery bound: older is the same as due, so such states merge)."""
+        now, offsets, paused = state.time
+        net = self.network.age(state.net, self.within) if self.within is not None else state.net
+        time = (now + 1, offsets, tuple(p - 1 if p else 0 for p in paused))
+        return Transition(Step("tick", detail=now + 1),
+                          State(state.nodes, state.up, net, state.cut, state.ghosts, state.budgets, time))
+
+    def _clock_choices(self, state: State) -> list[Transition]:
+        """The first step with `skew K`: every node's clock offset in -K..K."""
+        k = self.time.skew
+        out = []
+        order = [0] + [x for d in range(1, k + 1) for x in (-d, d)]  # exact clocks first: plainer traces
+        for offsets in itertools.product(order, repeat=self.n_nodes):
+            time = (state.time[0], offsets, state.time[2])
+            out.append(Transition(Step("clocks", detail=offsets),
+                                  State(state.nodes, state.up, state.net, state.cut, state.ghosts, state.budgets,
+                                        time)))
         return out
 
     def _run(self, state: State, n: int, guard, body, env: dict, sender, label: tuple, net) -> list[Transition]:
@@ -310,14 +362,15 @@ class Model:
             # `env` is shared by re-runs: a body only adds bindings (locals cannot be
             # reassigned), and block scoping means a stale one is never read.
             ctx = Ctx(vars=list(state.nodes[n]), ghosts=list(state.ghosts), env=env,
-                      self_id=n, sender=sender, nodes=state.nodes, up=state.up, choices=choices)
+                      self_id=n, sender=sender, nodes=state.nodes, up=state.up, choices=choices,
+                      clock=state.time[0] + state.time[1][n] if state.time else None)
             try:
                 if guard is not None and not guard(ctx):
                     return out
                 body(ctx)
                 nodes = state.nodes[:n] + (tuple(ctx.vars),) + state.nodes[n + 1:]
-                new = State(nodes, state.up, self.network.send(net, ctx.out), state.cut, tuple(ctx.ghosts),
-                            state.budgets)
+                new = State(nodes, state.up, self.network.send(net, self._stamp(ctx.out)), state.cut,
+                            tuple(ctx.ghosts), state.budgets, state.time)
                 out.append(Transition(_step(label, n, ctx), new))
             except Disabled:
                 pass
@@ -346,40 +399,53 @@ class Model:
                 if f.kind == "crash" and state.up[n]:
                     up = state.up[:n] + (False,) + state.up[n + 1:]
                     nodes = state.nodes[:n] + (self._after_crash(state.nodes[n], n),) + state.nodes[n + 1:]
+                    time = state.time
+                    if time and time[2][n]:  # a crashed node is no longer paused
+                        time = (time[0], time[1], time[2][:n] + (0,) + time[2][n + 1:])
                     out.append(Transition(Step(node=n, **base),
-                                          State(nodes, up, state.net, state.cut, state.ghosts, budgets)))
+                                          State(nodes, up, state.net, state.cut, state.ghosts, budgets, time)))
                 elif f.kind == "restart" and not state.up[n]:
                     up = state.up[:n] + (True,) + state.up[n + 1:]
-                    woke = State(state.nodes, up, state.net, state.cut, state.ghosts, budgets)
+                    woke = State(state.nodes, up, state.net, state.cut, state.ghosts, budgets, state.time)
                     body = self.restart[roles[n].name]
                     if body is None:
                         out.append(Transition(Step(node=n, **base), woke))
                     else:
                         label = ("restart", None, (), None, f.span)
                         out.extend(self._run(woke, n, None, body, {}, None, label, woke.net))
+        elif f.kind == "pause":
+            roles = self.checked.node_roles
+            now, offsets, paused = state.time
+            for n in range(self.n_nodes):
+                if (f.role is None or roles[n].name == f.role) and state.up[n] and not paused[n]:
+                    for d in range(1, f.duration + 1):
+                        time = (now, offsets, paused[:n] + (d,) + paused[n + 1:])
+                        out.append(Transition(Step(node=n, detail=d, **base),
+                                              State(state.nodes, state.up, state.net, state.cut, state.ghosts,
+                                                    budgets, time)))
         elif f.kind == "partition":
             for side_a, side_b in self.partitions:
                 links = {(a, b) for a in side_a for b in side_b} | {(b, a) for a in side_a for b in side_b}
                 if links <= state.cut:
                     continue
                 out.append(Transition(Step(detail=(side_a, side_b), **base),
-                                      State(state.nodes, state.up, state.net, state.cut | links, state.ghosts, budgets)))
+                                      State(state.nodes, state.up, state.net, state.cut | links, state.ghosts, budgets, state.time)))
         elif f.kind == "one_way":
             for a in range(self.n_nodes):
                 for b in range(self.n_nodes):
                     if a != b and (a, b) not in state.cut:
                         out.append(Transition(Step(detail=(a, b), **base),
-                                              State(state.nodes, state.up, state.net, state.cut | {(a, b)}, state.ghosts, budgets)))
+                                              State(state.nodes, state.up, state.net, state.cut | {(a, b)}, state.ghosts, budgets, state.time)))
         elif f.kind == "heal":
             if state.cut:
                 out.append(Transition(Step(detail=tuple(sorted(state.cut)), **base),
-                                      State(state.nodes, state.up, state.net, frozenset(), state.ghosts, budgets)))
+                                      State(state.nodes, state.up, state.net, frozenset(), state.ghosts, budgets, state.time)))
         elif f.kind == "loss":
             for m, net in self.network.lose(state.net):
-                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets)))
+                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
         elif f.kind == "duplicate":
             for m, net in self.network.duplicate(state.net):
-                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets)))
+                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
         return out
 
     def _after_crash(self, values: tuple, n: int) -> tuple:
@@ -391,7 +457,7 @@ class Model:
     # ---- invariants ---------------------------------------------------------------
 
     def global_ctx(self, state: State) -> Ctx:
-        return Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up)
+        return Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up, now=state.time[0] if state.time else None)
 
     def violated_invariants(self, state: State, every: bool = False) -> list[tuple[CompiledInvariant, SpecRuntimeError | None]]:
         """The invariants that fail in `state`, in declaration order: only the first
@@ -411,7 +477,8 @@ class Model:
 
 def _predicate(f, env: dict) -> Callable[[State], bool]:
     def holds(state: State) -> bool:
-        return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up, env=env)))
+        return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up, env=env,
+                          now=state.time[0] if state.time else None)))
     return holds
 
 

@@ -1,6 +1,7 @@
 """The three delivery modes of DESIGN.md 1.5, behind one small interface.
 
-A message is the tuple `(src, dst, kind, payload)`. Each mode keeps the
+A message is the tuple `(src, dst, kind, payload)`, or `(src, dst, kind, payload,
+age)` when the spec bounds delivery time (`time { delivery within D }`). Each mode keeps the
 messages in flight in a canonical, hashable form, so two states with the same
 messages in flight compare equal however they got there.
 
@@ -57,6 +58,10 @@ class Unordered:
     def duplicate(self, net: tuple) -> list[tuple[Message, tuple]]:
         return [(m, self.send(net, [m])) for m in self.distinct(net)]
 
+    def age(self, net: tuple, cap: int) -> tuple:
+        """Every message one tick older (messages carry their age last; see model._stamp)."""
+        return tuple(sorted((_older(m, cap) for m in net), key=_msg_key))
+
 
 class Fifo:
     name = "fifo"
@@ -93,6 +98,9 @@ class Fifo:
                 out.append((m, self.send(net, [m])))
         return out
 
+    def age(self, net: tuple, cap: int) -> tuple:
+        return tuple((link, tuple(_older(m, cap) for m in q)) for link, q in net)
+
 
 class MessageSet:
     """A monotone set, kept as a sorted tuple without repetition so that reading it
@@ -121,6 +129,10 @@ class MessageSet:
 
 
 MODES = {"unordered": Unordered, "fifo": Fifo, "set": MessageSet}
+
+
+def _older(m: Message, cap: int) -> Message:
+    return m[:4] + (min(m[4] + 1, cap),)
 
 
 def _remove_one(net: tuple, m: Message) -> tuple:

@@ -35,7 +35,7 @@ KEYWORDS = {
     "on", "from", "when", "action", "bool", "node", "map", "seq", "let", "any", "if", "elif",
     "else", "for", "in", "send", "to", "broadcast", "reply", "require", "assert", "then",
     "forall", "exists", "and", "or", "not", "has", "true", "false", "none", "self", "count",
-    "where", "eventually", "always", "leads_to",
+    "where", "eventually", "always", "leads_to", "time", "max", "within", "skew", "pause",
 }
 
 
@@ -91,6 +91,11 @@ class _ToAst(Transformer):
                     raise SpecError([Diagnostic("E102", "duplicate network block", d[2],
                                                 "declare the delivery mode once")])
                 spec.delivery, spec.delivery_span = d[1], d[2]
+            elif isinstance(d, S.TimeDecl):
+                if spec.time is not None:
+                    raise SpecError([Diagnostic("E102", "duplicate time block", d.span,
+                                                "declare max, delivery within and skew in one time block")])
+                spec.time = d
             elif isinstance(d, tuple) and d[0] == "faults":
                 if spec.faults is not None:
                     raise SpecError([Diagnostic("E102", "duplicate faults block", d[2],
@@ -194,6 +199,29 @@ class _ToAst(Transformer):
     heal = _fault("heal")
     loss = _fault("loss")
     duplicate = _fault("duplicate")
+
+    def pause(self, meta, c):
+        role, budget, duration = c
+        role = (str(role), _span(role)) if role is not None else None
+        return S.FaultDecl("pause", role, budget, Span.from_meta(meta), duration)
+
+    def time_decl(self, meta, c):
+        t = S.TimeDecl(Span.from_meta(meta))
+        for kind, expr, span in c:
+            if getattr(t, kind) is not None:
+                word = {"max": "max", "within": "delivery within", "skew": "skew"}[kind]
+                raise SpecError([Diagnostic("E102", f"'{word}' appears twice in the time block", span)])
+            setattr(t, kind, expr)
+        return t
+
+    def time_max(self, meta, c):
+        return ("max", c[0], Span.from_meta(meta))
+
+    def time_within(self, meta, c):
+        return ("within", c[0], Span.from_meta(meta))
+
+    def time_skew(self, meta, c):
+        return ("skew", c[0], Span.from_meta(meta))
 
     def eventually_heal(self, meta, c):
         return S.FaultDecl("eventually_heal", None, None, Span.from_meta(meta))
@@ -403,7 +431,7 @@ _WORDS = {"NAME": "a name", "INT": "a number", "STRING": "a string in double quo
 _EXPR_START = {"INT", "NAME", "true", "false", "none", "self", "(", "[", "{", "-", "not", "count"}
 _STMT_START = {"let", "if", "for", "send", "broadcast", "reply", "require", "assert"}
 _DECL_START = {"const", "enum", "message", "ghost", "role", "network", "faults", "scenario",
-               "invariant", "property"}
+               "invariant", "property", "time"}
 _OPERATORS = {"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
               "in", "not", "has", "|", "&", ".", "[", "leads_to"}
 

@@ -26,13 +26,13 @@ class Describer:
 
     # ---- pieces ----
     def message(self, msg: tuple) -> str:
-        _, _, kind, payload = msg
+        kind, payload = msg[2], msg[3]
         info = self.messages[kind]
         fields = ", ".join(f"{n}={self.render.text(v, t)}" for (n, t), v in zip(info.fields, payload))
         return f"{info.name}({fields})"
 
     def message_json(self, msg: tuple) -> dict:
-        src, dst, kind, payload = msg
+        src, dst, kind, payload = msg[:4]
         info = self.messages[kind]
         return {"kind": info.name, "from": self.node(src), "to": self.node(dst),
                 "fields": {n: self.render.json(v, t) for (n, t), v in zip(info.fields, payload)}}
@@ -59,6 +59,14 @@ class Describer:
             return f"fault: link {self.node(a)} -> {self.node(b)} cut ({self.node(b)} stops hearing {self.node(a)})"
         if k == "heal":
             return "fault: network heals (all links restored)"
+        if k == "tick":
+            return f"time passes: now = {step.detail}"
+        if k == "clocks":
+            skews = ", ".join(f"{self.node(n)} {o:+d}" for n, o in enumerate(step.detail) if o)
+            return "clocks start: " + (f"{skews} (offset from true time)" if skews else "every clock reads true time")
+        if k == "pause":
+            return (f"fault: {who} pauses for {step.detail} tick{'s' if step.detail != 1 else ''} "
+                    "(GC, SIGSTOP: it takes no step and receives nothing)")
         if k == "loss":
             m = step.message
             return f"fault: network loses {self.message(m)} from {self.node(m[0])} to {self.node(m[1])}"
@@ -84,6 +92,12 @@ class Describer:
                 out.append((f"ghost {g.name}", self.render.text(a, g.type), self.render.text(b, g.type)))
         if before.cut != after.cut:
             out.append(("cut links", self.links(before.cut), self.links(after.cut)))
+        if before.time and after.time:
+            if before.time[0] != after.time[0]:
+                out.append(("now", str(before.time[0]), str(after.time[0])))
+            for n, (a, b) in enumerate(zip(before.time[2], after.time[2])):
+                if a != b:
+                    out.append((f"{self.node(n)} paused", _ticks(a), _ticks(b)))
         return out
 
     def links(self, cut) -> str:
@@ -100,6 +114,11 @@ class Describer:
             out.append(f"{self.node(n)}: {vals or '(no variables)'}{status}")
         for g in c.ghosts:
             out.append(f"ghost {g.name} = {self.render.text(state.ghosts[g.index], g.type)}")
+        if state.time:
+            now, offsets, _ = state.time
+            clocks = "" if offsets is None else "; clocks " + ", ".join(
+                f"{self.node(n)}={now + o}" for n, o in enumerate(offsets))
+            out.append(f"time: now={now}{clocks}")
         return out
 
     def state_json(self, state: State) -> dict:
@@ -114,11 +133,20 @@ class Describer:
             "cut_links": [[self.node(a), self.node(b)] for a, b in sorted(state.cut)],
             "budgets": {self._fault_label(i): state.budgets[slot]
                         for i, slot in sorted(self.model.budget_slot.items())},
+            "time": None if not state.time else {
+                "now": state.time[0],
+                "clock_offsets": None if state.time[1] is None else {
+                    self.node(n): o for n, o in enumerate(state.time[1])},
+                "paused": {self.node(n): p for n, p in enumerate(state.time[2]) if p}},
         }
 
     def _fault_label(self, i: int) -> str:
         f = self.model.faults[i]
         return f"{f.kind}" + (f" {f.role}" if f.role else "") + f" (line {f.span.line})"
+
+
+def _ticks(n: int) -> str:
+    return f"{n} tick{'s' if n != 1 else ''} left" if n else "running"
 
 
 def _updown(up: bool) -> str:
@@ -140,6 +168,8 @@ def fault_summary(model: Model) -> str:
     for f in model.faults + model.assumptions:
         kind = f.kind.replace("_", " ") if f.kind.startswith("eventually") else f.kind
         p = kind + (f" {f.role}" if f.role else "") + (f" at most {f.budget}" if f.budget is not None else "")
+        if f.kind == "pause":
+            p += f" for {f.duration}"
         parts.append(p)
     return ", ".join(parts)
 
@@ -232,7 +262,7 @@ def _steps_text(out: list[str], d: Describer, steps: list, prev: State, first: i
         changes = d.changes(prev, state)
         for what_, old, new in changes:
             out.append(f"       {what_}: {old} -> {new}")
-        if not changes and not step.sent and not step.chosen:
+        if not changes and not step.sent and not step.chosen and step.kind != "clocks":
             out.append("       (changes nothing)")
         prev = state
     return prev
@@ -408,5 +438,11 @@ def _detail_json(step: Step, d: Describer):
     if step.kind == "one_way":
         a, b = step.detail
         return {"link": [d.node(a), d.node(b)]}
+    if step.kind == "tick":
+        return {"now": step.detail}
+    if step.kind == "pause":
+        return {"ticks": step.detail}
+    if step.kind == "clocks":
+        return {"clock_offsets": {d.node(n): o for n, o in enumerate(step.detail)}}
     return None
 

@@ -337,6 +337,17 @@ class FaultDecl:
     role: tuple[str, Span] | None
     budget: Expr | None
     span: Span
+    duration: Expr | None = None  # pause: the longest pause, in ticks
+
+
+@dataclass
+class TimeDecl:
+    """`time { max M  delivery within D  skew K }` (DESIGN.md 1.7)."""
+
+    span: Span
+    max: Expr | None = None
+    within: Expr | None = None
+    skew: Expr | None = None
 
 
 @dataclass
@@ -364,6 +375,7 @@ class Spec:
     delivery: str = "unordered"
     delivery_span: Span = NO_SPAN
     faults: list[FaultDecl] | None = None
+    time: TimeDecl | None = None
     scenarios: list[ScenarioDecl] = field(default_factory=list)
     invariants: list[PropertyDecl] = field(default_factory=list)
     properties: list[PropertyDecl] = field(default_factory=list)

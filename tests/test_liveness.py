@@ -226,22 +226,40 @@ def test_sccs_agree_with_networkx(seed):
     assert ours == theirs
 
 
-def brute_force_eventually(g: Graph, good: set[int]) -> bool:
-    """Violated iff some set of not-good states reachable via not-good paths from 0 is
-    a fair closed walk: enumerate SCC-closed subsets by brute force (tiny graphs)."""
-    from itertools import combinations
-
-    n = len(g)
-    if 0 in good:
-        return False
-    reach = {0}
-    stack = [0]
+def _reach(g: Graph, starts, allowed) -> set[int]:
+    reach = {s for s in starts if allowed(s)}
+    stack = list(reach)
     while stack:
         s = stack.pop()
         for t in g.succ[s]:
-            if t not in reach and t not in good:
+            if t not in reach and allowed(t):
                 reach.add(t)
                 stack.append(t)
+    return reach
+
+
+def brute_force_eventually(g: Graph, good: set[int]) -> bool:
+    """Violated iff some set of not-good states reachable via not-good paths from 0 is
+    a fair closed walk: enumerate SCC-closed subsets by brute force (tiny graphs)."""
+    return _fair_subset_in(g, _reach(g, [0], lambda s: s not in good))
+
+
+def brute_force_always_eventually(g: Graph, good: set[int]) -> bool:
+    reachable = _reach(g, [0], lambda s: True)
+    return _fair_subset_in(g, {s for s in reachable if s not in good})
+
+
+def brute_force_leads_to(g: Graph, p: set[int], good: set[int]) -> bool:
+    reachable = _reach(g, [0], lambda s: True)
+    for t in sorted(reachable):
+        if t in p and t not in good and _fair_subset_in(g, _reach(g, [t], lambda s: s not in good)):
+            return True
+    return False
+
+
+def _fair_subset_in(g: Graph, reach: set[int]) -> bool:
+    from itertools import combinations
+
     for s in reach:  # deadlock
         if all(u == FAULT for u in g.unit[s]):
             return True
@@ -273,3 +291,21 @@ def test_eventually_agrees_with_brute_force(seed):
     good = {s for s in range(n) if rng.random() < 0.35}
     g, lasso = run(edges, "eventually", good=good)
     assert (lasso is not None) == brute_force_eventually(g, good)
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_always_eventually_and_leads_to_agree_with_brute_force(seed):
+    rng = random.Random(5000 + seed)
+    edges = random_graph(rng, rng.randint(2, 7))
+    n = len(edges)
+    good = {s for s in range(n) if rng.random() < 0.35}
+    p = {s for s in range(n) if rng.random() < 0.4}
+    g, lasso = run(edges, "always_eventually", good=good)
+    assert (lasso is not None) == brute_force_always_eventually(g, good)
+    g, lasso = run(edges, "leads_to", good=good, p=p)
+    assert (lasso is not None) == brute_force_leads_to(g, p, good)
+    if lasso is not None:
+        stem, cycle = states_of(g, lasso)
+        assert stem[lasso.trigger] in p
+        assert all(s not in good for s in stem[lasso.trigger:] + cycle)
+        assert fair(g, stem[-1], lasso.cycle)

@@ -254,8 +254,8 @@ def _steps_text(out: list[str], d: Describer, steps: list, prev: State, first: i
         out.append(line)
         for name, value, t in step.chosen:
             out.append(f"       chooses {name} = {d.render.text(value, t)}")
-        for m in step.sent:
-            out.append(f"       sends {d.message(m)} to {d.node(m[1])}")
+        for text, dests in _grouped_sends(d, step.sent):
+            out.append(f"       sends {text} to {', '.join(dests)}")
         if state is None:
             out.append(f"       ERROR: {v.message}")
             continue
@@ -266,6 +266,14 @@ def _steps_text(out: list[str], d: Describer, steps: list, prev: State, first: i
             out.append("       (changes nothing)")
         prev = state
     return prev
+
+
+def _grouped_sends(d: Describer, sent: tuple) -> list[tuple[str, list[str]]]:
+    """A broadcast reads as one line: the same message to several nodes, in send order."""
+    groups: dict[str, list[str]] = {}
+    for m in sent:
+        groups.setdefault(d.message(m), []).append(d.node(m[1]))
+    return list(groups.items())
 
 
 def _settled_lines(d: Describer, state: State) -> list[str]:

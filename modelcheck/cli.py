@@ -226,6 +226,76 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
 
 @cli.command()
 @click.argument("spec", metavar="SPEC")
+@click.argument("trace", metavar="TRACE.json")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
+              help="Override a const (repeatable). Default: the consts recorded in the trace.")
+def replay(spec, trace, consts):
+    """Re-execute a trace written by `verify --format json` / `--trace-out`.
+
+    Exit 0 when the trace still reproduces its violation, 1 when it no longer does
+    (the first step that no longer applies is named), 2 on a malformed trace.
+    """
+    from .replay import MalformedTrace, load_trace
+    from .replay import replay as run_replay
+
+    try:
+        with open(trace, encoding="utf-8") as fh:
+            doc = load_trace(json.load(fh))
+        opts = doc.get("options") or {}
+        recorded = opts.get("consts") or {}
+        if not isinstance(recorded, dict):
+            raise MalformedTrace("options.consts is not an object")
+    except FileNotFoundError:
+        click.echo(f"{trace}: error: no such file", err=True)
+        sys.exit(EXIT_USAGE)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        click.echo(f"{trace}: error: not a JSON trace: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except MalformedTrace as err:
+        click.echo(f"{trace}: error: malformed trace: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    source = None
+    try:
+        source = load(spec)
+        parsed = parse(source)
+        declared = {c.name for c in parsed.consts}
+        overrides = {k: v for k, v in recorded.items() if k in declared and isinstance(v, int)}
+        overrides.update(_parse_consts(consts))
+        checked = check_spec(parsed, overrides)
+    except SpecError as err:
+        _fail(err, source, spec, "text")
+    click.echo(f"replay: {trace} on {spec}")
+    gone = sorted(set(recorded) - declared)
+    if gone:
+        click.echo(f"  note: the spec no longer declares const {', '.join(gone)}")
+    try:
+        faults = None
+        if opts.get("scenario"):
+            if opts["scenario"] not in checked.scenarios:
+                click.echo(f"No longer violated: the spec has no scenario '{opts['scenario']}' any more")
+                sys.exit(EXIT_VIOLATED)
+            faults = checked.scenarios[opts["scenario"]]
+        kind, name = doc["violation"].get("kind"), doc["violation"].get("name")
+        invariants = [name] if kind == "invariant" and name in {i.name for i in checked.invariants} else []
+        properties = [name] if kind == "property" and name in {p.name for p in checked.properties} else []
+        model = build(checked, source, use_faults=not opts.get("no_faults"), faults=faults,
+                      invariant_names=invariants or None, property_names=properties or None)
+        outcome = run_replay(model, doc)
+    except SpecError as err:
+        _fail(err, source, spec, "text")
+    except MalformedTrace as err:
+        click.echo(f"{trace}: error: malformed trace: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        click.echo(f"{trace}: error: malformed trace: unexpected content ({type(err).__name__}: {err})", err=True)
+        sys.exit(EXIT_USAGE)
+    for line in outcome.lines:
+        click.echo(line)
+    sys.exit(EXIT_HOLDS if outcome.reproduces else EXIT_VIOLATED)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 def check(spec, consts):
     """Parse and type-check SPEC without exploring (exit 0 or 2)."""

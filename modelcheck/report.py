@@ -34,8 +34,11 @@ class Describer:
     def message_json(self, msg: tuple) -> dict:
         src, dst, kind, payload = msg[:4]
         info = self.messages[kind]
-        return {"kind": info.name, "from": self.node(src), "to": self.node(dst),
-                "fields": {n: self.render.json(v, t) for (n, t), v in zip(info.fields, payload)}}
+        out = {"kind": info.name, "from": self.node(src), "to": self.node(dst),
+               "fields": {n: self.render.json(v, t) for (n, t), v in zip(info.fields, payload)}}
+        if len(msg) > 4:
+            out["age"] = msg[4]  # ticks in flight (time block with `delivery within`)
+        return out
 
     def nodes(self, ids) -> str:
         return "{" + ", ".join(self.node(n) for n in ids) + "}"
@@ -414,19 +417,10 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
 def _steps_json(d: Describer, trace: list, prev: State, v, first: int) -> list[dict]:
     steps = []
     for i, (step, state) in enumerate(trace, first):
-        entry = {
-            "index": i,
-            "kind": step.kind,
-            "node": d.node(step.node) if step.node is not None else None,
-            "name": step.name,
-            "params": {n: d.render.json(val, t) for n, val, t in step.params},
-            "chosen": {n: d.render.json(val, t) for n, val, t in step.chosen},
-            "message": d.message_json(step.message) if step.message is not None else None,
-            "sent": [d.message_json(m) for m in step.sent],
-            "detail": _detail_json(step, d),
-            "text": d.headline(step),
-            "line": step.span.line if step.span is not None else None,
-        }
+        entry = {"index": i, **step_identity(d, step),
+                 "sent": [d.message_json(m) for m in step.sent],
+                 "text": d.headline(step),
+                 "line": step.span.line if step.span is not None else None}
         if state is None:
             entry["error"] = v.message
             entry["changes"] = []
@@ -437,6 +431,23 @@ def _steps_json(d: Describer, trace: list, prev: State, v, first: int) -> list[d
             prev = state
         steps.append(entry)
     return steps
+
+
+IDENTITY_FIELDS = ("kind", "node", "name", "params", "chosen", "message", "detail")
+
+
+def step_identity(d: Describer, step: Step) -> dict:
+    """What a step is, in JSON terms: enough to find it again among a state's
+    successors (`modelcheck replay`), independent of what it changed."""
+    return {
+        "kind": step.kind,
+        "node": d.node(step.node) if step.node is not None else None,
+        "name": step.name,
+        "params": {n: d.render.json(val, t) for n, val, t in step.params},
+        "chosen": {n: d.render.json(val, t) for n, val, t in step.chosen},
+        "message": d.message_json(step.message) if step.message is not None else None,
+        "detail": _detail_json(step, d),
+    }
 
 
 def _detail_json(step: Step, d: Describer):

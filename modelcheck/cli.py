@@ -120,7 +120,8 @@ def cli() -> None:
 @click.option("--max-depth", type=click.IntRange(min=0), help="Explore behaviours of at most this many steps.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after this many seconds (exit 3).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid"]), default="text", show_default=True,
+              help="text for people, json for tools (docs/json-format.md), mermaid for a sequence diagram.")
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write the JSON result (with the trace) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
@@ -155,6 +156,10 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
                 fh.write("\n")
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
+    if fmt == "mermaid":
+        from .mermaid import render_mermaid
+        click.echo(render_mermaid(result, model), nl=False)
+        click.echo(summary_line(result), err=True)
     if fmt == "text":
         text = render_text(result, model, source, header=not quiet)
         if text:

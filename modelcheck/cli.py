@@ -302,6 +302,38 @@ def replay(spec, trace, consts):
 @cli.command()
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
+@click.option("--max-states", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Refuse to draw graphs with more states than this.")
+@click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
+@click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
+def graph(spec, consts, fmt, max_states, no_faults, scenario):
+    """Print the reachable state graph of SPEC (small models) as DOT or Mermaid.
+
+    Violating states are red, the first counterexample's edges bold red, edges
+    are labelled with the step. Render DOT with `dot -Tsvg`.
+    """
+    from .graph import render_dot, render_mermaid_graph
+
+    overrides = _parse_consts(consts)
+    source, checked = _front_end(spec, overrides, "text")
+    try:
+        faults = _scenario_faults(checked, scenario) if scenario is not None else None
+        model = build(checked, source, use_faults=not no_faults, faults=faults)
+    except SpecError as err:
+        _fail(err, source, spec, "text")
+    result = explore(model, Options(max_states=max_states + 1, collect_all=True, record_graph=True))
+    if result.stop_reason == "max-states":
+        click.echo(f"{spec}: the state graph has more than {max_states:,} states, too many to draw legibly; "
+                   "shrink the model (--const, --no-faults, --scenario) or raise --max-states", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    click.echo((render_dot if fmt == "dot" else render_mermaid_graph)(result, model), nl=False)
+    click.echo(f"{len(result.graph):,} states, {sum(len(x) for x in result.graph.succ):,} transitions", err=True)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 def check(spec, consts):
     """Parse and type-check SPEC without exploring (exit 0 or 2)."""
     overrides = _parse_consts(consts)

@@ -29,6 +29,9 @@ class Options:
     # Matrix mode: keep exploring after a violation and report the first (shortest)
     # violation of every invariant, instead of stopping at the first one.
     collect_all: bool = False
+    # Keep the whole state graph in Result.graph (`modelcheck graph`); liveness
+    # checking records it anyway when the model has properties.
+    record_graph: bool = False
 
 
 PROGRESS_EVERY = 4096
@@ -99,6 +102,7 @@ class Result:
     # collect_all mode: the first finding per invariant/property name ("" = assert or
     # run-time error), in the order found
     findings: dict[str, Finding] = field(default_factory=dict)
+    graph: Graph | None = None  # with Options.record_graph
 
 
 def explore(model: Model, options: Options | None = None) -> Result:
@@ -115,7 +119,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
     collect = options.collect_all
     findings: dict[str, Finding] = {}
     # The graph is recorded only when liveness needs it: ids in BFS order.
-    graph = Graph() if properties else None
+    graph = Graph() if properties or options.record_graph else None
     index: dict[State, int] = {}
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
@@ -125,7 +129,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
             kw.update(trace=finding.trace, violation=finding.violation, cycle=finding.cycle,
                       trigger=finding.trigger)
         return Result(verdict, stats, init, invariants=invariant_names, properties=[p.name for p in properties],
-                      findings=findings, **kw)
+                      findings=findings, graph=graph if options.record_graph else None, **kw)
 
     def add_state(t: State, parent: State | None) -> None:
         if graph is not None:

@@ -1,0 +1,113 @@
+"""`modelcheck graph`: the reachable state graph of a small model, as DOT or Mermaid.
+
+Each state is a box listing every node's variables; the initial state is drawn
+double, states that violate an invariant are red, and the edges of the first
+counterexample (the shortest trace to the first violation) are bold red. Edges
+are labelled with the step in the spec's words. Meant for small models: the
+command refuses past a state limit rather than drawing an unreadable hairball.
+"""
+from __future__ import annotations
+
+from .explorer import Result
+from .liveness import Graph
+from .model import Model
+from .report import Describer
+
+
+def graph_facts(result: Result, model: Model):
+    """(bad state ids, counterexample edges as (src id, k)) for highlighting."""
+    g: Graph = result.graph
+    bad = {i for i, s in enumerate(g.states) if model.violated_invariants(s)}
+    path: set[tuple[int, int]] = set()
+    if bad:
+        path = set(g.path_to(min(bad)))
+    return bad, path
+
+
+def state_label_lines(model: Model, d: Describer, st) -> list[str]:
+    """Everything that tells two states apart: variables, messages in flight, cut links, budgets."""
+    lines = d.state_lines(st)
+    msgs: dict[str, int] = {}
+    for m in model.network.messages(st.net):
+        key = f"{d.message(m)} {d.node(m[0])}->{d.node(m[1])}" + (f" age {m[4]}" if len(m) > 4 else "")
+        msgs[key] = msgs.get(key, 0) + 1
+    if msgs:
+        lines.append("in flight: " + ", ".join(k + (f" x{n}" if n > 1 else "") for k, n in msgs.items()))
+    if st.cut:
+        lines.append(f"cut: {d.links(st.cut)}")
+    if st.budgets:
+        lines.append("fault budgets left: " + ", ".join(str(b) for b in st.budgets))
+    return lines
+
+
+def _edges(g: Graph):
+    """Distinct (src, dst) edges with all their step indices, in a fixed order."""
+    for s in range(len(g)):
+        seen: dict[int, list[int]] = {}
+        for k, t in enumerate(g.succ[s]):
+            seen.setdefault(t, []).append(k)
+        for t, ks in seen.items():
+            yield s, t, ks
+
+
+def _labels(model: Model, g: Graph, d: Describer, s: int, ks: list[int], cache: dict) -> str:
+    if s not in cache:
+        cache[s] = model.successors(g.states[s])
+    heads = [d.headline(cache[s][k].step) for k in ks]
+    return heads[0] if len(heads) == 1 else f"{heads[0]} (+{len(heads) - 1} more)"
+
+
+def render_dot(result: Result, model: Model) -> str:
+    g = result.graph
+    d = Describer(model)
+    bad, path = graph_facts(result, model)
+    out = ["digraph states {", '  node [shape=box, fontname="monospace", fontsize=10];',
+           '  edge [fontname="monospace", fontsize=9];']
+    for i, st in enumerate(g.states):
+        label = "\\l".join(_esc(x) for x in state_label_lines(model, d, st)) + "\\l"
+        attrs = [f'label="s{i}\\l{label}"']
+        if i == 0:
+            attrs.append("peripheries=2")
+        if i in bad:
+            attrs += ['color="red"', 'style="filled"', 'fillcolor="#ffdddd"']
+        out.append(f"  s{i} [{', '.join(attrs)}];")
+    cache: dict = {}
+    for s, t, ks in _edges(g):
+        attrs = [f'label="{_esc(_labels(model, g, d, s, ks, cache))}"']
+        if any((s, k) in path for k in ks):
+            attrs += ['color="red"', "penwidth=2"]
+        out.append(f"  s{s} -> s{t} [{', '.join(attrs)}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render_mermaid_graph(result: Result, model: Model) -> str:
+    g = result.graph
+    d = Describer(model)
+    bad, path = graph_facts(result, model)
+    out = ["flowchart TD"]
+    for i, st in enumerate(g.states):
+        text = "<br/>".join(_mm(x) for x in state_label_lines(model, d, st))
+        out.append(f'    s{i}["s{i}<br/>{text}"]')
+    cache: dict = {}
+    red = []
+    for n, (s, t, ks) in enumerate(_edges(g)):
+        out.append(f'    s{s} -->|"{_mm(_labels(model, g, d, s, ks, cache))}"| s{t}')
+        if any((s, k) in path for k in ks):
+            red.append(str(n))
+    out.append("    classDef bad fill:#fdd,stroke:#c00")
+    out.append("    classDef init stroke-width:3px")
+    if bad:
+        out.append("    class " + ",".join(f"s{i}" for i in sorted(bad)) + " bad")
+    out.append("    class s0 init")
+    if red:
+        out.append(f"    linkStyle {','.join(red)} stroke:#c00,stroke-width:3px")
+    return "\n".join(out) + "\n"
+
+
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _mm(text: str) -> str:
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")

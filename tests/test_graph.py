@@ -25,7 +25,7 @@ def test_graph_matches_verify_and_highlights_the_counterexample():
     dot = run_cli("graph", "specs/naive_failover.ha", "--no-faults").stdout
     states = re.findall(r"^  s\d+ \[", dot, re.M)
     assert len(states) == 12  # every reachable state (verify stops at the first violation)
-    red_edges = [line for line in dot.splitlines() if "->" in line and 'color="red"' in line]
+    red_edges = [line for line in dot.splitlines() if re.match(r"  s\d+ -> s\d+ ", line) and "color=\"red\"" in line]
     assert len(red_edges) == 3  # the 3-step split brain
     assert "peripheries=2" in dot.splitlines()[3]  # the initial state
 

@@ -334,6 +334,72 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario):
 @cli.command()
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
+@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True, help="Number of random walks.")
+@click.option("--depth", type=click.IntRange(min=1), default=100, show_default=True, help="Steps per walk at most.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same runs.")
+@click.option("--no-swarm", is_flag=True, help="Every run may take every step (default: each run switches "
+                                               "off a random subset of handlers, actions and faults).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop after this long.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also write the JSON result (replayable with `modelcheck replay`) to FILE.")
+@click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
+@click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
+@click.option("--quiet", "-q", is_flag=True, help="Text: only the counterexample and the summary.")
+def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out, no_faults, scenario, quiet):
+    """Random walks through SPEC, for models too large to explore exhaustively.
+
+    Checks invariants, asserts and run-time errors (not temporal properties) and
+    reports the shortest violation found as a normal, replayable counterexample.
+    Finding nothing is not a proof. Exit 0 nothing found, 1 a violation found.
+    """
+    from .simulate import SimOptions
+    from .simulate import simulate as run_sim
+
+    overrides = _parse_consts(consts)
+    source, checked = _front_end(spec, overrides, fmt)
+    try:
+        faults = _scenario_faults(checked, scenario) if scenario is not None else None
+        model = build(checked, source, use_faults=not no_faults, faults=faults)
+    except SpecError as err:
+        _fail(err, source, spec, fmt)
+    rep = run_sim(model, SimOptions(runs=runs, depth=depth, seed=seed, swarm=not no_swarm, timeout=timeout))
+    result = rep.result
+    rate = rep.steps / rep.seconds if rep.seconds > 0 else 0
+    sim = {"runs": rep.runs, "steps": rep.steps, "seconds": round(rep.seconds, 3), "steps_per_second": round(rate),
+           "runs_per_second": round(rep.runs / rep.seconds) if rep.seconds > 0 else rep.runs,
+           "seed": seed, "depth": depth, "swarm": not no_swarm, "first_found_in_run": rep.first_found_in_run,
+           "never_taken": rep.never_taken, "stop_reason": rep.stop_reason}
+    options = {"consts": checked.consts, "invariants": None, "properties": None, "max_states": None,
+               "max_depth": depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario}
+    if fmt == "json" or trace_out:
+        doc = render_json(result, model, source, options)
+        doc["simulation"] = sim
+        if trace_out:
+            with open(trace_out, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, indent=2)
+                fh.write("\n")
+        if fmt == "json":
+            click.echo(json.dumps(doc, indent=2))
+    if fmt == "text":
+        if result.violation is not None:
+            click.echo(render_text(result, model, source, header=not quiet))
+            click.echo("")
+        else:
+            click.echo(f"No violation found in {rep.runs:,} random runs of up to {depth} steps (seed {seed}). "
+                       "This is not a proof: `modelcheck verify` explores every state.")
+        if not quiet and rep.never_taken:
+            click.echo("never taken in any run: " + ", ".join(rep.never_taken))
+        found = (f" · shortest violation: {len(result.trace)} steps (first found in run {rep.first_found_in_run})"
+                 if result.violation is not None else "")
+        click.echo(f"Simulation: {rep.runs:,} runs · {rep.steps:,} steps · {rep.seconds:.2f} s · {rate:,.0f} steps/s"
+                   f" · {result.stats.distinct_states:,} distinct states seen{found}")
+    sys.exit(EXIT_VIOLATED if result.violation is not None else EXIT_HOLDS)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 def check(spec, consts):
     """Parse and type-check SPEC without exploring (exit 0 or 2)."""
     overrides = _parse_consts(consts)

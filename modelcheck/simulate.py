@@ -1,0 +1,145 @@
+"""`modelcheck simulate`: random walks for models too large to exhaust.
+
+Each run starts in the initial state and takes random enabled steps up to a depth,
+checking invariants, asserts and run-time errors on the way, like `verify` does.
+Runs are swarm-style (Groce et al., "Swarm Testing"): each run switches off a random
+subset of the spec's handlers, actions and fault kinds, so that rare combinations
+(a node that never sends heartbeats, a network that only loses) get explored too.
+Everything is drawn from one `random.Random(seed)`, and successors come in the
+model's fixed order, so a seed always gives the same runs and the same report.
+
+The shortest violation over all runs is reported as a normal counterexample (loops
+in the walk cut out), so `replay` and the text/JSON reports work on it unchanged.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from .explorer import Result, Stats, Violation, _check, _runtime
+from .model import FAULT_KINDS, Model
+
+
+@dataclass
+class SimOptions:
+    runs: int = 1000
+    depth: int = 100
+    seed: int = 0
+    swarm: bool = True
+    timeout: float | None = None
+
+
+@dataclass
+class SimReport:
+    result: Result  # verdict "violated" with the shortest trace, or "holds" (= nothing found)
+    runs: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    first_found_in_run: int | None = None
+    never_taken: list[str] = field(default_factory=list)  # handlers/actions/faults no run took
+    stop_reason: str | None = None
+
+
+def _feature(model: Model, step) -> str:
+    """The spec element a step exercises, for swarm switches and coverage."""
+    if step.kind == "deliver":
+        return f"{model.checked.node_roles[step.node].name}: on {step.name}"
+    if step.kind == "action":
+        return f"{model.checked.node_roles[step.node].name}: action {step.name}"
+    if step.kind in FAULT_KINDS:
+        return f"fault: {step.kind}"
+    return step.kind  # tick
+
+
+def all_features(model: Model) -> list[str]:
+    out = []
+    for r in model.checked.roles:
+        out += [f"{r.name}: on {h.name}" for h in r.decl.handlers]
+        out += [f"{r.name}: action {a.name}" for a in r.decl.actions]
+    out += sorted({f"fault: {f.kind}" for f in model.faults})
+    return out
+
+
+def simulate(model: Model, opts: SimOptions) -> SimReport:
+    rng = random.Random(opts.seed)
+    start = time.monotonic()
+    features = all_features(model)
+    taken: set[str] = set()
+    seen_states = {model.initial}
+    best: tuple[list, Violation] | None = None
+    report = SimReport(Result("holds", Stats(), model.initial))
+    init_bad = _check(model, model.initial, False)
+    if init_bad:
+        best = ([], init_bad[0])
+        report.first_found_in_run = 0
+    max_depth = 0
+    for run in range(1, opts.runs + 1):
+        if best is not None and not best[0]:
+            break
+        if opts.timeout is not None and time.monotonic() - start > opts.timeout:
+            report.stop_reason = "timeout"
+            break
+        report.runs = run
+        off = set()
+        if opts.swarm and run > 1:  # run 1 uses everything
+            off = {f for f in features if rng.random() < 0.5}
+            if len(off) == len(features):
+                off.discard(rng.choice(features))
+        state = model.initial
+        walk: list = []
+        limit = opts.depth if best is None else min(opts.depth, len(best[0]) - 1)
+        for _ in range(limit):
+            trs = model.successors(state)
+            allowed = [tr for tr in trs if _feature(model, tr.step) not in off] or trs
+            if not allowed:
+                break  # deadlock: nothing can happen
+            tr = allowed[rng.randrange(len(allowed))]
+            report.steps += 1
+            taken.add(_feature(model, tr.step))
+            walk.append((tr.step, tr.state))
+            if tr.error is not None:
+                best = _better(best, walk, _runtime(tr.error), report, run, model.initial)
+                break
+            state = tr.state
+            seen_states.add(state)
+            bad = _check(model, state, False)
+            if bad:
+                best = _better(best, walk, bad[0], report, run, model.initial)
+                break
+        max_depth = max(max_depth, len(walk))
+    report.seconds = time.monotonic() - start
+    stats = Stats(len(seen_states), report.steps, max_depth, report.seconds)
+    if best is not None:
+        trace, violation = best
+        report.result = Result("violated", stats, model.initial, trace=trace, violation=violation,
+                               invariants=[i.name for i in model.invariants])
+    else:
+        report.result = Result("holds", stats, model.initial, invariants=[i.name for i in model.invariants])
+    report.never_taken = [f for f in features if f not in taken]
+    return report
+
+
+def _better(best, walk: list, violation: Violation, report: SimReport, run: int, initial):
+    trace = _cut_loops(walk, initial)
+    if best is None:
+        report.first_found_in_run = run
+    if best is None or len(trace) < len(best[0]):
+        return trace, violation
+    return best
+
+
+def _cut_loops(walk: list, initial) -> list:
+    """Drop every stretch of the walk that returns to a state it had already visited:
+    the remaining steps still lead from the initial state to the same last state."""
+    out: list = []
+    index: dict = {initial: -1}
+    for step, state in walk:
+        if state is not None and state in index:
+            del out[index[state] + 1:]
+            index = {initial: -1, **{s: i for i, (_, s) in enumerate(out)}}
+            continue
+        out.append((step, state))
+        if state is not None:
+            index[state] = len(out) - 1
+    return out

@@ -265,7 +265,7 @@ def _steps_text(out: list[str], d: Describer, steps: list, prev: State, first: i
         changes = d.changes(prev, state)
         for what_, old, new in changes:
             out.append(f"       {what_}: {old} -> {new}")
-        if not changes and not step.sent and not step.chosen and step.kind != "clocks":
+        if not changes and not step.sent and not step.chosen and step.kind in ("deliver", "action"):
             out.append("       (changes nothing)")
         prev = state
     return prev

@@ -400,14 +400,26 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
 @cli.command()
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
-def check(spec, consts):
-    """Parse and type-check SPEC without exploring (exit 0 or 2)."""
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 2).")
+def check(spec, consts, strict):
+    """Parse, type-check and lint SPEC without exploring (exit 0, or 2 on errors).
+
+    Warnings (dead guards, vacuous invariants, unsent or unhandled messages, unread
+    variables, unusable budgets) are printed on stderr; with --strict they fail."""
+    from .lint import lint
+
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, "text")
     try:
         model = build(checked, source)
     except SpecError as err:
         _fail(err, source, spec, "text")
+    warnings = lint(checked)
+    if warnings:
+        click.echo(render_all(warnings, source), err=True)
+        click.echo(f"\n{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)
+        if strict:
+            sys.exit(EXIT_USAGE)
     c = checked
     click.echo(f"{spec}: ok: spec {c.spec.name}, {len(c.node_names)} node(s) in {len(c.roles)} role(s), "
                f"{len(c.messages)} message kind(s), {len(c.invariants)} invariant(s), "

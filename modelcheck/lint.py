@@ -1,0 +1,317 @@
+"""`modelcheck check` warnings: mistakes that type-check but make a spec check less
+than its author thinks. Each warning has a code (W1xx, docs/diagnostics.md) and a
+source position.
+
+Two kinds of analysis:
+
+- z3 over the declared types: a guard that no values of the declared types can
+  satisfy (the handler or action never runs), an invariant that every assignment of
+  the declared types satisfies (it checks nothing) or none does. Expressions outside
+  the encoded fragment (ints, bools, enums, node ids, comparisons, arithmetic without
+  division, `and/or/not/=>`, if-then-else, `forall`/`exists`/`count` over a role) are
+  replaced by fresh unconstrained values, so a "never" or "always" verdict is sound:
+  it holds for every value the unknown part could take.
+- Syntactic: a message kind with a handler that nothing sends, one sent that no role
+  handles, a variable written but never read, a fault budget larger than can be used.
+
+Warnings never change what `verify` does; `check --strict` turns them into a failure.
+"""
+from __future__ import annotations
+
+import itertools
+
+import z3
+
+from . import syntax as S
+from .checker import CheckedSpec, RoleInfo, VarInfo
+from .diagnostics import Diagnostic
+from .types import BoolT, EnumT, IntT, NodeT
+
+_COMPARE = {"==", "!=", "<", "<=", ">", ">="}
+
+
+class Encoder:
+    """Translate checked expressions to z3 terms, over-approximating what it cannot encode."""
+
+    def __init__(self, checked: CheckedSpec):
+        self.c = checked
+        self.fresh = itertools.count()
+        self.side: list = []  # range constraints of every variable created
+        self.vars: dict[str, object] = {}
+        self.n_nodes = len(checked.node_names)
+
+    # ---- variables ----
+    def var(self, key: str, t) -> object:
+        if key not in self.vars:
+            self.vars[key] = self._make(key, t)
+        return self.vars[key]
+
+    def unknown(self, t):
+        return self._make(f"?{next(self.fresh)}", t)
+
+    def _make(self, key: str, t):
+        if isinstance(t, BoolT):
+            return z3.Bool(key)
+        v = z3.Int(key)
+        lo_hi = self._range(t)
+        if lo_hi is not None:
+            self.side += [v >= lo_hi[0], v <= lo_hi[1]]
+        return v
+
+    def _range(self, t):
+        if isinstance(t, IntT) and t.lo is not None and t.hi is not None:
+            return t.lo, t.hi
+        if isinstance(t, EnumT):
+            return 0, len(t.members) - 1
+        if isinstance(t, NodeT):
+            if t.role is None:
+                return 0, self.n_nodes - 1
+            r = next(r for r in self.c.roles if r.name == t.role)
+            return r.first, r.first + r.size - 1
+        return None
+
+    @staticmethod
+    def encodable(t) -> bool:
+        return isinstance(t, (BoolT, IntT, EnumT, NodeT))
+
+    # ---- expressions ----
+    def expr(self, e: S.Expr, env: dict, role: RoleInfo | None):
+        """A z3 term for e; `env` maps bound names to z3 terms."""
+        t = e.type
+        if not self.encodable(t):
+            return None
+        out = self._expr(e, env, role)
+        if out is None:
+            return self.unknown(t)
+        return out
+
+    def _expr(self, e, env, role):  # noqa: C901 - one case per expression form
+        g = lambda x: self.expr(x, env, role)  # noqa: E731
+        if isinstance(e, S.IntLit):
+            return z3.IntVal(int(e.value))
+        if isinstance(e, S.BoolLit):
+            return z3.BoolVal(bool(e.value))
+        if isinstance(e, S.Name):
+            kind, payload = e.ref if e.ref else (None, None)
+            if e.id in env:
+                return env[e.id]
+            if kind in ("const", "enum"):
+                return z3.IntVal(int(payload))
+            if kind == "var" and role is not None:
+                return self.var(f"{role.name}.self.{e.id}", e.type)
+            if kind == "ghost":
+                return self.var(f"ghost.{e.id}", e.type)
+            if kind == "role" and isinstance(payload, RoleInfo) and payload.count is None:
+                return z3.IntVal(payload.first)
+            if kind == "local":
+                return self.var(f"local.{e.id}", e.type)
+            return None
+        if isinstance(e, S.Field):
+            obj = e.obj
+            if isinstance(obj, S.SelfRef) and role is not None:
+                return self.var(f"{role.name}.self.{e.name}", e.type)
+            if not self.encodable(obj.type):
+                return None
+            node = self.expr(obj, env, None)
+            node = z3.simplify(node) if node is not None else None
+            if node is not None and z3.is_int_value(node):
+                return self.var(f"node{node.as_long()}.{e.name}", e.type)
+            return None
+        if isinstance(e, S.Not):
+            x = g(e.operand)
+            return z3.Not(x) if x is not None else None
+        if isinstance(e, S.Neg):
+            x = g(e.operand)
+            return -x if x is not None else None
+        if isinstance(e, S.Ite):
+            c, a, b = g(e.cond), g(e.then), g(e.other)
+            return z3.If(c, a, b) if None not in (c, a, b) else None
+        if isinstance(e, S.BinOp):
+            if e.op in ("and", "or", "=>"):
+                a, b = g(e.left), g(e.right)
+                if a is None or b is None:
+                    return None
+                return {"and": z3.And, "or": z3.Or, "=>": z3.Implies}[e.op](a, b)
+            if e.op in _COMPARE or e.op in ("+", "-", "*"):
+                if not (self.encodable(e.left.type) and self.encodable(e.right.type)):
+                    return None
+                a, b = g(e.left), g(e.right)
+                if a is None or b is None:
+                    return None
+                if isinstance(e.left.type, BoolT) != isinstance(e.right.type, BoolT):
+                    return None
+                return {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b,
+                        ">": lambda: a > b, ">=": lambda: a >= b, "+": lambda: a + b, "-": lambda: a - b,
+                        "*": lambda: a * b}[e.op]()
+            return None
+        if isinstance(e, (S.Quant, S.Count)):
+            dom = e.domain
+            if not (isinstance(dom, S.Name) and dom.ref and dom.ref[0] == "role"):
+                return None
+            ids = list(dom.ref[1].node_ids)
+            body = e.body if isinstance(e, S.Quant) else e.cond
+            terms = []
+            for i in ids:
+                inner = dict(env)
+                inner[e.var] = z3.IntVal(int(i))
+                terms.append(self.expr(body, inner, role) if body is not None else z3.BoolVal(True))
+            if isinstance(e, S.Count):
+                return z3.Sum([z3.If(x, 1, 0) for x in terms]) if terms else z3.IntVal(0)
+            return (z3.And if e.kind == "forall" else z3.Or)(terms) if terms else z3.BoolVal(e.kind == "forall")
+        return None
+
+
+def _solve(enc: Encoder, goal) -> z3.CheckSatResult:
+    s = z3.Solver()
+    s.set("timeout", 2000)
+    s.add(*enc.side)
+    s.add(goal)
+    return s.check()
+
+
+def lint(checked: CheckedSpec) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    out += _dead_guards(checked)
+    out += _vacuous_invariants(checked)
+    out += _message_flow(checked)
+    out += _unread_variables(checked)
+    out += _budgets(checked)
+    return sorted(out, key=lambda d: (d.span.line, d.span.column, d.code))
+
+
+def _dead_guards(c: CheckedSpec) -> list[Diagnostic]:
+    out = []
+    for r in c.roles:
+        items = [("handler 'on " + h.name + "'", h.guard) for h in r.decl.handlers] + \
+                [("action '" + a.name + "'", a.guard) for a in r.decl.actions]
+        for what, guard in items:
+            if guard is None:
+                continue
+            enc = Encoder(c)
+            g = enc.expr(guard, {}, r)
+            if g is not None and _solve(enc, g) == z3.unsat:
+                consts = sorted({x.id for x in _walk(guard) if isinstance(x, S.Name) and x.ref
+                                 and x.ref[0] == "const"})
+                hint = ("no values of the declared types satisfy it; check the comparison and the variables' "
+                        "ranges")
+                if consts:
+                    hint = ("it is dead with " + ", ".join(f"{n} = {c.consts[n]}" for n in consts)
+                            + "; if that const switches a feature off, this is expected (try --const)")
+                out.append(Diagnostic("W101", f"this guard can never hold: {what} of role {r.name} never runs",
+                                      guard.span, hint, severity="warning"))
+    return out
+
+
+def _vacuous_invariants(c: CheckedSpec) -> list[Diagnostic]:
+    out = []
+    for inv in c.invariants:
+        enc = Encoder(c)
+        f = enc.expr(inv.expr, {}, None)
+        if f is None:
+            continue
+        if _solve(enc, z3.Not(f)) == z3.unsat:
+            out.append(Diagnostic("W102", f"invariant '{inv.name}' holds in every state of the declared types: "
+                                          "it checks nothing", inv.expr.span,
+                                  "it is true whatever the protocol does (a bound that cannot be exceeded?)",
+                                  severity="warning"))
+        elif _solve(enc, f) == z3.unsat:
+            out.append(Diagnostic("W102", f"invariant '{inv.name}' can never hold", inv.expr.span,
+                                  "it is false in every state, the initial one included", severity="warning"))
+    return out
+
+
+def _walk(node):
+    """Every syntax node under `node` (statements, expressions, nested lists)."""
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(reversed(x))
+            continue
+        if not hasattr(x, "__dataclass_fields__"):
+            continue
+        yield x
+        for name in x.__dataclass_fields__:
+            if name in ("type", "ref", "span"):
+                continue
+            stack.append(getattr(x, name))
+
+
+def _message_flow(c: CheckedSpec) -> list[Diagnostic]:
+    sent: dict[str, S.Send] = {}
+    for r in c.roles:
+        for x in _walk(r.decl):
+            if isinstance(x, S.Send):
+                sent.setdefault(x.message, x)
+    handled = {h.name for r in c.roles for h in r.decl.handlers}
+    out = []
+    for r in c.roles:
+        for h in r.decl.handlers:
+            if h.name not in sent:
+                out.append(Diagnostic("W103", f"nothing sends '{h.name}': this handler of role {r.name} never runs",
+                                      h.span, f"send {h.name}(...) somewhere, or remove the handler",
+                                      severity="warning"))
+    for name, s in sent.items():
+        if name not in handled:
+            out.append(Diagnostic("W104", f"'{name}' is sent but no role handles it: it stays in flight for ever",
+                                  s.message_span if s.message_span.line else s.span,
+                                  f"add 'on {name}' to the receiving role", severity="warning"))
+    return out
+
+
+def _unread_variables(c: CheckedSpec) -> list[Diagnostic]:
+    """Variables assigned somewhere but read nowhere (not in a guard, body, invariant
+    or property; an assignment's target does not count as a read)."""
+    trees: list = [c.invariants, c.properties, [g.init for g in c.ghosts]]
+    for r in c.roles:
+        trees.append(r.decl)
+    nodes = [x for t in trees for x in _walk(t)]
+    targets: set[int] = set()  # the Name nodes that are assignment targets
+    written: set[int] = set()
+    for x in nodes:
+        if isinstance(x, S.Assign):
+            root = x.target
+            while isinstance(root, S.Index):
+                root = root.obj
+            targets.add(id(root))
+            if root.ref and root.ref[0] in ("var", "ghost"):
+                written.add(id(root.ref[1]))
+    read: set[int] = set()
+    read_fields: set[str] = set()  # n.var reads: by name (the role of n may be dynamic)
+    for x in nodes:
+        if isinstance(x, S.Name) and id(x) not in targets and x.ref and x.ref[0] in ("var", "ghost"):
+            read.add(id(x.ref[1]))
+        elif isinstance(x, S.Field):
+            read_fields.add(x.name)
+    out = []
+    for r in c.roles:
+        for v in r.vars:
+            if id(v) in written and id(v) not in read and v.name not in read_fields:
+                out.append(_unread(v, f"variable '{v.name}' of role {r.name}"))
+    for g in c.ghosts:
+        if id(g) in written and id(g) not in read:
+            out.append(_unread(g, f"ghost variable '{g.name}'"))
+    return out
+
+
+def _unread(v: VarInfo, what: str) -> Diagnostic:
+    return Diagnostic("W105", f"{what} is written but never read", v.span,
+                      "no guard, handler, action, invariant or property reads it: every value it takes multiplies "
+                      "the state space for nothing; remove it or check it in an invariant", severity="warning")
+
+
+def _budgets(c: CheckedSpec) -> list[Diagnostic]:
+    out = []
+    for faults in [c.faults] + list(c.scenarios.values()):
+        for f in faults:
+            if f.kind != "crash" or f.budget is None:
+                continue
+            restarts = any(g.kind == "restart" and (g.role is None or f.role is None or g.role == f.role)
+                           for g in faults)
+            n = sum(r.size for r in c.roles if f.role is None or r.name == f.role)
+            if not restarts and f.budget > n:
+                who = f"{f.role} node" if f.role else "node"
+                out.append(Diagnostic("W106", f"'crash at most {f.budget}' can never be used up: there are only "
+                                              f"{n} {who}{'s' if n != 1 else ''} and no restart",
+                                      f.span, f"use 'at most {n}', or add 'restart'", severity="warning"))
+    return out

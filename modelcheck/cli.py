@@ -126,9 +126,11 @@ def cli() -> None:
               help="Also write the JSON result (with the trace) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
+@click.option("--symmetry", is_flag=True,
+              help="Symmetry reduction: explore renamings of interchangeable nodes once (invariants only).")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, no_faults, scenario,
-           quiet):
+           symmetry, quiet):
     """Explore every reachable state of SPEC and check its invariants and properties."""
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, fmt)
@@ -142,12 +144,13 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
         _fail(err, source, spec, fmt)
     progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
     result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
-                                    on_progress=progress))
+                                    on_progress=progress, symmetry=symmetry))
     if progress is not None:
         progress.clear()
     options = {"consts": checked.consts, "invariants": list(invariants) or None,
                "properties": list(properties) or None, "max_states": max_states,
-               "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario}
+               "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario,
+               "symmetry": symmetry}
     if fmt == "json" or trace_out:
         doc = render_json(result, model, source, options)
         if trace_out:

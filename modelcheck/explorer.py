@@ -32,6 +32,10 @@ class Options:
     # Keep the whole state graph in Result.graph (`modelcheck graph`); liveness
     # checking records it anyway when the model has properties.
     record_graph: bool = False
+    # Symmetry reduction (modelcheck/symmetry.py) for the roles the spec cannot tell
+    # apart. Not used while recording a graph (liveness, `graph`): fairness is not
+    # preserved by merging renamed states.
+    symmetry: bool = False
 
 
 PROGRESS_EVERY = 4096
@@ -103,6 +107,7 @@ class Result:
     # run-time error), in the order found
     findings: dict[str, Finding] = field(default_factory=dict)
     graph: Graph | None = None  # with Options.record_graph
+    symmetric_roles: list[str] = field(default_factory=list)  # roles reduced by symmetry
 
 
 def explore(model: Model, options: Options | None = None) -> Result:
@@ -121,6 +126,16 @@ def explore(model: Model, options: Options | None = None) -> Result:
     # The graph is recorded only when liveness needs it: ids in BFS order.
     graph = Graph() if properties or options.record_graph else None
     index: dict[State, int] = {}
+    sym = None
+    if options.symmetry and graph is None and hasattr(model, "checked"):
+        from .symmetry import Symmetry, symmetric_roles
+        roles = symmetric_roles(model.checked)
+        if roles:
+            sym = Symmetry(model, roles)
+            init = sym.canon(init)
+            parents = {init: None}
+    canon = sym.canon if sym is not None else None
+    real_initial = model.initial
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.distinct_states = len(parents)
@@ -128,8 +143,10 @@ def explore(model: Model, options: Options | None = None) -> Result:
         if finding is not None:
             kw.update(trace=finding.trace, violation=finding.violation, cycle=finding.cycle,
                       trigger=finding.trigger)
-        return Result(verdict, stats, init, invariants=invariant_names, properties=[p.name for p in properties],
-                      findings=findings, graph=graph if options.record_graph else None, **kw)
+        return Result(verdict, stats, real_initial, invariants=invariant_names,
+                      properties=[p.name for p in properties], findings=findings,
+                      graph=graph if options.record_graph else None,
+                      symmetric_roles=sym.roles if sym is not None else [], **kw)
 
     def add_state(t: State, parent: State | None) -> None:
         if graph is not None:
@@ -169,7 +186,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
                     if tr.error is not None:
                         stats.depth = max(stats.depth, depth + 1)
                         if "" not in findings:
-                            finding = Finding(_runtime(tr.error), _trace(model, parents, s) + [(tr.step, None)])
+                            finding = _error_finding(model, parents, s, tr, canon)
                             if not collect:
                                 return finish("violated", finding)
                             record("", finding)
@@ -177,7 +194,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
                             targets.append(si)
                             units.append(FAULT)
                         continue
-                    t = tr.state
+                    t = tr.state if canon is None else canon(tr.state)
                     seen = len(parents)
                     parents.setdefault(t, s)  # one hash of t instead of two (`in`, then store)
                     is_new = len(parents) != seen
@@ -192,7 +209,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
                         stats.depth = max(stats.depth, depth + 1)
                         if (bad.name or "") in findings:
                             continue  # collect mode: the first (shortest) one is kept
-                        finding = Finding(bad, _trace(model, parents, t))
+                        finding = Finding(bad, _trace(model, parents, t, canon))
                         if not collect:
                             return finish("violated", finding)
                         record(bad.name or "", finding)
@@ -315,15 +332,35 @@ def _runtime(err: SpecRuntimeError) -> Violation:
     return Violation(err.kind, None, err.message, err.span)
 
 
-def _trace(model: Model, parents: dict[State, State | None], last: State) -> list[tuple[Step, State]]:
-    """Steps from the initial state to `last`, recovered by re-running successors."""
+def _trace(model: Model, parents: dict[State, State | None], last: State, canon=None) -> list[tuple[Step, State]]:
+    """Steps from the initial state to `last`, recovered by re-running successors.
+
+    With symmetry the stored states are representatives: the trace is replayed from
+    the real initial state, taking at each step the first successor whose
+    representative is the next one, so it is concrete and replayable."""
     chain = [last]
     while parents[chain[-1]] is not None:
         chain.append(parents[chain[-1]])
     chain.reverse()
     steps = []
-    for a, b in zip(chain, chain[1:]):
-        step = next(tr.step for tr in model.successors(a) if tr.state == b)
-        steps.append((step, b))
+    if canon is None:
+        for a, b in zip(chain, chain[1:]):
+            step = next(tr.step for tr in model.successors(a) if tr.state == b)
+            steps.append((step, b))
+        return steps
+    cur = model.initial
+    for b in chain[1:]:
+        tr = next(tr for tr in model.successors(cur) if tr.state is not None and canon(tr.state) == b)
+        steps.append((tr.step, tr.state))
+        cur = tr.state
     return steps
+
+
+def _error_finding(model: Model, parents, s: State, tr, canon) -> Finding:
+    """A step that raised a run-time error, with the concrete trace leading to it."""
+    trace = _trace(model, parents, s, canon)
+    if canon is not None:  # the same error, from the concrete state the trace reaches
+        last = trace[-1][1] if trace else model.initial
+        tr = next(t for t in model.successors(last) if t.error is not None)
+    return Finding(_runtime(tr.error), trace + [(tr.step, None)])
 

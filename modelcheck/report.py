@@ -190,6 +190,9 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         if result.properties:
             out.append(f"properties: {', '.join(result.properties)}")
         out.append(f"faults: {fault_summary(model)}")
+        if result.symmetric_roles:
+            out.append(f"symmetry: nodes of {', '.join(result.symmetric_roles)} are interchangeable; renamed states "
+                       "are explored once")
         if result.properties:
             out.append(f"liveness: {liveness_assumptions(model)}")
         if result.verdict == "holds":
@@ -376,6 +379,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "properties": result.properties,
         "unchecked_properties": [p.name for p in model.checked.properties if p.name not in result.properties],
         "faults": fault_summary(model),
+        "symmetric_roles": result.symmetric_roles,
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,
         "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions, "depth": s.depth,

@@ -1,0 +1,262 @@
+"""Symmetry reduction: nodes of one role are interchangeable unless the spec tells
+them apart, so states that differ only by a renaming of such nodes are explored once.
+
+Detection (`symmetric_roles`) is syntactic and conservative. A role R is symmetric
+when it has at least two nodes and nothing in the spec can observe the order or the
+identity of R's nodes beyond equality:
+  - no `R[i]` literal (a specific node) anywhere;
+  - no ordering or arithmetic on node ids (`<`, `<=`, `>`, `>=`, `+`, `-`, ...),
+    no `min`/`max` over node ids;
+  - no `for` loop over a collection of node ids (its iteration order is the id
+    order, which a body may observe: last write wins, appends, FIFO send order).
+A node id whose role is unknown (type `node`) affects every role.
+
+Canonicalisation (`Symmetry.canon`) picks, for each state, a representative among its
+renamings: nodes of a symmetric role are sorted by a renaming-invariant key (their own
+state with every node id blurred); nodes still tied are tried in every order when that
+is cheap (at most 24 orders) and the least resulting state is kept. Any renaming is a
+sound representative (an equivalent state); the better the choice, the more states
+merge. The renaming is applied everywhere a node id can hide: every variable and ghost
+by its type, messages in flight (sender, receiver and fields), cut links, the up/down
+and pause status and the clock offsets.
+
+Traces stay concrete: the explorer stores representatives, and rebuilds a trace by
+replaying the model from the real initial state, at each step taking the first
+successor whose representative is the next one on the path.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from . import syntax as S
+from .checker import CheckedSpec
+from .types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
+from .values import sort_key
+
+_ORDERING = {"<", "<=", ">", ">=", "+", "-", "*", "/", "%"}
+MAX_TIE_ORDERS = 24
+
+
+def symmetric_roles(c: CheckedSpec) -> list[str]:
+    """Names of the roles whose nodes the spec cannot tell apart (size >= 2)."""
+    broken: set[str | None] = set()  # None: every role
+    trees: list = [c.invariants, c.properties, [g.init for g in c.ghosts]] + [r.decl for r in c.roles]
+    for tree in trees:
+        for x in _walk(tree):
+            if isinstance(x, S.Index) and isinstance(x.obj, S.Name) and x.obj.ref and x.obj.ref[0] == "role":
+                broken.add(x.obj.ref[1].name)
+            elif isinstance(x, S.BinOp) and x.op in _ORDERING:
+                for side in (x.left, x.right):
+                    broken |= _node_roles(side.type)
+            elif isinstance(x, S.Call) and x.func in ("min", "max"):
+                for a in x.args:
+                    broken |= _node_roles(a.type)
+            elif isinstance(x, S.For):
+                broken |= _node_roles(x.domain.type)
+    if None in broken:
+        return []
+    return [r.name for r in c.roles if r.count is not None and r.size >= 2 and r.name not in broken]
+
+
+def _node_roles(t) -> set:
+    """The roles whose node ids a value of type t can contain (None: any role)."""
+    if t is None:
+        return set()
+    if isinstance(t, NodeT):
+        return {t.role}
+    if isinstance(t, OptT):
+        return _node_roles(t.inner)
+    if isinstance(t, (SetT, SeqT)):
+        return _node_roles(t.elem)
+    if isinstance(t, MapT):
+        return _node_roles(t.key) | _node_roles(t.value)
+    if isinstance(t, TupleT):
+        out = set()
+        for i in t.items:
+            out |= _node_roles(i)
+        return out
+    return set()
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+            continue
+        if not hasattr(x, "__dataclass_fields__"):
+            continue
+        yield x
+        for name in x.__dataclass_fields__:
+            if name not in ("type", "ref", "span"):
+                stack.append(getattr(x, name))
+
+
+def _permuter(t: Type):
+    """A function renaming the node ids inside a value of type t, or None if it has none."""
+    if isinstance(t, NodeT):
+        return lambda v, pi: pi[v]
+    if isinstance(t, OptT):
+        inner = _permuter(t.inner)
+        return None if inner is None else (lambda v, pi: None if v is None else inner(v, pi))
+    if isinstance(t, SetT):
+        inner = _permuter(t.elem)
+        return None if inner is None else (lambda v, pi: frozenset(inner(x, pi) for x in v))
+    if isinstance(t, SeqT):
+        inner = _permuter(t.elem)
+        return None if inner is None else (lambda v, pi: tuple(inner(x, pi) for x in v))
+    if isinstance(t, MapT):
+        k, val = _permuter(t.key), _permuter(t.value)
+        if k is None and val is None:
+            return None
+        k = k or (lambda x, pi: x)
+        val = val or (lambda x, pi: x)
+        return lambda v, pi: frozenset((k(a, pi), val(b, pi)) for a, b in v)
+    if isinstance(t, TupleT):
+        items = [_permuter(i) for i in t.items]
+        if all(i is None for i in items):
+            return None
+        fns = [i or (lambda x, pi: x) for i in items]
+        return lambda v, pi: tuple(f(x, pi) for f, x in zip(fns, v))
+    return None
+
+
+class Symmetry:
+    def __init__(self, model, roles: list[str]):
+        c = model.checked
+        self.model = model
+        self.roles = roles
+        self.groups = [list(r.node_ids) for r in c.roles if r.name in roles]
+        n = len(c.node_names)
+        self.identity = list(range(n))
+        self.node_perms = []  # per node: [(var index, permuter)] for vars holding node ids
+        for role in c.node_roles:
+            self.node_perms.append([(v.index, p) for v in role.vars if (p := _permuter(v.type)) is not None])
+        self.ghost_perms = [(g.index, p) for g in c.ghosts if (p := _permuter(g.type)) is not None]
+        msgs = sorted(c.messages.values(), key=lambda m: m.index)
+        self.msg_perms = [[_permuter(t) or (lambda x, pi: x) for _, t in m.fields] for m in msgs]
+        self.blur = [-1] * n  # every node id -> -1: a renaming-invariant view
+        self._mkeys: dict = {}  # message -> key of its blurred form
+        self._vkeys: dict = {}  # (node, its variables) -> key of their blurred form
+        self._nkeys: dict = {}  # node variables -> sort key
+
+    # ---- applying a renaming ----
+    def apply(self, state, pi: list[int]):
+        from .model import State
+        n = len(pi)
+        nodes = [None] * n
+        up = [None] * n
+        for i in range(n):
+            vals = state.nodes[i]
+            perms = self.node_perms[i]
+            if perms:
+                vals = list(vals)
+                for k, p in perms:
+                    vals[k] = p(vals[k], pi)
+                vals = tuple(vals)
+            nodes[pi[i]] = vals
+            up[pi[i]] = state.up[i]
+        ghosts = state.ghosts
+        if self.ghost_perms:
+            g = list(ghosts)
+            for k, p in self.ghost_perms:
+                g[k] = p(g[k], pi)
+            ghosts = tuple(g)
+        net_model = self.model.network
+        msgs = [self._message(m, pi) for m in net_model.messages(state.net)]
+        net = net_model.send(net_model.empty, msgs)
+        cut = frozenset((pi[a], pi[b]) for a, b in state.cut)
+        time = state.time
+        if time:
+            now, offsets, paused = time
+            if offsets is not None:
+                o = [0] * n
+                for i in range(n):
+                    o[pi[i]] = offsets[i]
+                offsets = tuple(o)
+            p = [0] * n
+            for i in range(n):
+                p[pi[i]] = paused[i]
+            time = (now, offsets, tuple(p))
+        return State(tuple(nodes), tuple(up), net, cut, ghosts, state.budgets, time)
+
+    def _message(self, m, pi):
+        fields = self.msg_perms[m[2]]
+        payload = tuple(f(x, pi) for f, x in zip(fields, m[3]))
+        return (pi[m[0]], pi[m[1]], m[2], payload) + tuple(m[4:])
+
+    # ---- choosing a representative ----
+    def canon(self, state):
+        keys = self._keys(state)
+        tie_groups = []
+        pi = list(self.identity)
+        for group in self.groups:
+            order = sorted(group, key=lambda i: (keys[i], i))
+            for pos, old in enumerate(order):
+                pi[old] = group[pos]
+            # runs of equal keys: their order is still arbitrary
+            runs = [list(g) for _, g in itertools.groupby(order, key=lambda i: keys[i])]
+            tie_groups += [(group[order.index(r[0]):order.index(r[0]) + len(r)], r) for r in runs if len(r) > 1]
+        if not tie_groups:
+            return self.apply(state, pi)
+        orders = math.prod(math.factorial(len(r)) for _, r in tie_groups)
+        if orders > MAX_TIE_ORDERS:
+            return self.apply(state, pi)
+        best, best_key = None, None
+        for combo in itertools.product(*[itertools.permutations(r) for _, r in tie_groups]):
+            p = list(pi)
+            for (slots, _), perm in zip(tie_groups, combo):
+                for slot, old in zip(slots, perm):
+                    p[old] = slot
+            cand = self.apply(state, p)
+            k = self._order_key(cand)
+            if best_key is None or k < best_key:
+                best, best_key = cand, k
+        return best
+
+    def _keys(self, state) -> list:
+        """Per node, a key that does not depend on how nodes are named: its status and
+        its variables with every node id blurred, plus what it has in flight.
+        Keys of node states and messages are memoised: the same few recur everywhere."""
+        blur = self.blur
+        n = len(state.nodes)
+        inbox = [[] for _ in range(n)]
+        outbox = [[] for _ in range(n)]
+        mkeys = self._mkeys
+        for m in self.model.network.messages(state.net):
+            bk = mkeys.get(m)
+            if bk is None:
+                bk = mkeys[m] = sort_key(self._message(m, blur))
+            inbox[m[1]].append(bk)
+            outbox[m[0]].append(bk)
+        vkeys = self._vkeys
+        keys = []
+        t = state.time
+        for i in range(n):
+            vals = state.nodes[i]
+            vk = vkeys.get((i, vals))
+            if vk is None:
+                blurred = list(vals)
+                for k, p in self.node_perms[i]:
+                    blurred[k] = p(blurred[k], blur)
+                vk = vkeys[(i, vals)] = sort_key(tuple(blurred))
+            extra = (t[1][i] if t and t[1] is not None else 0, t[2][i] if t else 0)
+            cuts = (sum(1 for a, _ in state.cut if a == i), sum(1 for _, b in state.cut if b == i)) if state.cut else ()
+            keys.append((state.up[i], extra, vk, tuple(sorted(inbox[i])), tuple(sorted(outbox[i])), cuts))
+        return keys
+
+    def _order_key(self, st) -> tuple:
+        """A total order on states (to pick the least renaming), from memoised pieces."""
+        from .network import _msg_key
+        nk = self._nkeys
+        nodes = []
+        for vals in st.nodes:
+            k = nk.get(vals)
+            if k is None:
+                k = nk[vals] = sort_key(vals)
+            nodes.append(k)
+        msgs = tuple(_msg_key(m) for m in self.model.network.messages(st.net))
+        return (tuple(nodes), st.up, msgs, tuple(sorted(st.cut)), sort_key(st.ghosts) if st.ghosts else (),
+                sort_key(st.time) if st.time else ())

@@ -4,6 +4,7 @@ for named specs, as a table and as JSON (bench/out/results.json).
 
     python3 bench/run.py                 # the default suite
     python3 bench/run.py specs/x.ha ...  # any specs
+    python3 bench/run.py "specs/majority_election.ha --symmetry --const LOSS=0"   # with options
 
 Each spec runs in its own `modelcheck verify --format json` process, so the peak
 resident memory (from wait4) belongs to that spec alone. Numbers are measured,
@@ -12,6 +13,7 @@ never asserted: the test suite has no timing assertions.
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -31,7 +33,8 @@ CHILD = ("import sys, resource, atexit\n"
 
 def run(spec: str) -> dict:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", CHILD, "verify", spec, "--format", "json"],
+    args = shlex.split(spec)  # a spec path, optionally followed by verify options
+    proc = subprocess.run([sys.executable, "-c", CHILD, "verify", *args, "--format", "json"],
                           cwd=ROOT, capture_output=True, text=True)
     out, err = proc.stdout, proc.stderr
     wall = time.monotonic() - start

@@ -141,6 +141,7 @@ class Symmetry:
         self._mkeys: dict = {}  # message -> key of its blurred form
         self._vkeys: dict = {}  # (node, its variables) -> key of their blurred form
         self._nkeys: dict = {}  # node variables -> sort key
+        self._renamed: dict = {}  # (message, renaming) -> renamed message
 
     # ---- applying a renaming ----
     def apply(self, state, pi: list[int]):
@@ -183,9 +184,33 @@ class Symmetry:
         return State(tuple(nodes), tuple(up), net, cut, ghosts, state.budgets, time)
 
     def _message(self, m, pi):
-        fields = self.msg_perms[m[2]]
-        payload = tuple(f(x, pi) for f, x in zip(fields, m[3]))
-        return (pi[m[0]], pi[m[1]], m[2], payload) + tuple(m[4:])
+        key = (m, tuple(pi))
+        out = self._renamed.get(key)
+        if out is None:
+            fields = self.msg_perms[m[2]]
+            payload = tuple(f(x, pi) for f, x in zip(fields, m[3]))
+            out = self._renamed[key] = (pi[m[0]], pi[m[1]], m[2], payload) + tuple(m[4:])
+        return out
+
+    def _nodes_only(self, state, pi) -> tuple:
+        """The renamed nodes' variables alone: enough to rank most tie orders cheaply."""
+        nodes = [None] * len(pi)
+        for i, vals in enumerate(state.nodes):
+            perms = self.node_perms[i]
+            if perms:
+                vals = list(vals)
+                for k, p in perms:
+                    vals[k] = p(vals[k], pi)
+                vals = tuple(vals)
+            nodes[pi[i]] = vals
+        nk = self._nkeys
+        out = []
+        for vals in nodes:
+            k = nk.get(vals)
+            if k is None:
+                k = nk[vals] = sort_key(vals)
+            out.append(k)
+        return tuple(out)
 
     # ---- choosing a representative ----
     def canon(self, state):
@@ -204,12 +229,21 @@ class Symmetry:
         orders = math.prod(math.factorial(len(r)) for _, r in tie_groups)
         if orders > MAX_TIE_ORDERS:
             return self.apply(state, pi)
-        best, best_key = None, None
+        # rank every tie order by the renamed nodes' variables (cheap); build whole
+        # states only for the orders still tied on that
+        ranked = []
         for combo in itertools.product(*[itertools.permutations(r) for _, r in tie_groups]):
             p = list(pi)
             for (slots, _), perm in zip(tie_groups, combo):
                 for slot, old in zip(slots, perm):
                     p[old] = slot
+            ranked.append((self._nodes_only(state, p), p))
+        least = min(k for k, _ in ranked)
+        finalists = [p for k, p in ranked if k == least]
+        if len(finalists) == 1:
+            return self.apply(state, finalists[0])
+        best, best_key = None, None
+        for p in finalists:
             cand = self.apply(state, p)
             k = self._order_key(cand)
             if best_key is None or k < best_key:

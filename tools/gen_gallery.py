@@ -17,6 +17,13 @@ by this script, which runs the installed `modelcheck` command line:
                                                       verdict, states, transitions,
                                                       depth, rounded seconds
 
+A violated liveness property (`eventually`, `always eventually`, `leads_to`) has a
+lasso for counterexample: a stem (trace.steps) and a cycle that repeats forever
+(trace.cycle; empty when the last state has no step left, "stuck"). Its verdict
+reads "VIOLATED `prop` (liveness), 12 steps + 6-step cycle" (or "..., 3 steps then
+stuck"); a violated `always P` property has a finite trace and reads like an
+invariant. A HOLDS stats line lists the properties after the invariants.
+
 Extra arguments after the spec path (e.g. `--const N=2`) are passed on to
 `modelcheck verify`. Each distinct (spec, args) is run once per invocation,
 with `--trace-out` so that one run gives both the text report and the JSON
@@ -210,14 +217,48 @@ def steps_of(result: dict) -> int:
     return len((result.get("trace") or {}).get("steps") or [])
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def violated_name(result: dict) -> str:
+    """`name` (or the violation kind), with the failing `forall` binding if any."""
+    v = result.get("violation") or {}
+    if not v.get("name"):
+        return f"({v.get('kind', '?')})"
+    inst = v.get("instance") or {}
+    binding = ", ".join(f"{k} = {val if isinstance(val, str) else json.dumps(val)}"
+                        for k, val in inst.items())
+    return f"`{v['name']}`" + (f" for {binding}" if binding else "")
+
+
+def lasso_cycle(result: dict) -> list | None:
+    """The repeating part of a liveness counterexample ([] = stuck), or None
+    when the trace is finite (invariants, asserts, `always P` properties)."""
+    v = result.get("violation") or {}
+    trace = result.get("trace") or {}
+    if v.get("kind") != "property" or trace.get("cycle") is None:
+        return None
+    return trace["cycle"]
+
+
+def trace_length(result: dict) -> str:
+    """'6 steps'; for a lasso '12 steps + 6-step cycle' or '12 steps then stuck'."""
+    n = plural(steps_of(result), "step")
+    cycle = lasso_cycle(result)
+    if cycle is None:
+        return n
+    return f"{n} + {len(cycle)}-step cycle" if cycle else f"{n} then stuck"
+
+
 def render_verdict(run: Run) -> str:
     r = run.result
     st = r["stats"]
     if r["verdict"] == "violated":
-        v = r.get("violation") or {}
-        what = f" `{v['name']}`" if v.get("name") else f" ({v.get('kind', '?')})"
-        n = steps_of(r)
-        return f"VIOLATED{what}, {n} step{'s' if n != 1 else ''}"
+        name = violated_name(r)
+        if lasso_cycle(r) is not None:
+            return f"VIOLATED {name} (liveness), {trace_length(r)}"
+        return f"VIOLATED {name}, {trace_length(r)}"
     if r["verdict"] == "holds":
         return f"HOLDS, {st['distinct_states']:,} states"
     return f"{r['verdict'].upper()} ({r.get('stop_reason')})"
@@ -230,11 +271,18 @@ def render_stats(run: Run) -> str:
             f"depth {st['depth']}, {about_seconds(st['seconds'])}")
     if r["verdict"] == "violated":
         v = r.get("violation") or {}
-        n = steps_of(r)
-        return f"**VIOLATED** (`{v.get('name') or v.get('kind')}`) after {n} steps: {tail}"
+        name = violated_name(r) if v.get("name") else f"`{v.get('kind')}`"
+        if lasso_cycle(r) is not None:
+            return f"**VIOLATED** ({name}, liveness) after {trace_length(r)}: {tail}"
+        return f"**VIOLATED** ({name}) after {steps_of(r)} steps: {tail}"
     if r["verdict"] == "holds":
-        invs = ", ".join(f"`{i}`" for i in r.get("invariants") or [])
-        return f"**HOLDS** ({invs}): {tail}"
+        checked = ", ".join(f"`{i}`" for i in r.get("invariants") or [])
+        props = r.get("properties") or []
+        if props:
+            names = ", ".join(f"`{p}`" for p in props)
+            word = "property" if len(props) == 1 else "properties"
+            checked = f"{checked}; {word} {names}" if checked else f"{word} {names}"
+        return f"**HOLDS** ({checked}): {tail}"
     return f"**{r['verdict'].upper()}** ({r.get('stop_reason')}): {tail}"
 
 

@@ -55,6 +55,17 @@ def _fail(err: SpecError, source: Source | None, path: str, fmt: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
+def _write_file(path: str, text: str) -> None:
+    """Write an output file (--trace-out, --html); an unwritable path is a usage error, not a traceback."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as err:
+        click.echo(f"error: cannot write {path}: {err.strerror or err}\n"
+                   "  = hint: check that the folder exists and is writable", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 def _front_end(path: str, consts: dict[str, int], fmt: str):
     """Load, parse and check; on a user error print diagnostics and exit 2."""
     source = None
@@ -124,13 +135,15 @@ def cli() -> None:
               help="text for people, json for tools (docs/json-format.md), mermaid for a sequence diagram.")
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write the JSON result (with the trace) to FILE.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also write a self-contained HTML report (sequence diagram, step table, source) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--symmetry", is_flag=True,
               help="Symmetry reduction: explore renamings of interchangeable nodes once (invariants only).")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
-def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, no_faults, scenario,
-           symmetry, quiet):
+def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
+           scenario, symmetry, quiet):
     """Explore every reachable state of SPEC and check its invariants and properties."""
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, fmt)
@@ -154,11 +167,12 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
     if fmt == "json" or trace_out:
         doc = render_json(result, model, source, options)
         if trace_out:
-            with open(trace_out, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, indent=2)
-                fh.write("\n")
+            _write_file(trace_out, json.dumps(doc, indent=2) + "\n")
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
+    if html_out:
+        from .html_report import render_html
+        _write_file(html_out, render_html(result, model, source))
     if fmt == "mermaid":
         from .mermaid import render_mermaid
         click.echo(render_mermaid(result, model), nl=False)
@@ -379,9 +393,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
         doc = render_json(result, model, source, options)
         doc["simulation"] = sim
         if trace_out:
-            with open(trace_out, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, indent=2)
-                fh.write("\n")
+            _write_file(trace_out, json.dumps(doc, indent=2) + "\n")
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
     if fmt == "text":

@@ -206,3 +206,20 @@ def test_progress_on_a_terminal_only(spec_file):
     assert _run_on_terminal("verify", path, "--max-states", "30000", "--quiet").count(b"frontier") == 0
     piped = run_cli("verify", path, "--max-states", "30000")
     assert "frontier" not in piped.stderr and "frontier" not in piped.stdout
+
+
+def test_html_report_written_next_to_text_output(tmp_path):
+    out = tmp_path / "report.html"
+    p = run_cli("verify", "specs/naive_failover.ha", "--html", str(out), "-q")
+    assert p.returncode == 1
+    assert "Counterexample" in p.stdout
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "single_primary" in page and "<svg" in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_unwritable_output_file_is_a_usage_error(tmp_path):
+    p = run_cli("verify", "specs/naive_failover.ha", "--html", str(tmp_path / "missing" / "r.html"))
+    assert p.returncode == 2
+    assert "cannot write" in p.stderr and "Traceback" not in p.stderr

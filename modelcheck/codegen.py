@@ -35,6 +35,9 @@ class CodeGen:
         self.var_index = [{v.name: v.index for v in role.vars} for role in checked.node_roles]
         self.spans: list = []  # spans of expressions that may raise, referenced by index
         self.key_types: dict = {}  # span index -> key type, to name a missing map key
+        # Every generated source, in order: the model inspects a handler's to learn
+        # whether it reads anything beyond its own node (see Model._reads_global).
+        self.sources: list[str] = []
         # Everything generated code can name: its only "builtins".
         self.namespace = {
             "__builtins__": {}, "all": all, "any": any, "sum": sum, "len": len, "min": min, "max": max,
@@ -45,10 +48,12 @@ class CodeGen:
 
     def function(self, e: S.Expr) -> Callable:
         src = "lambda c: " + self.gen(e, frozenset())
+        self.sources.append(src)
         return eval(compile(src, f"<{self.source.path}>", "eval"), self.namespace)  # noqa: S307 - see module doc
 
     def domain_function(self, e: S.Expr) -> Callable:
         src = "lambda c: " + self.domain(e, frozenset())
+        self.sources.append(src)
         return eval(compile(src, f"<{self.source.path}>", "eval"), self.namespace)  # noqa: S307
 
     # ---- helpers ----

@@ -35,6 +35,9 @@ class State(NamedTuple):
     time: tuple
 
 
+# Most outcomes memoised by Model._run; the table is emptied when it reaches this size.
+MEMO_LIMIT = 1_000_000
+
 # Environment steps. Liveness never relies on them (faults eventually stop): they are
 # not weakly fair and a liveness cycle takes none of them.
 FAULT_KINDS = frozenset({"crash", "restart", "partition", "one_way", "heal", "loss", "duplicate", "pause",
@@ -172,19 +175,33 @@ class Model:
 
     # ---- compilation --------------------------------------------------------------
 
+    def _reads_global(self, mark: int) -> bool:
+        """Whether the code generated since `mark` (one handler's or action's guard
+        and body) reads beyond its own node, ghosts and bindings: another node's
+        variables, whether a node is up, a clock. Generated code is the only place
+        such reads happen (codegen.py), so the test is exact."""
+        return any(tok in src for src in self.compiler.codegen.sources[mark:]
+                   for tok in ("c.nodes", "c.up", "c.clock", "c.now", "dynamic_field"))
+
     def _compile_roles(self) -> None:
         comp = self.compiler
+        # role -> whether some handler or action of it reads beyond its node (_outcomes)
+        self._role_reads_global: dict[str, bool] = {}
+        self._memo: dict = {}
         self.handlers_by_kind: dict[str, dict[int, list[_Handler]]] = {}
         self.actions: dict[str, list[_Action]] = {}
         self.restart: dict[str, Callable | None] = {}
         for r in self.checked.roles:
+            reads_global = False
             hs = []
             for h in r.decl.handlers:
                 msg = self.checked.messages[h.name]
                 params = [None if p == "_" else p for p, _ in h.params]
                 sender = h.sender[0] if h.sender and h.sender[0] != "_" else None
+                mark = len(comp.codegen.sources)
                 hs.append(_Handler(r, h, msg.index, params, sender,
                                    comp.expr(h.guard) if h.guard is not None else None, comp.block(h.body)))
+                reads_global = reads_global or self._reads_global(mark)
             by_kind: dict[int, list[_Handler]] = {}
             for h in hs:
                 by_kind.setdefault(h.kind, []).append(h)
@@ -195,11 +212,14 @@ class Model:
                 for p in a.params:
                     t = a.param_types[p.name]
                     params.append((p.name, t, _values_of(t, self.checked)))
+                mark = len(comp.codegen.sources)
                 acts.append(_Action(r, a, params, comp.expr(a.guard) if a.guard is not None else None,
                                     comp.block(a.body),
                                     list(itertools.product(*[vals for _, _, vals in params]))))
+                reads_global = reads_global or self._reads_global(mark)
             self.actions[r.name] = acts
             self.restart[r.name] = comp.block(r.decl.restart) if r.decl.restart else None
+            self._role_reads_global[r.name] = reads_global
 
     def _compile_invariant(self, decl: S.PropertyDecl) -> CompiledInvariant:
         f = self.compiler.expr(decl.expr)
@@ -294,24 +314,13 @@ class Model:
         for n in range(self.n_nodes):
             if not state.up[n] or (paused and paused[n]):
                 continue
-            role = roles[n]
             for msg, net_after in inbox.get(n, ()):
-                src, kind, payload = msg[0], msg[2], msg[3]
-                before = len(out)
-                for h in self.handlers_by_kind[role.name].get(kind, ()):
-                    env = {p: v for p, v in zip(h.params, payload) if p is not None}
-                    if h.sender:
-                        env[h.sender] = src
-                    label = ("deliver", h.decl.name, (), msg, h.decl.span)
-                    out.extend(self._run(state, n, h.guard, h.body, env, src, label, net_after))
-                if self.within is not None and msg[4] >= self.within and len(out) > before:
-                    due = True
-            for a in self.actions[role.name]:
-                for combo in a.combos:
-                    env = {name: v for (name, _, _), v in zip(a.params, combo)}
-                    params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
-                    label = ("action", a.decl.name, params, None, a.decl.span)
-                    out.extend(self._run(state, n, a.guard, a.body, env, None, label, state.net))
+                outcomes = self._outcomes(state, n, msg)
+                if outcomes:
+                    self._apply(state, n, outcomes, net_after, out)
+                    if self.within is not None and msg[4] >= self.within:
+                        due = True
+            self._apply(state, n, self._outcomes(state, n, None), state.net, out)
         if state.time and state.time[0] < self.time.max and not due:
             out.append(self._tick(state))
         for i, f in enumerate(self.faults):
@@ -350,12 +359,65 @@ class Model:
                                         time)))
         return out
 
-    def _run(self, state: State, n: int, guard, body, env: dict, sender, label: tuple, net) -> list[Transition]:
-        """Run one handler/action body; one transition per `any` choice vector.
+    def _outcomes(self, state: State, n: int, msg) -> list:
+        """What node n's code does in `state`: the outcomes of every handler for
+        `msg`, or of every action (msg None), in declaration and parameter order, as
+        (step, new variables of n, new ghosts, sent messages, error).
 
-        `label` is (kind, name, params, message, span): the Step is built only once
-        the outcome is known, with what the body sent and chose.
+        They depend only on what the code can read: the node's own variables, the
+        ghosts, the message or parameters and, for code that reads other nodes,
+        clocks or liveness, those. Most states share their per-node parts, so the
+        outcomes are looked up instead of re-run (the explorer's dominant cost).
         """
+        role = self.checked.node_roles[n]
+        key = (n, msg, state.nodes[n], state.ghosts)
+        if self._role_reads_global[role.name]:
+            key += (state.nodes, state.up, state.time)
+        outcomes = self._memo.get(key)
+        if outcomes is not None:
+            return outcomes
+        if len(self._memo) >= MEMO_LIMIT:
+            self._memo.clear()
+        outcomes = []
+        if msg is not None:
+            src, payload = msg[0], msg[3]
+            for h in self.handlers_by_kind[role.name].get(msg[2], ()):
+                env = {p: v for p, v in zip(h.params, payload) if p is not None}
+                if h.sender:
+                    env[h.sender] = src
+                label = ("deliver", h.decl.name, (), msg, h.decl.span)
+                self._record(self._execute(state, n, h.guard, h.body, env, src, label, state.net), n, outcomes)
+        else:
+            for a in self.actions[role.name]:
+                for combo in a.combos:
+                    env = {name: v for (name, _, _), v in zip(a.params, combo)}
+                    params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
+                    label = ("action", a.decl.name, params, None, a.decl.span)
+                    self._record(self._execute(state, n, a.guard, a.body, env, None, label, state.net), n,
+                                 outcomes)
+        self._memo[key] = outcomes
+        return outcomes
+
+    @staticmethod
+    def _record(transitions: list[Transition], n: int, outcomes: list) -> None:
+        for tr in transitions:
+            if tr.state is None:
+                outcomes.append((tr.step, None, None, None, tr.error))
+            else:
+                outcomes.append((tr.step, tr.state.nodes[n], tr.state.ghosts, tr.step.sent, None))
+
+    def _apply(self, state: State, n: int, outcomes: list, net, out: list) -> None:
+        """Append the transitions of `outcomes` (see _outcomes) taken from `state`."""
+        for step, values, ghosts, sent, error in outcomes:
+            if error is not None:
+                out.append(Transition(step, None, error))
+                continue
+            nodes = state.nodes[:n] + (values,) + state.nodes[n + 1:]
+            out.append(Transition(step, State(nodes, state.up, self.network.send(net, self._stamp(list(sent))),
+                                              state.cut, ghosts, state.budgets, state.time)))
+
+    def _execute(self, state: State, n: int, guard, body, env: dict, sender, label: tuple, net) -> list[Transition]:
+        """Run the code for real (see _run)."""
         out = []
         choices: list[int] = []
         while True:
@@ -412,7 +474,7 @@ class Model:
                         out.append(Transition(Step(node=n, **base), woke))
                     else:
                         label = ("restart", None, (), None, f.span)
-                        out.extend(self._run(woke, n, None, body, {}, None, label, woke.net))
+                        out.extend(self._execute(woke, n, None, body, {}, None, label, woke.net))
         elif f.kind == "pause":
             roles = self.checked.node_roles
             now, offsets, paused = state.time

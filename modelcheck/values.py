@@ -39,9 +39,28 @@ def sort_key(v):
     raise TypeError(f"not a spec value: {v!r}")
 
 
+_ORDERED: dict = {}
+
+
 def ordered(values) -> list:
-    """Values in canonical order (used for every iteration the user can observe)."""
-    values = list(values)
+    """Values in canonical order (used for every iteration the user can observe).
+
+    The order of a set of tuples of ints is memoised: the same few sets are
+    iterated in millions of states (quantifiers in invariants) and sorting them by
+    `sort_key` dominates. Only such sets: `True == 1`, so a set holding bools is
+    equal to one holding ints and must not be answered with the other's elements."""
+    if type(values) is frozenset and values and all(type(v) is tuple and all(type(x) is int for x in v)
+                                                     for v in values):
+        got = _ORDERED.get(values)
+        if got is None:
+            if len(_ORDERED) >= 100_000:
+                _ORDERED.clear()
+            got = _ORDERED[values] = tuple(sorted(values, key=sort_key))
+        return got
+    return _sorted(list(values))
+
+
+def _sorted(values: list) -> list:
     if all(type(v) is int for v in values):
         return sorted(values)
     return sorted(values, key=sort_key)

@@ -2,7 +2,8 @@
 """Benchmark: distinct states, transitions, depth, seconds, states/s and peak memory
 for named specs, as a table and as JSON (bench/out/results.json).
 
-    python3 bench/run.py                 # the default suite
+    python3 bench/run.py                 # the quick suite (about a minute)
+    python3 bench/run.py --suite full    # every example spec, 4- and 5-node elections, Paxos Commit
     python3 bench/run.py specs/x.ha ...  # any specs
     python3 bench/run.py "specs/majority_election.ha --symmetry --const LOSS=0"   # with options
 
@@ -20,7 +21,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ["specs/naive_failover.ha", "specs/majority_election.ha"]
+SUITES = {
+    "quick": [
+        "specs/naive_failover.ha",
+        "specs/majority_election.ha --const LOSS=0",
+        "specs/majority_election.ha --const LOSS=0 --symmetry",
+        "specs/majority_election.ha --no-faults --const N=4",
+        "specs/majority_election.ha --no-faults --const N=4 --symmetry",
+        "specs/two_phase_commit_fixed.ha",
+    ],
+}
+# The full suite: the quick one, the 3-node election with every fault, the 5-node
+# election (with symmetry; without it takes hours), and every example spec.
+SUITES["full"] = SUITES["quick"] + [
+    "specs/majority_election.ha",
+    "specs/majority_election.ha --no-faults --const N=5 --symmetry",
+] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.ha")
+           if p.name not in ("naive_failover.ha", "majority_election.ha", "two_phase_commit_fixed.ha"))
 
 
 # Runs the CLI and reports the process's own peak RSS (KiB on Linux) on stderr at exit.
@@ -52,13 +69,21 @@ def run(spec: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    specs = argv or DEFAULT
-    rows = [run(s) for s in specs]
+    if argv[:1] == ["--suite"]:
+        if len(argv) < 2 or argv[1] not in SUITES:
+            print(f"usage: bench/run.py --suite {'|'.join(SUITES)}", file=sys.stderr)
+            return 2
+        specs = SUITES[argv[1]]
+    else:
+        specs = argv or SUITES["quick"]
     cols = ["spec", "verdict", "distinct_states", "transitions", "depth", "seconds", "states_per_second",
             "peak_mib", "bytes_per_state"]
-    print(" | ".join(cols))
-    for r in rows:
-        print(" | ".join(str(r.get(c, r.get("error", ""))) for c in cols))
+    print(" | ".join(cols), flush=True)
+    rows = []
+    for spec in specs:  # one row as each finishes: the full suite takes a while
+        r = run(spec)
+        rows.append(r)
+        print(" | ".join(str(r.get(c, r.get("error", ""))) for c in cols), flush=True)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -187,6 +187,8 @@ class Model:
         comp = self.compiler
         # role -> whether some handler or action of it reads beyond its node (_outcomes)
         self._role_reads_global: dict[str, bool] = {}
+        # role -> whether its handlers or actions read or write a ghost variable
+        self._role_uses_ghosts: dict[str, bool] = {}
         self._memo: dict = {}
         self.handlers_by_kind: dict[str, dict[int, list[_Handler]]] = {}
         self.actions: dict[str, list[_Action]] = {}
@@ -220,6 +222,7 @@ class Model:
             self.actions[r.name] = acts
             self.restart[r.name] = comp.block(r.decl.restart) if r.decl.restart else None
             self._role_reads_global[r.name] = reads_global
+            self._role_uses_ghosts[r.name] = _uses_ghosts(r.decl.handlers + r.decl.actions)
 
     def _compile_invariant(self, decl: S.PropertyDecl) -> CompiledInvariant:
         f = self.compiler.expr(decl.expr)
@@ -370,7 +373,8 @@ class Model:
         outcomes are looked up instead of re-run (the explorer's dominant cost).
         """
         role = self.checked.node_roles[n]
-        key = (n, msg, state.nodes[n], state.ghosts)
+        ghosts = self._role_uses_ghosts[role.name]
+        key = (n, msg, state.nodes[n], state.ghosts if ghosts else None)
         if self._role_reads_global[role.name]:
             key += (state.nodes, state.up, state.time)
         outcomes = self._memo.get(key)
@@ -386,7 +390,8 @@ class Model:
                 if h.sender:
                     env[h.sender] = src
                 label = ("deliver", h.decl.name, (), msg, h.decl.span)
-                self._record(self._execute(state, n, h.guard, h.body, env, src, label, state.net), n, outcomes)
+                self._record(self._execute(state, n, h.guard, h.body, env, src, label, state.net), n, ghosts,
+                             outcomes)
         else:
             for a in self.actions[role.name]:
                 for combo in a.combos:
@@ -394,17 +399,19 @@ class Model:
                     params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
                     label = ("action", a.decl.name, params, None, a.decl.span)
                     self._record(self._execute(state, n, a.guard, a.body, env, None, label, state.net), n,
-                                 outcomes)
+                                 ghosts, outcomes)
         self._memo[key] = outcomes
         return outcomes
 
     @staticmethod
-    def _record(transitions: list[Transition], n: int, outcomes: list) -> None:
+    def _record(transitions: list[Transition], n: int, ghosts: bool, outcomes: list) -> None:
+        """Keep what a transition changed: n's variables, the ghosts (None: code that
+        never touches ghosts leaves them as they are), the messages sent."""
         for tr in transitions:
             if tr.state is None:
                 outcomes.append((tr.step, None, None, None, tr.error))
             else:
-                outcomes.append((tr.step, tr.state.nodes[n], tr.state.ghosts, tr.step.sent, None))
+                outcomes.append((tr.step, tr.state.nodes[n], tr.state.ghosts if ghosts else None, tr.step.sent, None))
 
     def _apply(self, state: State, n: int, outcomes: list, net, out: list) -> None:
         """Append the transitions of `outcomes` (see _outcomes) taken from `state`."""
@@ -414,21 +421,31 @@ class Model:
                 continue
             nodes = state.nodes[:n] + (values,) + state.nodes[n + 1:]
             out.append(Transition(step, State(nodes, state.up, self.network.send(net, self._stamp(list(sent))),
-                                              state.cut, ghosts, state.budgets, state.time)))
+                                              state.cut, state.ghosts if ghosts is None else ghosts, state.budgets,
+                                              state.time)))
 
     def _execute(self, state: State, n: int, guard, body, env: dict, sender, label: tuple, net) -> list[Transition]:
         """Run the code for real (see _run)."""
         out = []
+        clock = state.time[0] + state.time[1][n] if state.time else None
+        if guard is not None:
+            # The guard reads only: evaluate it once, on the state's own tuples (most
+            # guards are false, and copying the variables would dominate).
+            ctx = Ctx(vars=state.nodes[n], ghosts=state.ghosts, env=env, self_id=n, sender=sender,
+                      nodes=state.nodes, up=state.up, clock=clock)
+            try:
+                if not guard(ctx):
+                    return out
+            except SpecRuntimeError as err:
+                return [Transition(_step(label, n, ctx), None, err)]
         choices: list[int] = []
         while True:
             # `env` is shared by re-runs: a body only adds bindings (locals cannot be
             # reassigned), and block scoping means a stale one is never read.
             ctx = Ctx(vars=list(state.nodes[n]), ghosts=list(state.ghosts), env=env,
                       self_id=n, sender=sender, nodes=state.nodes, up=state.up, choices=choices,
-                      clock=state.time[0] + state.time[1][n] if state.time else None)
+                      clock=clock)
             try:
-                if guard is not None and not guard(ctx):
-                    return out
                 body(ctx)
                 nodes = state.nodes[:n] + (tuple(ctx.vars),) + state.nodes[n + 1:]
                 new = State(nodes, state.up, self.network.send(net, self._stamp(ctx.out)), state.cut,
@@ -542,6 +559,20 @@ def _predicate(f, env: dict) -> Callable[[State], bool]:
         return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up, env=env,
                           now=state.time[0] if state.time else None)))
     return holds
+
+
+def _uses_ghosts(decls: list) -> bool:
+    """Whether any of these handlers/actions names a ghost variable (read or write)."""
+    stack = list(decls)
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif hasattr(x, "__dataclass_fields__"):
+            if isinstance(x, S.Name) and x.ref and x.ref[0] == "ghost":
+                return True
+            stack.extend(getattr(x, f) for f in x.__dataclass_fields__ if f not in ("type", "ref", "span"))
+    return False
 
 
 def _element_type(t: Type) -> Type:

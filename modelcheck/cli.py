@@ -442,6 +442,69 @@ def check(spec, consts, strict):
                f"{len(model.faults)} fault line(s)")
 
 
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--invariant", "invariants", multiple=True, metavar="NAME",
+              help="Prove this invariant (repeatable); only the named ones are assumed. Default: every invariant.")
+@click.option("--k", "k_max", type=click.IntRange(min=1, max=50), default=4, show_default=True,
+              help="Largest k tried: bounded model checking to depth k and k-induction for k = 1..K.")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
+@click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
+@click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Give up after this many seconds (exit 3).")
+@click.option("--no-infer", is_flag=True, help="Do not infer message invariants.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="When refuted, write the counterexample as JSON (replayable) to FILE.")
+def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infer, fmt, trace_out):
+    """Prove SPEC's invariants for every reachable state by k-induction (z3).
+
+    Exit 0 proved, 1 refuted (a counterexample trace, as verify prints it), 3 unknown
+    (not k-inductive: a counterexample to induction is printed; or the timeout ran
+    out; or the spec uses something prove does not encode), 2 spec or usage error.
+    """
+    from .diagnostics import Diagnostic, render
+    from .prove import prove as run_prove
+    from .prove import render_json as prove_json
+    from .prove import render_text as prove_text
+    from .report import render_json as result_json
+    from .symbolic import Unsupported
+
+    overrides = _parse_consts(consts)
+    source, checked = _front_end(spec, overrides, fmt)
+    if scenario is not None and no_faults:
+        raise click.UsageError("--scenario and --no-faults cannot be used together")
+    try:
+        faults = _scenario_faults(checked, scenario) if scenario is not None else None
+        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants), faults=faults)
+    except SpecError as err:
+        _fail(err, source, spec, fmt)
+    options = {"consts": checked.consts, "invariants": list(invariants) or None, "properties": None,
+               "max_states": None, "max_depth": None, "timeout": timeout, "no_faults": no_faults,
+               "scenario": scenario, "k": k_max}
+    try:
+        pr = run_prove(model, k_max=k_max, timeout=timeout, infer=not no_infer)
+    except Unsupported as err:
+        diag = Diagnostic("", f"prove cannot encode {err.what}", err.span,
+                          "prove covers bools, ranges, enums, node ids, optionals, tuples and sets of these, "
+                          "'delivery set' or 'unordered', and every fault but pause; use `modelcheck verify`",
+                          severity="unsupported")
+        if fmt == "json":
+            click.echo(json.dumps({"format": "modelcheck-prove", "version": 1, "spec": {"file": spec},
+                                   "verdict": "unsupported", "message": f"prove cannot encode {err.what}",
+                                   "line": err.span.line, "column": err.span.column}, indent=2))
+        click.echo(render(diag, source), err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    if trace_out and pr.result is not None:
+        _write_file(trace_out, json.dumps(result_json(pr.result, model, source, options), indent=2) + "\n")
+    if fmt == "json":
+        click.echo(json.dumps(prove_json(pr, model, source, options), indent=2))
+    else:
+        click.echo(prove_text(pr, model, source, k_max))
+    sys.exit({"proved": EXIT_HOLDS, "refuted": EXIT_VIOLATED, "unknown": EXIT_INCOMPLETE}[pr.verdict])
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

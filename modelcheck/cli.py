@@ -141,9 +141,15 @@ def cli() -> None:
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--symmetry", is_flag=True,
               help="Symmetry reduction: explore renamings of interchangeable nodes once (invariants only).")
+@click.option("--fingerprints", is_flag=True,
+              help="Store 64-bit fingerprints of visited states instead of the states: much less memory, "
+                   "at the collision probability printed in the summary (TLC's approach).")
+@click.option("--prune/--no-prune", default=False, show_default=True,
+              help="Sleep-set pruning: skip transitions whose target another order of independent steps "
+                   "reaches. Same states and verdicts, fewer transitions; the summary counts them.")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
-           scenario, symmetry, quiet):
+           scenario, symmetry, fingerprints, prune, quiet):
     """Explore every reachable state of SPEC and check its invariants and properties."""
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, fmt)
@@ -157,13 +163,14 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
         _fail(err, source, spec, fmt)
     progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
     result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
-                                    on_progress=progress, symmetry=symmetry))
+                                    on_progress=progress, symmetry=symmetry, prune=prune,
+                                    fingerprints=fingerprints))
     if progress is not None:
         progress.clear()
     options = {"consts": checked.consts, "invariants": list(invariants) or None,
                "properties": list(properties) or None, "max_states": max_states,
                "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario,
-               "symmetry": symmetry}
+               "symmetry": symmetry, "prune": prune, "fingerprints": fingerprints}
     if fmt == "json" or trace_out:
         doc = render_json(result, model, source, options)
         if trace_out:

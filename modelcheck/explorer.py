@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import reduction
 from .liveness import FAULT, Graph, Lasso, find_lasso
 from .model import FAULT_KINDS, Model, State, Step
 from .values import SpecRuntimeError
@@ -36,6 +37,15 @@ class Options:
     # apart. Not used while recording a graph (liveness, `graph`): fairness is not
     # preserved by merging renamed states.
     symmetry: bool = False
+    # Store 64-bit fingerprints of visited states instead of the states (TLC's
+    # approach): far less memory, at a stated probability that two states collide
+    # and one is never explored. Off by default (exact).
+    fingerprints: bool = False
+    # Sleep sets (modelcheck/reduction.py): skip transitions whose target another
+    # order of independent steps reaches. Same states, verdicts and counts; fewer
+    # transitions. Opt-in (`--prune`): in CPython its bookkeeping costs about what a
+    # skipped transition saves (measurements in docs/language.md, "Pruning").
+    prune: bool = False
 
 
 PROGRESS_EVERY = 4096
@@ -85,6 +95,10 @@ class Stats:
     transitions: int = 0
     depth: int = 0
     seconds: float = 0.0
+    # Sleep-set pruning (Options.prune): transitions not taken because another order
+    # of independent steps already reached their target; None when pruning was off.
+    pruned_transitions: int | None = None
+    revisits: int = 0  # states expanded again by the revisit rule (see reduction.py)
 
     @property
     def states_per_second(self) -> float:
@@ -108,6 +122,9 @@ class Result:
     findings: dict[str, Finding] = field(default_factory=dict)
     graph: Graph | None = None  # with Options.record_graph
     symmetric_roles: list[str] = field(default_factory=list)  # roles reduced by symmetry
+    # With fingerprints: the probability that two of the visited states shared a
+    # fingerprint (so one was never explored), by the birthday bound n^2 / 2^65.
+    collision_probability: float | None = None
 
 
 def explore(model: Model, options: Options | None = None) -> Result:
@@ -135,20 +152,36 @@ def explore(model: Model, options: Options | None = None) -> Result:
             init = sym.canon(init)
             parents = {init: None}
     canon = sym.canon if sym is not None else None
+    # Fingerprint mode (TLC's): the visited set stores a 64-bit hash of each state
+    # instead of the state; expanded states are freed. Not while a graph is recorded.
+    fpr = hash if options.fingerprints and graph is None else None
+    if fpr is not None:
+        parents = {fpr(init): None}
+
+    def keyfn(st: State):
+        """The key a concrete state is stored under."""
+        st = st if canon is None else canon(st)
+        return st if fpr is None else fpr(st)
+
+    sleep = None  # the sleep sets, when pruning (below)
     real_initial = model.initial
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.distinct_states = len(parents)
+        if sleep is not None:
+            stats.pruned_transitions = sleep.skipped
         stats.seconds = time.monotonic() - start
         if finding is not None:
             kw.update(trace=finding.trace, violation=finding.violation, cycle=finding.cycle,
                       trigger=finding.trigger)
+        if fpr is not None:
+            kw["collision_probability"] = min(1.0, stats.distinct_states ** 2 / 2.0 ** 65)
         return Result(verdict, stats, real_initial, invariants=invariant_names,
                       properties=[p.name for p in properties], findings=findings,
                       graph=graph if options.record_graph else None,
                       symmetric_roles=sym.roles if sym is not None else [], **kw)
 
-    def add_state(t: State, parent: State | None) -> None:
+    def add_state(t: State, parent) -> None:
         if graph is not None:
             index[t] = len(graph.states)
             graph.states.append(t)
@@ -167,62 +200,96 @@ def explore(model: Model, options: Options | None = None) -> Result:
     depth = 0
     deadline = start + options.timeout if options.timeout else None
     truncated = None
+    # Sleep sets (modelcheck/reduction.py): not while a graph is recorded (liveness
+    # needs every edge), with symmetry (renamed states rename the steps too) or time.
+    if options.prune and graph is None and sym is None and reduction.applicable(model):
+        sleep = reduction.SleepSets(model)
+    nxt: list[State] = []
+
+    def visit(s: State, sk, tr) -> Result | None:
+        """Take one transition from `s` (stored under key `sk`): record the target,
+        check it if it is new. Returns the Result when the search must stop."""
+        stats.transitions += 1
+        if tr.error is not None:
+            stats.depth = max(stats.depth, depth + 1)
+            if "" not in findings:
+                finding = _error_finding(model, parents, sk, tr, keyfn)
+                if not collect:
+                    return finish("violated", finding)
+                record("", finding)
+            if graph is not None:  # keeps the successor numbering; never part of a cycle
+                graph.succ[-1].append(index[s])
+                graph.unit[-1].append(FAULT)
+            return None
+        t = tr.state if canon is None else canon(tr.state)
+        tk = t if fpr is None else fpr(t)
+        seen = len(parents)
+        parents.setdefault(tk, sk)  # one hash of t instead of two (`in`, then store)
+        is_new = len(parents) != seen
+        if is_new:
+            add_state(t, s)
+        if graph is not None:
+            graph.succ[-1].append(index[t])
+            graph.unit[-1].append(_unit(graph, tr.step))
+        if sleep is not None:
+            sleep.arrive(tk, is_new)
+        if not is_new:
+            return None
+        for bad in _check(model, t, collect):
+            stats.depth = max(stats.depth, depth + 1)
+            if (bad.name or "") in findings:
+                continue  # collect mode: the first (shortest) one is kept
+            finding = Finding(bad, _trace(model, parents, tk, keyfn))
+            if not collect:
+                return finish("violated", finding)
+            record(bad.name or "", finding)
+        nxt.append(t)
+        if options.on_progress is not None and len(parents) % PROGRESS_EVERY == 0:
+            options.on_progress(Progress(len(parents), stats.transitions, depth + 1,
+                                         len(level) + len(nxt), time.monotonic() - start))
+        if options.max_states is not None and len(parents) >= options.max_states:
+            stats.depth = depth + 1
+            return finish("incomplete", stop_reason="max-states")
+        if deadline is not None and len(parents) % 512 == 0 and time.monotonic() > deadline:
+            stats.depth = depth + 1
+            return finish("incomplete", stop_reason="timeout")
+        return None
+
     try:
         while level:
             if options.max_depth is not None and depth >= options.max_depth:
-                if any(tr.state is None or tr.state not in parents for s in level for tr in model.successors(s)):
+                if any(tr.state is None or keyfn(tr.state) not in parents for s in level for tr in model.successors(s)):
                     truncated = "max-depth"
                 break
-            nxt: list[State] = []
+            nxt = []
             for s in level:
+                sk = s if fpr is None else fpr(s)
                 if graph is not None:
-                    si = index[s]
-                    targets: list[int] = []
-                    units: list[int] = []
-                    graph.succ.append(targets)
-                    graph.unit.append(units)
-                for tr in model.successors(s):
-                    stats.transitions += 1
-                    if tr.error is not None:
-                        stats.depth = max(stats.depth, depth + 1)
-                        if "" not in findings:
-                            finding = _error_finding(model, parents, s, tr, canon)
-                            if not collect:
-                                return finish("violated", finding)
-                            record("", finding)
-                        if graph is not None:  # keeps the successor numbering; never part of a cycle
-                            targets.append(si)
-                            units.append(FAULT)
-                        continue
-                    t = tr.state if canon is None else canon(tr.state)
-                    seen = len(parents)
-                    parents.setdefault(t, s)  # one hash of t instead of two (`in`, then store)
-                    is_new = len(parents) != seen
-                    if is_new:
-                        add_state(t, s)
-                    if graph is not None:
-                        targets.append(index[t])
-                        units.append(_unit(graph, tr.step))
-                    if not is_new:
-                        continue
-                    for bad in _check(model, t, collect):
-                        stats.depth = max(stats.depth, depth + 1)
-                        if (bad.name or "") in findings:
-                            continue  # collect mode: the first (shortest) one is kept
-                        finding = Finding(bad, _trace(model, parents, t, canon))
-                        if not collect:
-                            return finish("violated", finding)
-                        record(bad.name or "", finding)
-                    nxt.append(t)
-                    if options.on_progress is not None and len(parents) % PROGRESS_EVERY == 0:
-                        options.on_progress(Progress(len(parents), stats.transitions, depth + 1,
-                                                     len(level) + len(nxt), time.monotonic() - start))
-                    if options.max_states is not None and len(parents) >= options.max_states:
-                        stats.depth = depth + 1
-                        return finish("incomplete", stop_reason="max-states")
-                    if deadline is not None and len(parents) % 512 == 0 and time.monotonic() > deadline:
-                        stats.depth = depth + 1
-                        return finish("incomplete", stop_reason="timeout")
+                    graph.succ.append([])
+                    graph.unit.append([])
+                if sleep is None:
+                    for tr in model.successors(s):
+                        stop = visit(s, sk, tr)
+                        if stop is not None:
+                            return stop
+                    continue
+                for tr in sleep.expand(s, sk, model.successors):
+                    stop = visit(s, sk, tr)
+                    if stop is not None:
+                        return stop
+                # The revisit rule: states expanded earlier and reached again with
+                # fewer covered steps take those steps now.
+                while sleep.pending:
+                    tk, keys = sleep.pending.pop()
+                    # with fingerprints the state itself is gone: rebuild it from its trace
+                    t = tk if fpr is None else _state_at(model, parents, tk, keyfn, canon)
+                    stats.revisits += 1
+                    sleep.current = None  # their targets get an empty sleep set
+                    for tr in model.successors(t):
+                        if not tr.error and reduction.key(tr.step) in keys:
+                            stop = visit(t, tk, tr)
+                            if stop is not None:
+                                return stop
             if nxt:
                 depth += 1
                 stats.depth = depth
@@ -332,35 +399,38 @@ def _runtime(err: SpecRuntimeError) -> Violation:
     return Violation(err.kind, None, err.message, err.span)
 
 
-def _trace(model: Model, parents: dict[State, State | None], last: State, canon=None) -> list[tuple[Step, State]]:
-    """Steps from the initial state to `last`, recovered by re-running successors.
+def _trace(model: Model, parents: dict, last, keyfn) -> list[tuple[Step, State]]:
+    """Steps from the initial state to the state stored under key `last`, recovered
+    by re-running successors from the real initial state and taking, at each step,
+    the first successor (in the model's order) stored under the next key.
 
-    With symmetry the stored states are representatives: the trace is replayed from
-    the real initial state, taking at each step the first successor whose
-    representative is the next one, so it is concrete and replayable."""
+    The stored key is the state itself, its representative under symmetry, or its
+    fingerprint; either way the trace is concrete and replayable."""
     chain = [last]
     while parents[chain[-1]] is not None:
         chain.append(parents[chain[-1]])
     chain.reverse()
     steps = []
-    if canon is None:
-        for a, b in zip(chain, chain[1:]):
-            step = next(tr.step for tr in model.successors(a) if tr.state == b)
-            steps.append((step, b))
-        return steps
     cur = model.initial
     for b in chain[1:]:
-        tr = next(tr for tr in model.successors(cur) if tr.state is not None and canon(tr.state) == b)
+        tr = next(tr for tr in model.successors(cur) if tr.state is not None and keyfn(tr.state) == b)
         steps.append((tr.step, tr.state))
         cur = tr.state
     return steps
 
 
-def _error_finding(model: Model, parents, s: State, tr, canon) -> Finding:
+def _state_at(model: Model, parents: dict, key, keyfn, canon) -> State:
+    """The stored state under `key`, rebuilt from its trace (fingerprint mode)."""
+    trace = _trace(model, parents, key, keyfn)
+    st = trace[-1][1] if trace else model.initial
+    return st if canon is None else canon(st)
+
+
+def _error_finding(model: Model, parents, key, tr, keyfn) -> Finding:
     """A step that raised a run-time error, with the concrete trace leading to it."""
-    trace = _trace(model, parents, s, canon)
-    if canon is not None:  # the same error, from the concrete state the trace reaches
-        last = trace[-1][1] if trace else model.initial
+    trace = _trace(model, parents, key, keyfn)
+    last = trace[-1][1] if trace else model.initial
+    if tr.step not in [t.step for t in model.successors(last) if t.error is not None]:
+        # a renamed state (symmetry): the same error from the concrete state reached
         tr = next(t for t in model.successors(last) if t.error is not None)
     return Finding(_runtime(tr.error), trace + [(tr.step, None)])
-

@@ -301,9 +301,11 @@ class Model:
 
     # ---- successors ---------------------------------------------------------------
 
-    def successors(self, state: State) -> list[Transition]:
+    def successors(self, state: State, skip: Callable[[Step], bool] | None = None) -> list[Transition]:
         """Every transition from `state`, in a fixed order: node steps (by node:
-        deliveries, then actions), then faults in faults-block order."""
+        deliveries, then actions), then faults in faults-block order. Node steps for
+        which `skip` says yes are left out before their target state is built (sleep
+        sets, modelcheck/reduction.py)."""
         out: list[Transition] = []
         if state.time and state.time[1] is None:
             return self._clock_choices(state)
@@ -320,10 +322,10 @@ class Model:
             for msg, net_after in inbox.get(n, ()):
                 outcomes = self._outcomes(state, n, msg)
                 if outcomes:
-                    self._apply(state, n, outcomes, net_after, out)
+                    self._apply(state, n, outcomes, net_after, out, skip)
                     if self.within is not None and msg[4] >= self.within:
                         due = True
-            self._apply(state, n, self._outcomes(state, n, None), state.net, out)
+            self._apply(state, n, self._outcomes(state, n, None), state.net, out, skip)
         if state.time and state.time[0] < self.time.max and not due:
             out.append(self._tick(state))
         for i, f in enumerate(self.faults):
@@ -413,11 +415,13 @@ class Model:
             else:
                 outcomes.append((tr.step, tr.state.nodes[n], tr.state.ghosts if ghosts else None, tr.step.sent, None))
 
-    def _apply(self, state: State, n: int, outcomes: list, net, out: list) -> None:
+    def _apply(self, state: State, n: int, outcomes: list, net, out: list, skip=None) -> None:
         """Append the transitions of `outcomes` (see _outcomes) taken from `state`."""
         for step, values, ghosts, sent, error in outcomes:
             if error is not None:
                 out.append(Transition(step, None, error))
+                continue
+            if skip is not None and skip(step):
                 continue
             nodes = state.nodes[:n] + (values,) + state.nodes[n + 1:]
             out.append(Transition(step, State(nodes, state.up, self.network.send(net, self._stamp(list(sent))),

@@ -160,7 +160,8 @@ def summary_line(result: Result) -> str:
     s = result.stats
     verdict = {"holds": "HOLDS", "violated": "VIOLATED", "incomplete": "INCOMPLETE"}[result.verdict]
     extra = f" ({result.stop_reason})" if result.stop_reason else ""
-    return (f"Result: {verdict}{extra} · {s.distinct_states:,} distinct states · {s.transitions:,} transitions"
+    pruned = f" (+{s.pruned_transitions:,} pruned)" if s.pruned_transitions else ""
+    return (f"Result: {verdict}{extra} · {s.distinct_states:,} distinct states · {s.transitions:,} transitions{pruned}"
             f" · depth {s.depth} · {s.seconds:.2f} s · {s.states_per_second:,.0f} states/s")
 
 
@@ -195,6 +196,9 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
                        "are explored once")
         if result.properties:
             out.append(f"liveness: {liveness_assumptions(model)}")
+        if result.collision_probability is not None:
+            out.append(f"fingerprints: visited states stored as 64-bit hashes; probability that two collided "
+                       f"and a state was missed: {result.collision_probability:.1e}")
         if result.verdict == "holds":
             parts = []
             if result.invariants or not result.properties:
@@ -380,9 +384,11 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "unchecked_properties": [p.name for p in model.checked.properties if p.name not in result.properties],
         "faults": fault_summary(model),
         "symmetric_roles": result.symmetric_roles,
+        "fingerprint_collision_probability": result.collision_probability,
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,
-        "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions, "depth": s.depth,
+        "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions,
+                  "pruned_transitions": s.pruned_transitions, "depth": s.depth,
                   "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second)},
         "violation": None,
         "trace": None,

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+import pytest
+
+from conftest import ROOT, verify_json
 from modelcheck.explorer import Options, explore
 from modelcheck.model import Step, Transition
 
@@ -86,3 +89,43 @@ def test_deterministic():
     a, b = explore(m), explore(m)
     assert [s for _, s in a.trace] == [s for _, s in b.trace]
     assert a.stats.distinct_states == b.stats.distinct_states
+
+
+# ---- fingerprint mode (Options.fingerprints) --------------------------------------
+
+
+@pytest.mark.parametrize("spec, extra", [
+    ("specs/naive_failover.ha", ()),
+    ("specs/majority_election.ha", ("--no-faults",)),
+    ("specs/async_failover_broken.ha", ("--prune",)),  # revisits states here: rebuilt from their traces
+    ("specs/async_failover_broken.ha", ()),
+    ("specs/majority_election.ha", ("--no-faults", "--symmetry")),
+    ("specs/stonith_mutual_broken.ha", ()),  # a liveness lasso: the graph keeps states, no fingerprints
+])
+def test_fingerprints_change_nothing_but_memory(spec, extra):
+    code, exact = verify_json(ROOT / spec, *extra)
+    code2, fp = verify_json(ROOT / spec, *extra, "--fingerprints")
+    assert code == code2
+    for k in ("distinct_states", "transitions", "pruned_transitions", "depth"):
+        assert exact["stats"][k] == fp["stats"][k]
+    assert exact["trace"] == fp["trace"]
+    assert exact["fingerprint_collision_probability"] is None
+    if "stonith" in spec:
+        assert fp["fingerprint_collision_probability"] is None
+    else:
+        n = fp["stats"]["distinct_states"]
+        assert fp["fingerprint_collision_probability"] == pytest.approx(n * n / 2 ** 65)
+
+
+def test_fingerprints_with_a_run_time_error(spec_file):
+    p = spec_file("""
+spec boom
+role A { var x: 0..3 = 0
+  action inc { x = x + 1 } }
+invariant ok: true
+""")
+    code, exact = verify_json(p)
+    code2, fp = verify_json(p, "--fingerprints")
+    assert code == code2 == 1
+    assert exact["violation"]["kind"] == fp["violation"]["kind"] == "runtime_error"
+    assert exact["trace"] == fp["trace"]

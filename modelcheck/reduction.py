@@ -64,8 +64,13 @@ def independent(a: Footprint, b: Footprint) -> bool:
 
 def key(step: Step) -> tuple:
     """A transition's identity across states: the same key in a successor state is
-    the same step with the same effect when it is independent of the step taken."""
-    return (step.kind, step.node, step.name, step.params, step.message, step.chosen, step.detail)
+    the same step with the same effect when it is independent of the step taken.
+
+    The source span tells apart two handlers of one message kind, and two fault lines
+    of one kind (`crash at most 1` and `crash A at most 1` spend different budgets).
+    Spans live as long as the model, so their ids are stable within a run (and only
+    compared, never ordered)."""
+    return (step.kind, step.node, step.name, step.params, step.message, step.chosen, step.detail, id(step.span))
 
 
 class Footprints:

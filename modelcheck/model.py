@@ -565,18 +565,23 @@ def _predicate(f, env: dict) -> Callable[[State], bool]:
     return holds
 
 
-def _uses_ghosts(decls: list) -> bool:
-    """Whether any of these handlers/actions names a ghost variable (read or write)."""
-    stack = list(decls)
+def ghosts_named(tree) -> set[str]:
+    """The ghost variables a piece of syntax (a node, or lists of them) names."""
+    found, stack = set(), [tree]
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
         elif hasattr(x, "__dataclass_fields__"):
             if isinstance(x, S.Name) and x.ref and x.ref[0] == "ghost":
-                return True
+                found.add(x.id)
             stack.extend(getattr(x, f) for f in x.__dataclass_fields__ if f not in ("type", "ref", "span"))
-    return False
+    return found
+
+
+def _uses_ghosts(decls: list) -> bool:
+    """Whether any of these handlers/actions names a ghost variable (read or write)."""
+    return bool(ghosts_named(decls))
 
 
 def _element_type(t: Type) -> Type:

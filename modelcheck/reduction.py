@@ -34,7 +34,7 @@ example specs, and the counterexample lengths there are unchanged: tests/test_re
 from __future__ import annotations
 
 from . import syntax as S
-from .model import Model, State, Step
+from .model import Model, State, Step, ghosts_named
 
 EMPTY_SET: frozenset = frozenset()
 
@@ -92,7 +92,7 @@ class Footprints:
         # A role's steps conflict on ghosts only if they touch a ghost whose updates
         # do not commute (see commuting_ghosts).
         commuting = commuting_ghosts(model.checked)
-        self.uses_ghosts = [bool(_ghosts_named(r.decl.handlers + r.decl.actions) - commuting) for r in roles]
+        self.uses_ghosts = [bool(ghosts_named(r.decl.handlers + r.decl.actions) - commuting) for r in roles]
         # fault line (by its span) -> its budget bit
         self.budget = {id(f.span): 1 << (budget0 + model.budget_slot[i])
                        for i, f in enumerate(model.faults) if i in model.budget_slot}
@@ -181,20 +181,6 @@ def _stable_hash(v) -> int:
     return hash(v)
 
 
-def _ghosts_named(tree) -> set[str]:
-    """The ghost variables a piece of syntax names."""
-    found, stack = set(), [tree]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif hasattr(x, "__dataclass_fields__"):
-            if isinstance(x, S.Name) and x.ref and x.ref[0] == "ghost":
-                found.add(x.id)
-            stack.extend(getattr(x, f) for f in x.__dataclass_fields__ if f not in ("type", "ref", "span"))
-    return found
-
-
 def commuting_ghosts(checked) -> set[str]:
     """Ghost variables whose updates all commute with each other, so two steps that
     update them are still independent: every update in the spec is `g |= e` (set
@@ -212,7 +198,7 @@ def commuting_ghosts(checked) -> set[str]:
         elif isinstance(x, S.Assign) and isinstance(x.target, S.Name) and x.target.ref \
                 and x.target.ref[0] == "ghost":
             g = x.target.id
-            if x.op == "|=" and not _ghosts_named(x.value):
+            if x.op == "|=" and not ghosts_named(x.value):
                 forms.setdefault(g, set()).add("union")
             elif x.op == "=" and isinstance(x.value, (S.BoolLit, S.IntLit)):
                 forms.setdefault(g, set()).add(("set", type(x.value).__name__, x.value.value))

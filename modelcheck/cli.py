@@ -8,6 +8,7 @@ message (never a traceback) and exits 70.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -204,8 +205,11 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
               help="Per row: stop after this many seconds.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--fail-on-violation", is_flag=True, help="Exit 1 when any cell is violated (default: exit 0).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Run up to N rows at once, in worker processes. Default: the number of CPU cores. "
+                   "The table is the same whatever N is.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
-def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, quiet):
+def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, jobs, quiet):
     """Check every invariant and property under every scenario: the resilience table.
 
     Rows: no-faults, the faults block (faults), and each scenario. Exit 0 when every
@@ -235,8 +239,9 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
         if progress is not None:
             progress.prefix = f"{name}: "
 
+    jobs = jobs or os.cpu_count() or 1
     result = mx.run_matrix(model, rows, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
-                                                on_progress=progress), on_row)
+                                                on_progress=progress), on_row, jobs=jobs)
     if progress is not None:
         progress.clear()
     name = checked.spec.name

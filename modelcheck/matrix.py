@@ -70,28 +70,71 @@ def scenarios_of(model: Model) -> list[tuple[str, list]]:
 
 
 def run_matrix(model: Model, rows: list[tuple[str, list]], options: Options,
-               on_row: Callable[[str], None] | None = None) -> Matrix:
-    from .report import fault_summary
-
+               on_row: Callable[[str], None] | None = None, jobs: int = 1) -> Matrix:
+    """Run every row. With `jobs` > 1 rows run in that many worker processes (rows
+    are independent explorations); the table is the same, in the same order, as
+    with one (only the seconds differ)."""
     columns = [(i.name, "invariant") for i in model.invariants] + [(p.name, "property") for p in model.properties]
     matrix = Matrix(columns)
-    errors = False
-    for name, faults in rows:
-        if on_row is not None:
-            on_row(name)
-        m = model.with_faults(faults)
-        result = explore(m, Options(max_states=options.max_states, max_depth=options.max_depth,
-                                    timeout=options.timeout, on_progress=options.on_progress, collect_all=True))
-        cells = {col: _cell(result, col) for col, _ in columns}
-        if "" in result.findings:
-            errors = True
-            cells[ERRORS] = _cell(result, "")
-        matrix.rows.append(Row(name, fault_summary(m), cells, result.stats, result.stop_reason))
-    if errors:
+    if jobs > 1 and len(rows) > 1 and _can_fork():
+        matrix.rows = _run_parallel(model, rows, options, min(jobs, len(rows)), on_row)
+    else:
+        for name, faults in rows:
+            if on_row is not None:
+                on_row(name)
+            matrix.rows.append(_run_row(model, name, faults, options, columns))
+    if any(ERRORS in r.cells for r in matrix.rows):
         matrix.columns.append((ERRORS, "errors"))
         for r in matrix.rows:
             r.cells.setdefault(ERRORS, Cell("incomplete" if r.stop_reason else "holds"))
     return matrix
+
+
+def _run_row(model: Model, name: str, faults: list, options: Options, columns: list) -> Row:
+    from .report import fault_summary
+
+    m = model.with_faults(faults)
+    result = explore(m, Options(max_states=options.max_states, max_depth=options.max_depth,
+                                timeout=options.timeout, on_progress=options.on_progress, collect_all=True))
+    cells = {col: _cell(result, col) for col, _ in columns}
+    if "" in result.findings:
+        cells[ERRORS] = _cell(result, "")
+    return Row(name, fault_summary(m), cells, result.stats, result.stop_reason)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+# The work of a parallel run, set before the workers fork so that they inherit the
+# compiled model instead of receiving it pickled (generated code does not pickle).
+_WORK: tuple | None = None
+
+
+def _row_in_worker(i: int) -> Row:
+    model, rows, options, columns = _WORK
+    name, faults = rows[i]
+    return _run_row(model, name, faults, options, columns)
+
+
+def _run_parallel(model: Model, rows: list, options: Options, jobs: int, on_row) -> list[Row]:
+    import multiprocessing
+
+    global _WORK
+    columns = [(i.name, "invariant") for i in model.invariants] + [(p.name, "property") for p in model.properties]
+    quiet = Options(max_states=options.max_states, max_depth=options.max_depth, timeout=options.timeout)
+    _WORK = (model, rows, quiet, columns)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            out = []
+            for i, row in enumerate(pool.imap(_row_in_worker, range(len(rows)))):
+                out.append(row)
+                if on_row is not None and i + 1 < len(rows):
+                    on_row(f"{len(out)}/{len(rows)} rows done, {rows[i + 1][0]}")
+            return out
+    finally:
+        _WORK = None
 
 
 def _cell(result: Result, name: str) -> Cell:

@@ -82,3 +82,28 @@ def test_matrix_agrees_with_verify():
     assert v["stats"]["distinct_states"] == row["stats"]["distinct_states"]
     assert len(v["trace"]["steps"]) == row["cells"]["elected"]["steps"]
     assert len(v["trace"]["cycle"]) == row["cells"]["elected"]["cycle"]
+
+
+def test_rows_in_parallel_give_the_same_table():
+    one = run_cli("matrix", SPEC, "--format", "markdown", "--jobs", "1")
+    two = run_cli("matrix", SPEC, "--format", "markdown", "--jobs", "2")
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert blank_times(one.stdout) == blank_times(two.stdout)
+
+
+def test_parallel_rows_keep_spec_errors_column(tmp_path):
+    spec = tmp_path / "err.ha"
+    spec.write_text("""
+spec err
+role A { var x: 0..2 = 0
+  action inc { x = x + 1 } }
+invariant ok: true
+scenario crash_a { crash A at most 1 }
+""")
+    one = run_cli("matrix", str(spec), "--format", "json", "--jobs", "1")
+    two = run_cli("matrix", str(spec), "--format", "json", "--jobs", "2")
+    rows1, rows2 = json.loads(one.stdout)["rows"], json.loads(two.stdout)["rows"]
+    for r in rows1 + rows2:
+        r["stats"]["seconds"] = "X"
+    assert rows1 == rows2
+    assert json.loads(two.stdout)["columns"][-1]["name"] == "(spec errors)"

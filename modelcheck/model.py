@@ -613,6 +613,8 @@ def _bipartitions(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     both listed: 2^(n-1) - 1 splits.
     """
     out = []
+    if n < 2:  # nothing to split (a spec without nodes, or with one)
+        return out
     for mask in range(1, 2 ** (n - 1)):
         a = tuple(i for i in range(n - 1) if mask >> i & 1)
         b = tuple(i for i in range(n) if not (i < n - 1 and mask >> i & 1))

@@ -79,11 +79,13 @@ def test_footprints():
 
 
 SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.ha"))
-# More than ~3 s each without pruning: compared by bench/prune_compare.py instead
+# Over ~2 s for the pair of runs: compared by `bench/run.py --suite prune` instead, and
+# pruning itself by the random specs of tests/test_reduction_random.py
 # (numbers in docs/language.md, "Pruning").
 HEAVY = {"raft_membership_fixed.ha", "raft_membership_broken.ha", "stale_read_fixed.ha", "lease_read_broken.ha",
          "majority_election_proof.ha", "three_phase_commit_fixed.ha", "async_failover_fixed.ha",
-         "zk_ack_before_fsync_fixed.ha", "stonith_mutual_fixed.ha", "two_phase_commit_fixed.ha"}
+         "zk_ack_before_fsync_fixed.ha", "stonith_mutual_fixed.ha", "two_phase_commit_fixed.ha",
+         "majority_election.ha", "stale_read_broken.ha", "kafka_hw_truncation_fixed.ha", "zk_ack_before_fsync_broken.ha"}
 
 
 def _model(name: str):

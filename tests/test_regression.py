@@ -28,3 +28,11 @@ def test_pinned(spec, verdict, states, steps):
     assert doc["stats"]["distinct_states"] == states
     if steps is not None:
         assert len(doc["trace"]["steps"]) == steps
+
+
+@pytest.mark.parametrize("text", ["spec S faults{partition}", "spec S role A {} faults { partition  one_way }"])
+def test_partition_with_fewer_than_two_nodes(text, spec_file):
+    # found by the grammar fuzzer: a partition fault in a spec without nodes crashed
+    # (2 ** -1 splits); with fewer than two nodes there is simply nothing to split
+    code, doc = verify_json(spec_file(text))
+    assert (code, doc["verdict"], doc["stats"]["distinct_states"]) == (0, "holds", 1)

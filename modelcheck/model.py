@@ -8,6 +8,7 @@ The explorer knows nothing else about specs.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
@@ -33,6 +34,11 @@ class State(NamedTuple):
     # With a time block: (now, clock offsets per node or None before the `clocks`
     # step, remaining pause ticks per node); () without one.
     time: tuple
+
+
+# State(...) without the Python-level __new__ of a NamedTuple (the explorer builds
+# millions): _new_state((nodes, up, net, cut, ghosts, budgets, time)).
+_new_state = functools.partial(tuple.__new__, State)
 
 
 # Most outcomes memoised by Model._run; the table is emptied when it reaches this size.
@@ -132,6 +138,7 @@ class Model:
         c = self.checked
         self.compiler = Compiler(c, self.source)
         self.invariants = [self._compile_invariant(d) for d in self.invariant_decls]
+        self._inv_memo: dict = {}  # see violated_invariants
         self.render = Renderer(c.node_names)
         self.network = MODES[c.delivery]()
         self.n_nodes = len(c.node_names)
@@ -156,6 +163,9 @@ class Model:
                 self.budget_slot[i] = len(self.budget_slot)
         has_partition = any(f.kind == "partition" for f in self.faults)
         self.partitions = _bipartitions(self.n_nodes) if has_partition else []
+        # each split with the directed links it cuts
+        self.partition_links = [((a, b), frozenset({(x, y) for x in a for y in b} | {(y, x) for x in a for y in b}))
+                                for a, b in self.partitions]
 
     def with_faults(self, faults: list[FaultInfo]) -> "Model":
         """The same compiled model under other fault lines (a scenario): compilation
@@ -309,23 +319,30 @@ class Model:
         out: list[Transition] = []
         if state.time and state.time[1] is None:
             return self._clock_choices(state)
-        roles = self.checked.node_roles
         inbox: dict[int, list] = {}
+        cut = state.cut
         for msg, net_after in self.network.deliverable(state.net):
-            if (msg[0], msg[1]) not in state.cut:
-                inbox.setdefault(msg[1], []).append((msg, net_after))
+            if not cut or (msg[0], msg[1]) not in cut:
+                box = inbox.get(msg[1])
+                if box is None:
+                    inbox[msg[1]] = [(msg, net_after)]
+                else:
+                    box.append((msg, net_after))
         paused = state.time[2] if state.time else None
         due = False  # a message that must arrive by now can be delivered: time may not pass
+        up, within, outcomes_of, apply = state.up, self.within, self._outcomes, self._apply
         for n in range(self.n_nodes):
-            if not state.up[n] or (paused and paused[n]):
+            if not up[n] or (paused and paused[n]):
                 continue
-            for msg, net_after in inbox.get(n, ()):
-                outcomes = self._outcomes(state, n, msg)
-                if outcomes:
-                    self._apply(state, n, outcomes, net_after, out, skip)
-                    if self.within is not None and msg[4] >= self.within:
-                        due = True
-            self._apply(state, n, self._outcomes(state, n, None), state.net, out, skip)
+            box = inbox.get(n)
+            if box is not None:
+                for msg, net_after in box:
+                    outcomes = outcomes_of(state, n, msg)
+                    if outcomes:
+                        apply(state, n, outcomes, net_after, out, skip)
+                        if within is not None and msg[4] >= within:
+                            due = True
+            apply(state, n, outcomes_of(state, n, None), state.net, out, skip)
         if state.time and state.time[0] < self.time.max and not due:
             out.append(self._tick(state))
         for i, f in enumerate(self.faults):
@@ -416,17 +433,23 @@ class Model:
                 outcomes.append((tr.step, tr.state.nodes[n], tr.state.ghosts if ghosts else None, tr.step.sent, None))
 
     def _apply(self, state: State, n: int, outcomes: list, net, out: list, skip=None) -> None:
-        """Append the transitions of `outcomes` (see _outcomes) taken from `state`."""
+        """Append the transitions of `outcomes` (see _outcomes) taken from `state`.
+        (The explorer's innermost loop: locals and no keyword arguments on purpose.)"""
+        before, after = state.nodes[:n], state.nodes[n + 1:]
+        up, cut, ghosts0, budgets, time = state.up, state.cut, state.ghosts, state.budgets, state.time
+        send, stamp = self.network.send, self.within is not None
         for step, values, ghosts, sent, error in outcomes:
             if error is not None:
                 out.append(Transition(step, None, error))
                 continue
             if skip is not None and skip(step):
                 continue
-            nodes = state.nodes[:n] + (values,) + state.nodes[n + 1:]
-            out.append(Transition(step, State(nodes, state.up, self.network.send(net, self._stamp(list(sent))),
-                                              state.cut, state.ghosts if ghosts is None else ghosts, state.budgets,
-                                              state.time)))
+            if sent:
+                new_net = send(net, self._stamp(list(sent)) if stamp else sent)
+            else:
+                new_net = net
+            out.append(Transition(step, _new_state((before + (values,) + after, up, new_net, cut,
+                                                    ghosts0 if ghosts is None else ghosts, budgets, time))))
 
     def _execute(self, state: State, n: int, guard, body, env: dict, sender, label: tuple, net) -> list[Transition]:
         """Run the code for real (see _run)."""
@@ -473,7 +496,7 @@ class Model:
     def _fault(self, state: State, f: FaultInfo, slot: int | None) -> list[Transition]:
         out = []
         budgets = self._spend(state, slot)
-        base = dict(kind=f.kind, span=f.span)
+        kind, span = f.kind, f.span
         if f.kind in ("crash", "restart"):
             roles = self.checked.node_roles
             for n in range(self.n_nodes):
@@ -485,14 +508,14 @@ class Model:
                     time = state.time
                     if time and time[2][n]:  # a crashed node is no longer paused
                         time = (time[0], time[1], time[2][:n] + (0,) + time[2][n + 1:])
-                    out.append(Transition(Step(node=n, **base),
+                    out.append(Transition(Step(kind, n, span=span),
                                           State(nodes, up, state.net, state.cut, state.ghosts, budgets, time)))
                 elif f.kind == "restart" and not state.up[n]:
                     up = state.up[:n] + (True,) + state.up[n + 1:]
                     woke = State(state.nodes, up, state.net, state.cut, state.ghosts, budgets, state.time)
                     body = self.restart[roles[n].name]
                     if body is None:
-                        out.append(Transition(Step(node=n, **base), woke))
+                        out.append(Transition(Step(kind, n, span=span), woke))
                     else:
                         label = ("restart", None, (), None, f.span)
                         out.extend(self._execute(woke, n, None, body, {}, None, label, woke.net))
@@ -503,32 +526,31 @@ class Model:
                 if (f.role is None or roles[n].name == f.role) and state.up[n] and not paused[n]:
                     for d in range(1, f.duration + 1):
                         time = (now, offsets, paused[:n] + (d,) + paused[n + 1:])
-                        out.append(Transition(Step(node=n, detail=d, **base),
+                        out.append(Transition(Step(kind, n, detail=d, span=span),
                                               State(state.nodes, state.up, state.net, state.cut, state.ghosts,
                                                     budgets, time)))
         elif f.kind == "partition":
-            for side_a, side_b in self.partitions:
-                links = {(a, b) for a in side_a for b in side_b} | {(b, a) for a in side_a for b in side_b}
+            for (side_a, side_b), links in self.partition_links:
                 if links <= state.cut:
                     continue
-                out.append(Transition(Step(detail=(side_a, side_b), **base),
+                out.append(Transition(Step(kind, detail=(side_a, side_b), span=span),
                                       State(state.nodes, state.up, state.net, state.cut | links, state.ghosts, budgets, state.time)))
         elif f.kind == "one_way":
             for a in range(self.n_nodes):
                 for b in range(self.n_nodes):
                     if a != b and (a, b) not in state.cut:
-                        out.append(Transition(Step(detail=(a, b), **base),
+                        out.append(Transition(Step(kind, detail=(a, b), span=span),
                                               State(state.nodes, state.up, state.net, state.cut | {(a, b)}, state.ghosts, budgets, state.time)))
         elif f.kind == "heal":
             if state.cut:
-                out.append(Transition(Step(detail=tuple(sorted(state.cut)), **base),
+                out.append(Transition(Step(kind, detail=tuple(sorted(state.cut)), span=span),
                                       State(state.nodes, state.up, state.net, frozenset(), state.ghosts, budgets, state.time)))
         elif f.kind == "loss":
             for m, net in self.network.lose(state.net):
-                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
+                out.append(Transition(Step(kind, message=m, span=span), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
         elif f.kind == "duplicate":
             for m, net in self.network.duplicate(state.net):
-                out.append(Transition(Step(message=m, **base), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
+                out.append(Transition(Step(kind, message=m, span=span), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
         return out
 
     def _after_crash(self, values: tuple, n: int) -> tuple:
@@ -544,7 +566,22 @@ class Model:
 
     def violated_invariants(self, state: State, every: bool = False) -> list[tuple[CompiledInvariant, SpecRuntimeError | None]]:
         """The invariants that fail in `state`, in declaration order: only the first
-        unless `every`. A run-time error while evaluating one counts as failing."""
+        unless `every`. A run-time error while evaluating one counts as failing.
+
+        Invariants read only the nodes' variables, the ghosts, which nodes are up and
+        the time (Model._compile_invariant), and far fewer distinct combinations of
+        those occur than states (1,590 for the 30,420 states of majority_election
+        with LOSS=0): the answer is looked up by them."""
+        key = (state.nodes, state.ghosts, state.up, state.time[0] if state.time else None, every)
+        out = self._inv_memo.get(key)
+        if out is not None:
+            return out
+        if len(self._inv_memo) >= MEMO_LIMIT:
+            self._inv_memo.clear()
+        out = self._inv_memo[key] = self._evaluate_invariants(state, every)
+        return out
+
+    def _evaluate_invariants(self, state: State, every: bool) -> list:
         out = []
         for inv in self.invariants:
             try:

@@ -120,6 +120,21 @@ def cli() -> None:
     print the shortest trace that breaks an invariant."""
 
 
+def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | None, invariants, properties):
+    """Front end and model for `verify` and `prove`: consts, the scenario or
+    --no-faults, and the selected invariants and properties. Exits on any error."""
+    source, checked = _front_end(spec, _parse_consts(consts), fmt)
+    if scenario is not None and no_faults:
+        raise click.UsageError("--scenario and --no-faults cannot be used together")
+    try:
+        faults = _scenario_faults(checked, scenario) if scenario is not None else None
+        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants),
+                      property_names=list(properties), faults=faults)
+    except SpecError as err:
+        _fail(err, source, spec, fmt)
+    return source, checked, model
+
+
 @cli.command()
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
@@ -152,16 +167,7 @@ def cli() -> None:
 def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
            scenario, symmetry, fingerprints, prune, quiet):
     """Explore every reachable state of SPEC and check its invariants and properties."""
-    overrides = _parse_consts(consts)
-    source, checked = _front_end(spec, overrides, fmt)
-    if scenario is not None and no_faults:
-        raise click.UsageError("--scenario and --no-faults cannot be used together")
-    try:
-        faults = _scenario_faults(checked, scenario) if scenario is not None else None
-        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants),
-                      property_names=list(properties), faults=faults)
-    except SpecError as err:
-        _fail(err, source, spec, fmt)
+    source, checked, model = _load_model(spec, consts, fmt, no_faults, scenario, invariants, properties)
     progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
     result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
                                     on_progress=progress, symmetry=symmetry, prune=prune,
@@ -483,15 +489,7 @@ def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infe
     from .report import render_json as result_json
     from .symbolic import Unsupported
 
-    overrides = _parse_consts(consts)
-    source, checked = _front_end(spec, overrides, fmt)
-    if scenario is not None and no_faults:
-        raise click.UsageError("--scenario and --no-faults cannot be used together")
-    try:
-        faults = _scenario_faults(checked, scenario) if scenario is not None else None
-        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants), faults=faults)
-    except SpecError as err:
-        _fail(err, source, spec, fmt)
+    source, checked, model = _load_model(spec, consts, fmt, no_faults, scenario, invariants, ())
     options = {"consts": checked.consts, "invariants": list(invariants) or None, "properties": None,
                "max_states": None, "max_depth": None, "timeout": timeout, "no_faults": no_faults,
                "scenario": scenario, "k": k_max}

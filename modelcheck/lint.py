@@ -190,7 +190,7 @@ def _dead_guards(c: CheckedSpec) -> list[Diagnostic]:
             enc = Encoder(c)
             g = enc.expr(guard, {}, r)
             if g is not None and _solve(enc, g) == z3.unsat:
-                consts = sorted({x.id for x in _walk(guard) if isinstance(x, S.Name) and x.ref
+                consts = sorted({x.id for x in S.walk(guard) if isinstance(x, S.Name) and x.ref
                                  and x.ref[0] == "const"})
                 hint = ("no values of the declared types satisfy it; check the comparison and the variables' "
                         "ranges")
@@ -220,27 +220,12 @@ def _vacuous_invariants(c: CheckedSpec) -> list[Diagnostic]:
     return out
 
 
-def _walk(node):
-    """Every syntax node under `node` (statements, expressions, nested lists)."""
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(reversed(x))
-            continue
-        if not hasattr(x, "__dataclass_fields__"):
-            continue
-        yield x
-        for name in x.__dataclass_fields__:
-            if name in ("type", "ref", "span"):
-                continue
-            stack.append(getattr(x, name))
 
 
 def _message_flow(c: CheckedSpec) -> list[Diagnostic]:
     sent: dict[str, S.Send] = {}
     for r in c.roles:
-        for x in _walk(r.decl):
+        for x in S.walk(r.decl):
             if isinstance(x, S.Send):
                 sent.setdefault(x.message, x)
     handled = {h.name for r in c.roles for h in r.decl.handlers}
@@ -265,7 +250,7 @@ def _unread_variables(c: CheckedSpec) -> list[Diagnostic]:
     trees: list = [c.invariants, c.properties, [g.init for g in c.ghosts]]
     for r in c.roles:
         trees.append(r.decl)
-    nodes = [x for t in trees for x in _walk(t)]
+    nodes = [x for t in trees for x in S.walk(t)]
     targets: set[int] = set()  # the Name nodes that are assignment targets
     written: set[int] = set()
     for x in nodes:

@@ -604,16 +604,7 @@ def _predicate(f, env: dict) -> Callable[[State], bool]:
 
 def ghosts_named(tree) -> set[str]:
     """The ghost variables a piece of syntax (a node, or lists of them) names."""
-    found, stack = set(), [tree]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif hasattr(x, "__dataclass_fields__"):
-            if isinstance(x, S.Name) and x.ref and x.ref[0] == "ghost":
-                found.add(x.id)
-            stack.extend(getattr(x, f) for f in x.__dataclass_fields__ if f not in ("type", "ref", "span"))
-    return found
+    return {x.id for x in S.walk(tree) if isinstance(x, S.Name) and x.ref and x.ref[0] == "ghost"}
 
 
 def _uses_ghosts(decls: list) -> bool:

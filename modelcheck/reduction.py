@@ -187,29 +187,27 @@ def commuting_ghosts(checked) -> set[str]:
     union) with `e` naming no ghost, or every update is `g = c` with one and the same
     literal `c`, and g is never read by node code. (Node code may read ghosts only
     inside ghost updates, E302, so that is the only place to look.)"""
-    names = {g.name for g in checked.ghosts} if hasattr(checked, "ghosts") else set()
-    forms: dict[str, set] = {g: set() for g in names}
+    forms: dict[str, set] = {g.name: set() for g in checked.ghosts}
     bad: set[str] = set()
-    stack = [[r.decl.handlers, r.decl.actions, r.decl.restart] for r in checked.roles]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, S.Assign) and isinstance(x.target, S.Name) and x.target.ref \
-                and x.target.ref[0] == "ghost":
+    targets: set[int] = set()  # the Name nodes that are assigned (not read) by a whole-ghost update
+    code = [[r.decl.handlers, r.decl.actions, r.decl.restart] for r in checked.roles]
+    for x in S.walk(code):  # an Assign comes before the names inside it
+        if isinstance(x, S.Assign) and _is_ghost(x.target):
             g = x.target.id
+            targets.add(id(x.target))
             if x.op == "|=" and not ghosts_named(x.value):
-                forms.setdefault(g, set()).add("union")
+                forms[g].add("union")
             elif x.op == "=" and isinstance(x.value, (S.BoolLit, S.IntLit)):
-                forms.setdefault(g, set()).add(("set", type(x.value).__name__, x.value.value))
+                forms[g].add(("set", type(x.value).__name__, x.value.value))
             else:
                 bad.add(g)
-                stack.append(x.value)
-        elif hasattr(x, "__dataclass_fields__"):
-            if isinstance(x, S.Name) and x.ref and x.ref[0] == "ghost":
-                bad.add(x.id)  # read (or written through an index)
-            stack.extend(getattr(x, f) for f in x.__dataclass_fields__ if f not in ("type", "ref", "span"))
+        elif _is_ghost(x) and id(x) not in targets:
+            bad.add(x.id)  # read, or written through an index
     return {g for g, f in forms.items() if g not in bad and len(f) <= 1}
+
+
+def _is_ghost(x) -> bool:
+    return isinstance(x, S.Name) and bool(x.ref) and x.ref[0] == "ghost"
 
 
 def applicable(model: Model) -> bool:

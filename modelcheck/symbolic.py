@@ -556,7 +556,7 @@ class Symbolic:
         c = self.c
         senders: dict[str, set] = {}
         for r in c.roles:
-            for x in _walk(r.decl):
+            for x in S.walk(r.decl):
                 if isinstance(x, S.Send):
                     senders.setdefault(x.message, set()).add(r.name)
         msgs = []
@@ -1295,20 +1295,6 @@ def _sum(bools: list):
     return z3.Sum(terms) if len(terms) > 1 else terms[0]
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(reversed(x))
-            continue
-        if not hasattr(x, "__dataclass_fields__"):
-            continue
-        yield x
-        for name in x.__dataclass_fields__:
-            if name in ("type", "ref", "span"):
-                continue
-            stack.append(getattr(x, name))
 
 
 __all__ = ["Symbolic", "Frame", "Unsupported", "SetT"]

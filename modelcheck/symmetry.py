@@ -43,7 +43,7 @@ def symmetric_roles(c: CheckedSpec) -> list[str]:
     broken: set[str | None] = set()  # None: every role
     trees: list = [c.invariants, c.properties, [g.init for g in c.ghosts]] + [r.decl for r in c.roles]
     for tree in trees:
-        for x in _walk(tree):
+        for x in S.walk(tree):
             if isinstance(x, S.Index) and isinstance(x.obj, S.Name) and x.obj.ref and x.obj.ref[0] == "role":
                 broken.add(x.obj.ref[1].name)
             elif isinstance(x, S.BinOp) and x.op in _ORDERING:
@@ -77,21 +77,6 @@ def _node_roles(t) -> set:
             out |= _node_roles(i)
         return out
     return set()
-
-
-def _walk(node):
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-            continue
-        if not hasattr(x, "__dataclass_fields__"):
-            continue
-        yield x
-        for name in x.__dataclass_fields__:
-            if name not in ("type", "ref", "span"):
-                stack.append(getattr(x, name))
 
 
 def _permuter(t: Type):

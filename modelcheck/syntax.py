@@ -379,3 +379,21 @@ class Spec:
     scenarios: list[ScenarioDecl] = field(default_factory=list)
     invariants: list[PropertyDecl] = field(default_factory=list)
     properties: list[PropertyDecl] = field(default_factory=list)
+
+
+def walk(node):
+    """Every syntax node under `node` (a node, or nested lists of them), each before the
+    nodes inside it; list items in order. The checker's annotations (type, ref) and
+    spans are not descended into."""
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(reversed(x))
+            continue
+        if not hasattr(x, "__dataclass_fields__"):
+            continue
+        yield x
+        for name in x.__dataclass_fields__:
+            if name not in ("type", "ref", "span"):
+                stack.append(getattr(x, name))

@@ -33,6 +33,8 @@ example specs, and the counterexample lengths there are unchanged: tests/test_re
 """
 from __future__ import annotations
 
+import itertools
+
 from . import syntax as S
 from .model import Model, State, Step, ghosts_named
 
@@ -266,9 +268,8 @@ class SleepSets:
     def _child(self) -> frozenset:
         """The sleep set of the current transition's target: the covered steps of its
         source and the steps taken before it there, that are independent of it."""
-        w, r = self.current[1]
-        child = [x for x in self.asleep if not (w & (x[1][0] | x[1][1]) or x[1][0] & r)]
-        child += [x for x in self.taken if not (w & (x[1][0] | x[1][1]) or x[1][0] & r)]
+        fp = self.current[1]
+        child = [x for x in itertools.chain(self.asleep, self.taken) if independent(x[1], fp)]
         if not child:
             return EMPTY_SET
         fs = frozenset(child)

@@ -75,28 +75,25 @@ def _f(x) -> bool:
     return z3.is_false(x)
 
 
-def AND(*xs):
+def _junction(xs, absorbs, absorbing, ignores, neutral, combine):
+    """AND/OR with constants folded: an absorbing operand decides, neutral ones drop."""
     out = []
     for x in xs:
-        if _f(x):
-            return FALSE
-        if not _t(x):
+        if absorbs(x):
+            return absorbing
+        if not ignores(x):
             out.append(x)
     if not out:
-        return TRUE
-    return out[0] if len(out) == 1 else z3.And(out)
+        return neutral
+    return out[0] if len(out) == 1 else combine(out)
+
+
+def AND(*xs):
+    return _junction(xs, _f, FALSE, _t, TRUE, z3.And)
 
 
 def OR(*xs):
-    out = []
-    for x in xs:
-        if _t(x):
-            return TRUE
-        if not _f(x):
-            out.append(x)
-    if not out:
-        return FALSE
-    return out[0] if len(out) == 1 else z3.Or(out)
+    return _junction(xs, _t, TRUE, _f, FALSE, z3.Or)
 
 
 def NOT(x):

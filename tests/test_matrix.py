@@ -107,3 +107,25 @@ scenario crash_a { crash A at most 1 }
         r["stats"]["seconds"] = "X"
     assert rows1 == rows2
     assert json.loads(two.stdout)["columns"][-1]["name"] == "(spec errors)"
+
+
+def test_parallel_rows_run_in_worker_processes(monkeypatch):
+    # the table test above would pass if --jobs were ignored: here each row records
+    # the process that computed it (forked workers inherit the patched function)
+    from conftest import pipeline
+    from modelcheck import matrix as mx
+    from modelcheck.explorer import Options
+
+    model = pipeline((ROOT / SPEC).read_text())
+    real = mx._run_row
+
+    def tagged(*args):
+        row = real(*args)
+        row.faults = str(os.getpid())
+        return row
+    monkeypatch.setattr(mx, "_run_row", tagged)
+    rows = mx.scenarios_of(model)
+    result = mx.run_matrix(model, rows, Options(), jobs=2)
+    pids = {r.faults for r in result.rows}
+    assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2
+    assert [r.scenario for r in result.rows] == [name for name, _ in rows]

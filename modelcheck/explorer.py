@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import reduction
+from . import packed, reduction
 from .liveness import FAULT, Graph, Lasso, find_lasso
 from .model import FAULT_KINDS, Model, State, Step
 from .values import SpecRuntimeError
@@ -46,6 +46,9 @@ class Options:
     # transitions. Opt-in (`--prune`): in CPython its bookkeeping costs about what a
     # skipped transition saves (measurements in docs/language.md, "Pruning").
     prune: bool = False
+    # The packed fast path (modelcheck/packed.py) where it applies: no time block,
+    # symmetry, pruning or graph. Same results; False only to compare the two.
+    packed: bool = True
 
 
 PROGRESS_EVERY = 4096
@@ -133,11 +136,14 @@ def explore(model: Model, options: Options | None = None) -> Result:
     complete, a liveness check of each on the recorded state graph."""
     options = options or Options()
     start = time.monotonic()
+    properties = list(getattr(model, "properties", ()))
+    if (options.packed and packed.applicable(model) and not properties and not options.record_graph
+            and not options.prune and not (options.symmetry and _symmetric(model))):
+        return _explore_packed(model, options, start)
     stats = Stats()
     init = model.initial
     parents: dict[State, State | None] = {init: None}
     invariant_names = [i.name for i in model.invariants]
-    properties = list(getattr(model, "properties", ()))
     collect = options.collect_all
     findings: dict[str, Finding] = {}
     # The graph is recorded only when liveness needs it: ids in BFS order.
@@ -308,6 +314,123 @@ def explore(model: Model, options: Options | None = None) -> Result:
     if findings:
         first = next(iter(findings.values()))
         return finish("violated", first)
+    return finish("holds")
+
+
+def _symmetric(model: Model) -> bool:
+    from .symmetry import symmetric_roles
+    return bool(symmetric_roles(model.checked))
+
+
+def _explore_packed(model: Model, options: Options, start: float) -> Result:
+    """`explore` on packed states (modelcheck/packed.py): the same breadth-first
+    search, counts, first violation and trace, several times faster. Used when
+    there is no time block, no property (no graph), no symmetry and no pruning."""
+    pm = packed.PackedModel(model)
+    successors = pm.successors
+    stats = Stats()
+    fpr = hash if options.fingerprints else None
+    collect = options.collect_all
+    findings: dict[str, Finding] = {}
+    init = pm.initial
+    parents: dict = {init if fpr is None else fpr(init): None}
+    k1, gi = pm.k + 1, pm.k + 3  # invariants read the nodes and up (p[:k1]) and the ghosts (p[gi])
+    inv_memo: dict = {}
+    max_states, deadline = options.max_states, start + options.timeout if options.timeout else None
+    progress = options.on_progress
+
+    def keyfn(st: State):
+        p = pm.pack(st)
+        return p if fpr is None else fpr(p)
+
+    def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
+        stats.distinct_states = len(parents)
+        stats.seconds = time.monotonic() - start
+        if finding is not None:
+            kw.update(trace=finding.trace, violation=finding.violation)
+        if fpr is not None:
+            kw["collision_probability"] = min(1.0, stats.distinct_states ** 2 / 2.0 ** 65)
+        return Result(verdict, stats, model.initial, invariants=[i.name for i in model.invariants],
+                      findings=findings, **kw)
+
+    def violations(p: tuple) -> list[Violation]:
+        key = (p[:k1], p[gi])
+        bad = inv_memo.get(key)
+        if bad is None:
+            if len(inv_memo) >= packed.MEMO_LIMIT:
+                inv_memo.clear()
+            bad = inv_memo[key] = _check(model, pm.unpack(p), collect)
+        return bad
+
+    for bad in violations(init):
+        if not collect:
+            return finish("violated", Finding(bad))
+        findings.setdefault(bad.name or "", Finding(bad))
+    level, depth, transitions = [init], 0, 0
+    try:
+        while level:
+            if options.max_depth is not None and depth >= options.max_depth:
+                stats.transitions = transitions
+                if any(t is None or (t if fpr is None else fpr(t)) not in parents
+                       for s in level for t in successors(s)):
+                    return finish("incomplete", stop_reason="max-depth")
+                break
+            nxt: list = []
+            for s in level:
+                sk = s if fpr is None else fpr(s)
+                for t in successors(s):
+                    transitions += 1
+                    if t is None:  # a run-time error: the Model says which
+                        stats.depth = max(stats.depth, depth + 1)
+                        if "" not in findings:
+                            st = pm.unpack(s)
+                            tr = next(tr for tr in model.successors(st) if tr.error is not None)
+                            finding = _error_finding(model, parents, sk, tr, keyfn)
+                            if not collect:
+                                stats.transitions = transitions
+                                return finish("violated", finding)
+                            findings[""] = finding
+                        continue
+                    tk = t if fpr is None else fpr(t)
+                    if tk in parents:  # most targets were seen before: one lookup
+                        continue
+                    parents[tk] = sk
+                    bads = violations(t)
+                    if bads:
+                        stats.depth = max(stats.depth, depth + 1)
+                        for bad in bads:
+                            if (bad.name or "") in findings:
+                                continue
+                            finding = Finding(bad, _trace(model, parents, tk, keyfn))
+                            if not collect:
+                                stats.transitions = transitions
+                                return finish("violated", finding)
+                            findings[bad.name or ""] = finding
+                    nxt.append(t)
+                    n = len(parents)
+                    if n % 512 == 0:
+                        if progress is not None and n % PROGRESS_EVERY == 0:
+                            progress(Progress(n, transitions, depth + 1, len(level) + len(nxt),
+                                              time.monotonic() - start))
+                        if deadline is not None and time.monotonic() > deadline:
+                            stats.depth, stats.transitions = depth + 1, transitions
+                            return finish("incomplete", stop_reason="timeout")
+                    if max_states is not None and n >= max_states:
+                        stats.depth, stats.transitions = depth + 1, transitions
+                        return finish("incomplete", stop_reason="max-states")
+            if nxt:
+                depth += 1
+                stats.depth = depth
+            level = nxt
+            if deadline is not None and time.monotonic() > deadline and level:
+                stats.transitions = transitions
+                return finish("incomplete", stop_reason="timeout")
+    except KeyboardInterrupt:
+        stats.transitions = transitions
+        return finish("incomplete", stop_reason="interrupted")
+    stats.transitions = transitions
+    if findings:
+        return finish("violated", next(iter(findings.values())))
     return finish("holds")
 
 

@@ -401,7 +401,14 @@ class Model:
             return outcomes
         if len(self._memo) >= MEMO_LIMIT:
             self._memo.clear()
-        outcomes = []
+        outcomes = self._memo[key] = self.compute_outcomes(state, n, msg)
+        return outcomes
+
+    def compute_outcomes(self, state: State, n: int, msg) -> list:
+        """_outcomes without the memo (the packed explorer keeps its own)."""
+        role = self.checked.node_roles[n]
+        ghosts = self._role_uses_ghosts[role.name]
+        outcomes: list = []
         if msg is not None:
             src, payload = msg[0], msg[3]
             for h in self.handlers_by_kind[role.name].get(msg[2], ()):
@@ -419,7 +426,6 @@ class Model:
                     label = ("action", a.decl.name, params, None, a.decl.span)
                     self._record(self._execute(state, n, a.guard, a.body, env, None, label, state.net), n,
                                  ghosts, outcomes)
-        self._memo[key] = outcomes
         return outcomes
 
     @staticmethod

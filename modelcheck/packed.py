@@ -1,0 +1,294 @@
+"""Packed states: the explorer's fast path (Spin's COLLAPSE idea, in Python).
+
+A `State` is a tree of tuples: hashing it for the visited set walks every node's
+variables and every message in flight, and building a successor copies the parts
+that changed. But a state is made of few distinct parts: 265,125 states of the
+3-node majority election share a few hundred distinct node-local variable tuples,
+networks and fault budgets. So each part is interned once to a small integer, and
+a state becomes a flat tuple of those integers:
+
+    (node_0, ..., node_{k-1}, up, net, cut, ghosts, budgets)
+
+Hashing that is cheap, it takes a fraction of the memory, and every piece of work a
+step does is a function of a few of those integers, so it is computed once per
+distinct argument and then looked up: what node n's code does given its own
+variables and the message (Model.compute_outcomes), which messages each node can
+receive given the network and the cut links, the network after a send, after a
+loss, the cut after a partition, the budgets after a fault.
+
+The successors come out in exactly the order of `Model.successors`, so the search,
+its counts, the violation it finds first and its trace are the same as on `State`s
+(tests/test_packed.py compares the two on every example spec and on random specs).
+Specs with a `time` block use `State`s: ticks, clocks and ages touch every part.
+Traces are always rebuilt from `State`s (explorer._trace with `pack` as the key).
+"""
+from __future__ import annotations
+
+from .model import MEMO_LIMIT, Model, State
+
+
+class Interner:
+    """Values to dense integer ids and back."""
+
+    __slots__ = ("ids", "values")
+
+    def __init__(self) -> None:
+        self.ids: dict = {}
+        self.values: list = []
+
+    def id(self, value) -> int:
+        i = self.ids.get(value)
+        if i is None:
+            i = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return i
+
+
+def applicable(model) -> bool:
+    """Real compiled models without a time block (see the module docstring)."""
+    return isinstance(model, Model) and model.time is None
+
+
+class PackedModel:
+    """`Model.successors` over packed states (see `successors` below)."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.k = k = model.n_nodes
+        self.nodes, self.up, self.net = Interner(), Interner(), Interner()
+        self.cut, self.ghosts, self.budgets = Interner(), Interner(), Interner()
+        self.msgs, self.sent = Interner(), Interner()
+        self.empty_cut = self.cut.id(frozenset())
+        roles = model.checked.node_roles
+        self.uses_ghosts = [model._role_uses_ghosts[r.name] for r in roles]
+        self.reads_global = [model._role_reads_global[r.name] for r in roles]
+        # memo tables, keyed by ids (emptied when they reach MEMO_LIMIT entries)
+        self._outs: dict = {}  # (n, msg id or -1, node id, ghosts id?, (nodes, up)?) -> outcomes
+        self._inbox: dict = {}  # (net, cut) -> per node: ((msg id, net after), ..., (-1, net))
+        self._send: dict = {}  # (net, sent id) -> net
+        self._crash: dict = {}  # (n, node id) -> node id
+        self._flip: dict = {}  # (up, n) -> up with n flipped
+        self._spend: dict = {}  # (budgets, slot) -> budgets
+        self._cuts: dict = {}  # (fault index, cut) -> cuts after
+        self._nets: dict = {}  # (fault index, net) -> nets after
+        self._restart: dict = {}  # like _outs, for a restart body
+        self.initial = self.pack(model.initial)
+        self.source = self._generate()
+        # successors(p): the packed successors of p in `Model.successors` order, None
+        # in place of a step that raised a run-time error (the explorer then asks the
+        # Model for the error itself).
+        self.successors = self._compile()
+
+    # ---- packing ------------------------------------------------------------------
+
+    def pack(self, s: State) -> tuple:
+        nid = self.nodes.id
+        return tuple(nid(v) for v in s.nodes) + (
+            self.up.id(s.up), self.net.id(s.net), self.cut.id(s.cut), self.ghosts.id(s.ghosts),
+            self.budgets.id(s.budgets))
+
+    def unpack(self, p: tuple) -> State:
+        k, nodes = self.k, self.nodes.values
+        return State(tuple(nodes[i] for i in p[:k]), self.up.values[p[k]], self.net.values[p[k + 1]],
+                     self.cut.values[p[k + 2]], self.ghosts.values[p[k + 3]], self.budgets.values[p[k + 4]], ())
+
+    # ---- successors ---------------------------------------------------------------
+
+    def _generate(self) -> str:
+        """Python source of `successors(p)` for this model's node count, roles and
+        fault lines: the state is unpacked into locals and every successor is one
+        tuple display, the cheapest way CPython has to build a tuple.
+
+        Safe by construction: the text holds only the fixed templates below and
+        integers computed here (node numbers, fault indexes, budget slots, flags);
+        nothing from the spec's text reaches it."""
+        k = self.k
+        names = [f"s{n}" for n in range(k)]
+        fields = names + ["UP", "NET", "CUT", "G", "B"]
+
+        def tup(**repl) -> str:
+            return "(" + ", ".join(repl.get(f, f) for f in fields) + ",)"
+
+        lines = ["def successors(p):",
+                 f"    {', '.join(fields)}, = p",
+                 "    out = []",
+                 "    append = out.append",
+                 "    inbox = inbox_memo.get((NET, CUT))",
+                 "    if inbox is None:",
+                 "        inbox = make_inbox(NET, CUT)",
+                 "    up = up_values[UP]"]
+        for n in range(k):
+            gk = "G" if self.uses_ghosts[n] else "None"
+            glob = f", p[:{k + 1}]" if self.reads_global[n] else ""
+            g_after = "(G if g2 is None else g2)" if self.uses_ghosts[n] else "G"
+            succ = tup(**{names[n]: "node", "NET": "nn", "G": g_after})
+            lines += [f"    if up[{n}]:",
+                      f"        for msg, after in inbox[{n}]:",
+                      f"            key = ({n}, msg, s{n}, {gk}{glob})",
+                      "            outs = outs_memo.get(key)",
+                      "            if outs is None:",
+                      f"                outs = make_outcomes(key, p, {n}, msg)",
+                      "            for node, g2, sent in outs:",
+                      "                if node is None:",
+                      "                    append(None)",
+                      "                    continue",
+                      "                if sent is None:",
+                      "                    nn = after",
+                      "                else:",
+                      "                    nn = send_memo.get((after, sent))",
+                      "                    if nn is None:",
+                      "                        nn = make_send((after, sent))",
+                      f"                append({succ})"]
+        roles = self.model.checked.node_roles
+        for i, f in enumerate(self.model.faults):
+            slot = self.model.budget_slot.get(i)
+            ind = "    "
+            b2 = "B"
+            if slot is not None:
+                lines += [f"    if budget_values[B][{slot}] > 0:",
+                          f"        B2 = spend_memo.get((B, {slot}))",
+                          "        if B2 is None:",
+                          f"            B2 = make_spend(B, {slot})"]
+                ind, b2 = "        ", "B2"
+            members = [n for n in range(k) if f.role is None or roles[n].name == f.role]
+            if f.kind == "crash":
+                for n in members:
+                    lines += [f"{ind}if up[{n}]:",
+                              f"{ind}    c = crash_memo.get(({n}, s{n}))",
+                              f"{ind}    if c is None:",
+                              f"{ind}        c = make_crash({n}, s{n})",
+                              f"{ind}    append({tup(**{names[n]: 'c', 'UP': f'flip(UP, {n})', 'B': b2})})"]
+            elif f.kind == "restart":
+                for n in members:
+                    woke = tup(**{"UP": f"flip(UP, {n})", "B": b2})
+                    if self.model.restart[roles[n].name] is None:
+                        lines += [f"{ind}if not up[{n}]:", f"{ind}    append({woke})"]
+                    else:
+                        lines += [f"{ind}if not up[{n}]:", f"{ind}    restarted({woke}, {n}, append)"]
+            elif f.kind in ("partition", "one_way", "heal"):
+                lines += [f"{ind}cuts = cuts_memo.get(({i}, CUT))",
+                          f"{ind}if cuts is None:",
+                          f"{ind}    cuts = make_cuts({i}, {f.kind!r}, CUT)",
+                          f"{ind}for c in cuts:",
+                          f"{ind}    append({tup(CUT='c', B=b2)})"]
+            elif f.kind in ("loss", "duplicate"):
+                lines += [f"{ind}nets = nets_memo.get(({i}, NET))",
+                          f"{ind}if nets is None:",
+                          f"{ind}    nets = make_nets({i}, {f.kind!r}, NET)",
+                          f"{ind}for c in nets:",
+                          f"{ind}    append({tup(NET='c', B=b2)})"]
+            else:  # pause needs a time block, which the packed path does not take
+                raise AssertionError(f.kind)
+        lines.append("    return out")
+        return "\n".join(lines) + "\n"
+
+    def _compile(self):
+        namespace = {
+            "__builtins__": {}, "inbox_memo": self._inbox, "make_inbox": self._make_inbox,
+            "up_values": self.up.values, "outs_memo": self._outs, "make_outcomes": self._make_outcomes,
+            "send_memo": self._send, "make_send": self._make_send, "budget_values": self.budgets.values,
+            "spend_memo": self._spend, "make_spend": self._make_spend, "crash_memo": self._crash,
+            "make_crash": self._make_crash, "flip": self._flipped, "restarted": self._restarted,
+            "cuts_memo": self._cuts, "make_cuts": self._make_cuts, "nets_memo": self._nets,
+            "make_nets": self._make_nets,
+        }
+        exec(compile(self.source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
+        return namespace["successors"]
+
+    def _flipped(self, up_id: int, n: int) -> int:
+        key = (up_id, n)
+        r = self._flip.get(key)
+        if r is None:
+            up = self.up.values[up_id]
+            r = self._flip[key] = self.up.id(up[:n] + (not up[n],) + up[n + 1:])
+        return r
+
+    def _restarted(self, woke: tuple, n: int, append) -> None:
+        """A restart body's outcomes, applied to the woken state (memoised like a
+        node's outcomes: they depend on the same things)."""
+        k = self.k
+        g = woke[k + 3]
+        key = (n, woke[n], g if self.uses_ghosts[n] else None) + ((woke[:k + 1],) if self.reads_global[n] else ())
+        outs = self._restart.get(key)
+        if outs is None:
+            m = self.model
+            state = self.unpack(woke)
+            label = ("restart", None, (), None, None)
+            trs = m._execute(state, n, None, m.restart[m.checked.node_roles[n].name], {}, None, label, state.net)
+            outs = self._memo(self._restart, key, [self._outcome(tr.state, tr.step.sent, n) for tr in trs])
+        net = woke[k + 1]
+        for node, g2, sent in outs:
+            if node is None:
+                append(None)
+                continue
+            new_net = net if sent is None else (self._send.get((net, sent)) or self._make_send((net, sent)))
+            append(woke[:n] + (node,) + woke[n + 1:k + 1] + (new_net, woke[k + 2], g if g2 is None else g2,
+                                                             woke[k + 4]))
+
+    # ---- memo misses ----------------------------------------------------------------
+
+    @staticmethod
+    def _memo(table: dict, key, value):
+        if len(table) >= MEMO_LIMIT:
+            table.clear()
+        table[key] = value
+        return value
+
+    def _outcome(self, state: State | None, sent: tuple, n: int) -> tuple:
+        """(node id, ghosts id or None when unchanged, sent id or None) of one
+        outcome; (None, None, None) for an error."""
+        if state is None:
+            return (None, None, None)
+        g = self.ghosts.id(state.ghosts) if self.uses_ghosts[n] else None
+        return (self.nodes.id(state.nodes[n]), g, self.sent.id(sent) if sent else None)
+
+    def _make_outcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
+        state = self.unpack(p)
+        message = None if msg < 0 else self.msgs.values[msg]
+        outs = []
+        for step, values, ghosts, sent, error in self.model.compute_outcomes(state, n, message):
+            if error is not None:
+                outs.append((None, None, None))
+            else:
+                outs.append((self.nodes.id(values), None if ghosts is None else self.ghosts.id(ghosts),
+                             self.sent.id(sent) if sent else None))
+        return self._memo(self._outs, key, tuple(outs))
+
+    def _make_inbox(self, net: int, cut: int) -> list:
+        cut_links = self.cut.values[cut]
+        boxes: list[list] = [[] for _ in range(self.k)]
+        for m, after in self.model.network.deliverable(self.net.values[net]):
+            if (m[0], m[1]) not in cut_links:
+                boxes[m[1]].append((self.msgs.id(m), self.net.id(after)))
+        # each node's actions come last, on the network as it is (message id -1)
+        return self._memo(self._inbox, (net, cut), [tuple(box) + ((-1, net),) for box in boxes])
+
+    def _make_send(self, key: tuple) -> int:
+        net, sent = key
+        after = self.model.network.send(self.net.values[net], list(self.sent.values[sent]))
+        return self._memo(self._send, key, self.net.id(after))
+
+    def _make_crash(self, n: int, node: int) -> int:
+        after = self.model._after_crash(self.nodes.values[node], n)
+        return self._memo(self._crash, (n, node), self.nodes.id(after))
+
+    def _make_spend(self, b: int, slot: int) -> int:
+        budgets = list(self.budgets.values[b])
+        budgets[slot] -= 1
+        return self._memo(self._spend, (b, slot), self.budgets.id(tuple(budgets)))
+
+    def _make_cuts(self, i: int, kind: str, cut: int) -> tuple:
+        links = self.cut.values[cut]
+        if kind == "partition":
+            after = [links | cut_links for _, cut_links in self.model.partition_links if not cut_links <= links]
+        elif kind == "one_way":
+            k = self.k
+            after = [links | {(a, b)} for a in range(k) for b in range(k) if a != b and (a, b) not in links]
+        else:  # heal
+            after = [frozenset()] if links else []
+        return self._memo(self._cuts, (i, cut), tuple(self.cut.id(c) for c in after))
+
+    def _make_nets(self, i: int, kind: str, net: int) -> tuple:
+        value, network = self.net.values[net], self.model.network
+        after = network.lose(value) if kind == "loss" else network.duplicate(value)
+        return self._memo(self._nets, (i, net), tuple(self.net.id(a) for _, a in after))

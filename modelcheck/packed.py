@@ -204,26 +204,33 @@ class PackedModel:
         return r
 
     def _restarted(self, woke: tuple, n: int, append) -> None:
-        """A restart body's outcomes, applied to the woken state (memoised like a
-        node's outcomes: they depend on the same things)."""
+        """A restart body's outcomes, applied to the woken state. Memoised by all
+        the body could read (every node, up, the ghosts): the role's flags
+        describe its handlers and actions only. Restarts are rare steps."""
         k = self.k
         g = woke[k + 3]
-        key = (n, woke[n], g if self.uses_ghosts[n] else None) + ((woke[:k + 1],) if self.reads_global[n] else ())
+        key = (n, woke[:k + 1], g)
         outs = self._restart.get(key)
         if outs is None:
             m = self.model
             state = self.unpack(woke)
             label = ("restart", None, (), None, None)
             trs = m._execute(state, n, None, m.restart[m.checked.node_roles[n].name], {}, None, label, state.net)
-            outs = self._memo(self._restart, key, [self._outcome(tr.state, tr.step.sent, n) for tr in trs])
+            outs = self._memo(self._restart, key, [
+                (None, None, None) if tr.state is None else
+                (self.nodes.id(tr.state.nodes[n]), self.ghosts.id(tr.state.ghosts),
+                 self.sent.id(tr.step.sent) if tr.step.sent else None) for tr in trs])
         net = woke[k + 1]
         for node, g2, sent in outs:
             if node is None:
                 append(None)
                 continue
-            new_net = net if sent is None else (self._send.get((net, sent)) or self._make_send((net, sent)))
-            append(woke[:n] + (node,) + woke[n + 1:k + 1] + (new_net, woke[k + 2], g if g2 is None else g2,
-                                                             woke[k + 4]))
+            new_net = net
+            if sent is not None:
+                new_net = self._send.get((net, sent))
+                if new_net is None:
+                    new_net = self._make_send((net, sent))
+            append(woke[:n] + (node,) + woke[n + 1:k + 1] + (new_net, woke[k + 2], g2, woke[k + 4]))
 
     # ---- memo misses ----------------------------------------------------------------
 
@@ -233,14 +240,6 @@ class PackedModel:
             table.clear()
         table[key] = value
         return value
-
-    def _outcome(self, state: State | None, sent: tuple, n: int) -> tuple:
-        """(node id, ghosts id or None when unchanged, sent id or None) of one
-        outcome; (None, None, None) for an error."""
-        if state is None:
-            return (None, None, None)
-        g = self.ghosts.id(state.ghosts) if self.uses_ghosts[n] else None
-        return (self.nodes.id(state.nodes[n]), g, self.sent.id(sent) if sent else None)
 
     def _make_outcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
         state = self.unpack(p)

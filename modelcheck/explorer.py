@@ -326,9 +326,14 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     """`explore` on packed states (modelcheck/packed.py): the same breadth-first
     search, counts, first violation and trace, several times faster. Used when
     there is no time block, no property (no graph), no symmetry and no pruning."""
-    pm = packed.PackedModel(model)
-    successors = pm.successors
     stats = Stats()
+    try:  # a Ctrl-C while the successor code is generated still gets a summary
+        pm = packed.PackedModel(model)
+    except KeyboardInterrupt:
+        stats.seconds = time.monotonic() - start
+        return Result("incomplete", stats, model.initial, stop_reason="interrupted",
+                      invariants=[i.name for i in model.invariants])
+    successors = pm.successors
     fpr = hash if options.fingerprints else None
     collect = options.collect_all
     findings: dict[str, Finding] = {}

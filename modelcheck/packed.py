@@ -54,7 +54,7 @@ class PackedModel:
 
     def __init__(self, model: Model):
         self.model = model
-        self.k = k = model.n_nodes
+        self.k = model.n_nodes
         self.nodes, self.up, self.net = Interner(), Interner(), Interner()
         self.cut, self.ghosts, self.budgets = Interner(), Interner(), Interner()
         self.msgs, self.sent = Interner(), Interner()

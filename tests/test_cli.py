@@ -166,8 +166,11 @@ def test_ctrl_c_prints_the_summary(spec_file):
     import sys
     import time
 
+    # A shell that starts a job in the background (`.ci/run &`) leaves SIGINT ignored,
+    # and children inherit that: restore the default, as a terminal has it.
     proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", str(spec_file(BIG))],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
     try:  # generous: on a loaded CI machine the child may be slow to get the CPU back

@@ -155,8 +155,9 @@ def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | No
               help="Also write a self-contained HTML report (sequence diagram, step table, source) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
-@click.option("--symmetry", is_flag=True,
-              help="Symmetry reduction: explore renamings of interchangeable nodes once (invariants only).")
+@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+              help="Symmetry reduction: explore renamings of interchangeable nodes once. On by default for "
+                   "the roles the spec cannot tell apart (invariants only); --no-symmetry explores every state.")
 @click.option("--fingerprints", is_flag=True,
               help="Store 64-bit fingerprints of visited states instead of the states: much less memory, "
                    "at the collision probability printed in the summary (TLC's approach).")

@@ -137,8 +137,9 @@ def explore(model: Model, options: Options | None = None) -> Result:
     options = options or Options()
     start = time.monotonic()
     properties = list(getattr(model, "properties", ()))
-    if (options.packed and packed.applicable(model) and not properties and not options.record_graph
-            and not options.prune and not (options.symmetry and _symmetric(model))):
+    # (pruning is not combined with symmetry: with both asked for, symmetry wins)
+    pruning = options.prune and not (options.symmetry and _symmetric(model))
+    if options.packed and packed.applicable(model) and not properties and not options.record_graph and not pruning:
         return _explore_packed(model, options, start)
     stats = Stats()
     init = model.initial
@@ -319,16 +320,23 @@ def explore(model: Model, options: Options | None = None) -> Result:
 
 def _symmetric(model: Model) -> bool:
     from .symmetry import symmetric_roles
-    return bool(symmetric_roles(model.checked))
+    return hasattr(model, "checked") and bool(symmetric_roles(model.checked))
 
 
 def _explore_packed(model: Model, options: Options, start: float) -> Result:
     """`explore` on packed states (modelcheck/packed.py): the same breadth-first
     search, counts, first violation and trace, several times faster. Used when
-    there is no time block, no property (no graph), no symmetry and no pruning."""
+    there is no time block, no property (no graph) and no pruning. With symmetry,
+    every state is stored as its canonical renaming (symmetry.PackedSymmetry)."""
     stats = Stats()
     try:  # a Ctrl-C while the successor code is generated still gets a summary
         pm = packed.PackedModel(model)
+        canon, sym_roles = None, []
+        if options.symmetry:
+            from .symmetry import PackedSymmetry, Symmetry, symmetric_roles
+            sym_roles = symmetric_roles(model.checked)
+            if sym_roles:
+                canon = PackedSymmetry(pm, Symmetry(model, sym_roles)).canon
     except KeyboardInterrupt:
         stats.seconds = time.monotonic() - start
         return Result("incomplete", stats, model.initial, stop_reason="interrupted",
@@ -337,16 +345,21 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     fpr = hash if options.fingerprints else None
     collect = options.collect_all
     findings: dict[str, Finding] = {}
-    init = pm.initial
+    init = pm.initial if canon is None else canon(pm.initial)
     parents: dict = {init if fpr is None else fpr(init): None}
     k1, gi = pm.k + 1, pm.k + 3  # invariants read the nodes and up (p[:k1]) and the ghosts (p[gi])
     inv_memo: dict = {}
     max_states, deadline = options.max_states, start + options.timeout if options.timeout else None
     progress = options.on_progress
 
-    def keyfn(st: State):
-        p = pm.pack(st)
+    def key(p: tuple):
+        """The key a packed (concrete) state is stored under."""
+        if canon is not None:
+            p = canon(p)
         return p if fpr is None else fpr(p)
+
+    def keyfn(st: State):
+        return key(pm.pack(st))
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.distinct_states = len(parents)
@@ -356,7 +369,7 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
         if fpr is not None:
             kw["collision_probability"] = min(1.0, stats.distinct_states ** 2 / 2.0 ** 65)
         return Result(verdict, stats, model.initial, invariants=[i.name for i in model.invariants],
-                      findings=findings, **kw)
+                      findings=findings, symmetric_roles=sym_roles, **kw)
 
     def violations(p: tuple) -> list[Violation]:
         key = (p[:k1], p[gi])
@@ -376,8 +389,7 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
         while level:
             if options.max_depth is not None and depth >= options.max_depth:
                 stats.transitions = transitions
-                if any(t is None or (t if fpr is None else fpr(t)) not in parents
-                       for s in level for t in successors(s)):
+                if any(t is None or key(t) not in parents for s in level for t in successors(s)):
                     return finish("incomplete", stop_reason="max-depth")
                 break
             nxt: list = []
@@ -396,6 +408,10 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                                 return finish("violated", finding)
                             findings[""] = finding
                         continue
+                    if canon is not None:
+                        if fpr is None and t in parents:  # a stored representative is its own
+                            continue
+                        t = canon(t)
                     tk = t if fpr is None else fpr(t)
                     if tk in parents:  # most targets were seen before: one lookup
                         continue

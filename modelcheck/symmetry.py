@@ -31,6 +31,8 @@ import math
 
 from . import syntax as S
 from .checker import CheckedSpec
+from .model import MEMO_LIMIT
+from .packed import Interner
 from .types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
 from .values import sort_key
 
@@ -279,3 +281,173 @@ class Symmetry:
         msgs = tuple(_msg_key(m) for m in self.model.network.messages(st.net))
         return (tuple(nodes), st.up, msgs, tuple(sorted(st.cut)), sort_key(st.ghosts) if st.ghosts else (),
                 sort_key(st.time) if st.time else ())
+
+
+# Packed states have few distinct parts, so a whole canonical form is affordable:
+# every tie order is tried for roles of up to 5 nodes (5! = 120 orders).
+MAX_PACKED_ORDERS = 120
+
+
+class PackedSymmetry:
+    """`Symmetry.canon` for packed states (modelcheck/packed.py), and canonical.
+
+    The representative of a state is the least packed tuple among its renamings
+    that sort each symmetric role's nodes by a renaming-invariant key (status, own
+    variables with node ids blurred, blurred messages to and from it, cut links at
+    it), trying every order of the nodes still tied. That set of candidates is the
+    same for every state of an orbit, so its least element is a canonical form:
+    renamed states always merge, and the number of states explored is the number of
+    orbits (when ties need at most MAX_PACKED_ORDERS orders; beyond that one order
+    is taken, which is sound but may leave renamed copies apart).
+
+    Comparing packed tuples compares intern ids, which never change once given, so
+    the choice is deterministic. Every renaming of a part (a node's variables, the
+    network, the cut, the ghosts) is computed once per permutation and part id and
+    then looked up, like the successor work in PackedModel."""
+
+    def __init__(self, pm, sym: Symmetry):
+        self.pm, self.sym, self.roles = pm, sym, sym.roles
+        self.k = k = pm.k
+        self.groups = sym.groups
+        self.identity = tuple(range(k))
+        self._keys = Interner()  # blurred values and inbox/outbox keys -> comparable ints
+        self._node_key: dict = {}  # (node index, node id) -> blurred key
+        self._net_key: dict = {}  # net id -> per node (inbox key, outbox key)
+        self._cut_key: dict = {}  # cut id -> per node (links out, links in)
+        self._perm_ids: dict = {}  # renaming -> small int
+        self._perms: list = []
+        self._renamed: dict = {}  # (perm id, part, index, id) -> renamed id
+
+    def canon(self, p: tuple) -> tuple:
+        k, pm = self.k, self.pm
+        up = pm.up.values[p[k]]
+        nk = self._net_key.get(p[k + 1])
+        if nk is None:
+            nk = self._make_net_key(p[k + 1])
+        ck = self._cut_key.get(p[k + 2])
+        if ck is None:
+            ck = self._make_cut_key(p[k + 2])
+        node_key = self._node_key
+        pi = list(self.identity)
+        ties = []  # (slots, nodes) for runs of equal keys
+        orders = 1
+        for group in self.groups:
+            keys = {}
+            for i in group:
+                bk = node_key.get((i, p[i]))
+                if bk is None:
+                    bk = self._make_node_key(i, p[i])
+                keys[i] = (up[i], bk, nk[i], ck[i])
+            order = sorted(group, key=lambda i: (keys[i], i))
+            start = 0
+            for pos, old in enumerate(order):
+                pi[old] = group[pos]
+                if pos + 1 == len(order) or keys[order[pos + 1]] != keys[old]:
+                    if pos > start:
+                        ties.append((group[start:pos + 1], order[start:pos + 1]))
+                        orders *= math.factorial(pos + 1 - start)
+                    start = pos + 1
+        if not ties or orders > MAX_PACKED_ORDERS:
+            return self.rename(p, tuple(pi))
+        best = None
+        for combo in itertools.product(*[itertools.permutations(nodes) for _, nodes in ties]):
+            cand = list(pi)
+            for (slots, _), perm in zip(ties, combo):
+                for slot, old in zip(slots, perm):
+                    cand[old] = slot
+            q = self.rename(p, tuple(cand))
+            if best is None or q < best:
+                best = q
+        return best
+
+    def rename(self, p: tuple, pi: tuple) -> tuple:
+        """The packed state p with node i renamed to pi[i] everywhere."""
+        if pi == self.identity:
+            return p
+        pid = self._perm_ids.get(pi)
+        if pid is None:
+            pid = self._perm_ids[pi] = len(self._perms)
+            self._perms.append(list(pi))
+        k, memo = self.k, self._renamed
+        out = [0] * (k + 5)
+        for i in range(k):
+            key = (pid, 0, i, p[i])
+            r = memo.get(key)
+            if r is None:
+                r = self._make(key)
+            out[pi[i]] = r
+        for part in range(k, k + 4):
+            key = (pid, 1, part, p[part])
+            r = memo.get(key)
+            if r is None:
+                r = self._make(key)
+            out[part] = r
+        out[k + 4] = p[k + 4]  # budgets name fault lines, not nodes
+        return tuple(out)
+
+    # ---- memo misses ----------------------------------------------------------------
+
+    def _make(self, key: tuple) -> int:
+        pid, kind, index, value_id = key
+        pi, pm, sym, k = self._perms[pid], self.pm, self.sym, self.k
+        if kind == 0:  # node index's variables
+            vals = pm.nodes.values[value_id]
+            perms = sym.node_perms[index]
+            if perms:
+                vals = list(vals)
+                for j, f in perms:
+                    vals[j] = f(vals[j], pi)
+                vals = tuple(vals)
+            r = pm.nodes.id(vals)
+        elif index == k:  # up
+            up, new = pm.up.values[value_id], [False] * k
+            for i in range(k):
+                new[pi[i]] = up[i]
+            r = pm.up.id(tuple(new))
+        elif index == k + 1:  # network
+            net = pm.model.network
+            msgs = [sym._message(m, pi) for m in net.messages(pm.net.values[value_id])]
+            r = pm.net.id(net.send(net.empty, msgs))
+        elif index == k + 2:  # cut links
+            r = pm.cut.id(frozenset((pi[a], pi[b]) for a, b in pm.cut.values[value_id]))
+        else:  # ghosts
+            g = pm.ghosts.values[value_id]
+            if sym.ghost_perms:
+                g = list(g)
+                for j, f in sym.ghost_perms:
+                    g[j] = f(g[j], pi)
+                g = tuple(g)
+            r = pm.ghosts.id(g)
+        if len(self._renamed) >= MEMO_LIMIT:
+            self._renamed.clear()
+        self._renamed[key] = r
+        return r
+
+    def _make_node_key(self, i: int, node_id: int) -> int:
+        vals = self.pm.nodes.values[node_id]
+        perms = self.sym.node_perms[i]
+        if perms:
+            vals = list(vals)
+            for j, f in perms:
+                vals[j] = f(vals[j], self.sym.blur)
+            vals = tuple(vals)
+        r = self._node_key[(i, node_id)] = self._keys.id(("node", vals))
+        return r
+
+    def _make_net_key(self, net_id: int) -> tuple:
+        sym, k = self.sym, self.k
+        inbox, outbox = [[] for _ in range(k)], [[] for _ in range(k)]
+        for m in self.pm.model.network.messages(self.pm.net.values[net_id]):
+            b = self._keys.id(("msg", sym._message(m, sym.blur)))
+            inbox[m[1]].append(b)
+            outbox[m[0]].append(b)
+        ids = self._keys.id
+        r = self._net_key[net_id] = tuple((ids(tuple(sorted(a))), ids(tuple(sorted(b))))
+                                          for a, b in zip(inbox, outbox))
+        return r
+
+    def _make_cut_key(self, cut_id: int) -> tuple:
+        links = self.pm.cut.values[cut_id]
+        r = self._cut_key[cut_id] = tuple((sum(1 for a, _ in links if a == i), sum(1 for _, b in links if b == i))
+                                          for i in range(self.k))
+        return r

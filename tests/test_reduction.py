@@ -116,13 +116,13 @@ def test_pruning_changes_no_verdict_state_count_or_trace_length(name):
 
 
 def test_summary_line_json_and_switch():
-    proc = run_cli("verify", "specs/majority_election.ha", "--no-faults", "--prune")
+    proc = run_cli("verify", "specs/majority_election.ha", "--no-faults", "--no-symmetry", "--prune")
     assert "912 distinct states · 5,202 transitions (+2,849 pruned)" in proc.stdout
-    code, doc = verify_json("specs/majority_election.ha", "--no-faults")  # off by default
+    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--no-symmetry")  # off by default
     assert code == 0
     assert doc["stats"]["transitions"] == 7_614 and doc["stats"]["pruned_transitions"] is None
     assert doc["options"]["prune"] is False
-    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--prune")
+    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--no-symmetry", "--prune")
     assert doc["options"]["prune"] is True
     assert (doc["stats"]["transitions"], doc["stats"]["pruned_transitions"]) == (5_202, 2_849)
 

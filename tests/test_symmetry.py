@@ -85,34 +85,102 @@ def test_states_explored_equal_the_exact_number_of_orbits(spec, consts):
     assert r.stats.distinct_states == len(orbits) < len(states)
 
 
-@pytest.mark.parametrize("spec", ["specs/majority_election.ha", "specs/three_phase_commit_broken.ha",
-                                  "tests/regression/two_phase.ha", "tests/models/two_nodes.ha",
-                                  "specs/naive_failover.ha"])
+EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "specs").glob("*.ha"))
+
+
+@pytest.mark.parametrize("spec", EXAMPLES + ["tests/regression/two_phase.ha", "tests/models/two_nodes.ha"])
 def test_verdicts_and_shortest_trace_lengths_do_not_change(spec):
-    extra = ("--const", "LOSS=0") if "majority" in spec else ()
-    code_a, a = verify_json(ROOT / spec, *extra)
-    code_b, b = verify_json(ROOT / spec, "--symmetry", *extra)
-    assert code_a == code_b and a["verdict"] == b["verdict"]
-    if a["violation"]:
-        assert a["violation"]["name"] == b["violation"]["name"]
-        assert len(a["trace"]["steps"]) == len(b["trace"]["steps"])
-    assert b["stats"]["distinct_states"] <= a["stats"]["distinct_states"]
+    """Every example, with and without symmetry (on by default). Where no role is
+    symmetric, or temporal properties are checked, the two runs are one search."""
+    model = pipeline((ROOT / spec).read_text(), path=spec)
+    # no symmetric role: symmetry changes nothing, shown on the first 3,000 states
+    cap = None if symmetric_roles(model.checked) else 3_000
+    a = explore(model, Options(symmetry=False, collect_all=True, max_states=cap))
+    b = explore(model, Options(symmetry=True, collect_all=True, max_states=cap))
+    assert a.verdict == b.verdict and a.stop_reason == b.stop_reason
+    # every violated invariant is found, and at the same depth (the shortest trace)
+    assert {n: f.length for n, f in a.findings.items()} == {n: f.length for n, f in b.findings.items()}
+    if b.symmetric_roles:
+        assert b.stats.distinct_states < a.stats.distinct_states
+    else:
+        assert (a.stats.distinct_states, a.stats.transitions) == (b.stats.distinct_states, b.stats.transitions)
+
+
+def test_on_by_default_and_off_with_the_switch():
+    code, on = verify_json(ROOT / "tests/regression/two_phase.ha")
+    code2, off = verify_json(ROOT / "tests/regression/two_phase.ha", "--no-symmetry")
+    assert (code, code2) == (0, 0)
+    assert on["symmetric_roles"] == ["Participant"] and on["options"]["symmetry"] is True
+    assert off["symmetric_roles"] == [] and off["options"]["symmetry"] is False
+    assert on["stats"]["distinct_states"] < off["stats"]["distinct_states"] == 456
 
 
 def test_symmetric_trace_is_concrete_and_replays(tmp_path):
     out = tmp_path / "t.json"
-    proc = run_cli("verify", "specs/three_phase_commit_broken.ha", "--symmetry", "--trace-out", str(out), "-q")
+    proc = run_cli("verify", "specs/three_phase_commit_broken.ha", "--trace-out", str(out), "-q")
     assert proc.returncode == 1 and "symmetry" not in proc.stdout.split("Counterexample")[0]
     assert run_cli("replay", "specs/three_phase_commit_broken.ha", str(out)).returncode == 0
 
 
 def test_reported_in_text_and_json():
-    code, doc = verify_json(ROOT / "tests/regression/two_phase.ha", "--symmetry")
+    code, doc = verify_json(ROOT / "tests/regression/two_phase.ha")
     assert doc["symmetric_roles"] == ["Participant"] and doc["options"]["symmetry"] is True
-    proc = run_cli("verify", "tests/regression/two_phase.ha", "--symmetry")
+    proc = run_cli("verify", "tests/regression/two_phase.ha")
     assert "symmetry: nodes of Participant are interchangeable" in proc.stdout
 
 
 def test_not_used_with_temporal_properties():
-    code, doc = verify_json(ROOT / "tests/matrix/vote.ha", "--symmetry", "--no-faults")
+    code, doc = verify_json(ROOT / "tests/matrix/vote.ha", "--no-faults")
     assert doc["symmetric_roles"] == []  # liveness needs the unreduced graph
+
+
+# ---- canonical form on packed states (symmetry.PackedSymmetry) ---------------------
+
+
+@pytest.mark.parametrize("spec, consts, faults", [
+    ("specs/majority_election.ha", {"N": 4}, False),  # 4 servers: 24 renamings, ties of up to 4
+    ("specs/majority_election.ha", {}, True),  # crashes, cut links, lost messages
+    ("tests/regression/two_phase.ha", {}, True),
+])
+def test_packed_canonical_form_is_the_same_for_every_renaming(spec, consts, faults):
+    from modelcheck.packed import PackedModel
+    from modelcheck.symmetry import PackedSymmetry
+
+    model = pipeline((ROOT / spec).read_text(), consts, faults=faults)
+    sym = Symmetry(model, symmetric_roles(model.checked))
+    pm = PackedModel(model)
+    canon = PackedSymmetry(pm, sym).canon
+    states = sorted(reachable_capped(model, 3_000), key=repr)[::10]
+    n = len(model.checked.node_names)
+    for st in states:
+        want = canon(pm.pack(st))
+        assert pm.unpack(want) in {sym.apply(st, list(pi)) for pi in itertools.permutations(range(n))
+                                   if all(sorted(pi[i] for i in g) == g for g in sym.groups)}
+        for pi in itertools.permutations(sym.groups[0]):
+            full = list(range(n))
+            for old, new in zip(sym.groups[0], pi):
+                full[old] = new
+            assert canon(pm.pack(sym.apply(st, full))) == want
+
+
+def reachable_capped(model, cap):
+    seen = {model.initial}
+    queue = [model.initial]
+    for st in queue:
+        for tr in model.successors(st):
+            if tr.state is not None and tr.state not in seen and len(seen) < cap:
+                seen.add(tr.state)
+                queue.append(tr.state)
+    return seen
+
+
+@pytest.mark.parametrize("spec, consts", [("specs/majority_election.ha", {"LOSS": 0}),
+                                          ("specs/three_phase_commit_broken.ha", {}),
+                                          ("tests/regression/two_phase.ha", {})])
+def test_packed_and_state_symmetry_agree(spec, consts):
+    """Both searches store one state per orbit (ties need at most 3! orders here)."""
+    model = pipeline((ROOT / spec).read_text(), consts)
+    a = explore(model, Options(symmetry=True, packed=False))
+    b = explore(model, Options(symmetry=True))
+    assert (a.verdict, a.stats.distinct_states, a.stats.depth) == (b.verdict, b.stats.distinct_states, b.stats.depth)
+    assert len(a.trace) == len(b.trace)

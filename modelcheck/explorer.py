@@ -144,7 +144,6 @@ def explore(model: Model, options: Options | None = None) -> Result:
     stats = Stats()
     init = model.initial
     parents: dict[State, State | None] = {init: None}
-    invariant_names = [i.name for i in model.invariants]
     collect = options.collect_all
     findings: dict[str, Finding] = {}
     # The graph is recorded only when liveness needs it: ids in BFS order.
@@ -171,22 +170,13 @@ def explore(model: Model, options: Options | None = None) -> Result:
         return st if fpr is None else fpr(st)
 
     sleep = None  # the sleep sets, when pruning (below)
-    real_initial = model.initial
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
-        stats.distinct_states = len(parents)
         if sleep is not None:
             stats.pruned_transitions = sleep.skipped
-        stats.seconds = time.monotonic() - start
-        if finding is not None:
-            kw.update(trace=finding.trace, violation=finding.violation, cycle=finding.cycle,
-                      trigger=finding.trigger)
-        if fpr is not None:
-            kw["collision_probability"] = min(1.0, stats.distinct_states ** 2 / 2.0 ** 65)
-        return Result(verdict, stats, real_initial, invariants=invariant_names,
-                      properties=[p.name for p in properties], findings=findings,
-                      graph=graph if options.record_graph else None,
-                      symmetric_roles=sym.roles if sym is not None else [], **kw)
+        return _result(verdict, finding, model, stats, start, len(parents), findings, fpr is not None,
+                       properties=[p.name for p in properties], graph=graph if options.record_graph else None,
+                       symmetric_roles=sym.roles if sym is not None else [], **kw)
 
     def add_state(t: State, parent) -> None:
         if graph is not None:
@@ -318,6 +308,19 @@ def explore(model: Model, options: Options | None = None) -> Result:
     return finish("holds")
 
 
+def _result(verdict: str, finding: Finding | None, model: Model, stats: Stats, start: float, n_states: int,
+            findings: dict, fingerprints: bool, **kw) -> Result:
+    """The Result of a search that stops now (both searches end through this)."""
+    stats.distinct_states = n_states
+    stats.seconds = time.monotonic() - start
+    if finding is not None:
+        kw.update(trace=finding.trace, violation=finding.violation, cycle=finding.cycle, trigger=finding.trigger)
+    if fingerprints:
+        kw["collision_probability"] = min(1.0, n_states ** 2 / 2.0 ** 65)
+    return Result(verdict, stats, model.initial, invariants=[i.name for i in model.invariants],
+                  findings=findings, **kw)
+
+
 def _symmetric(model: Model) -> bool:
     from .symmetry import symmetric_roles
     return hasattr(model, "checked") and bool(symmetric_roles(model.checked))
@@ -362,14 +365,8 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
         return key(pm.pack(st))
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
-        stats.distinct_states = len(parents)
-        stats.seconds = time.monotonic() - start
-        if finding is not None:
-            kw.update(trace=finding.trace, violation=finding.violation)
-        if fpr is not None:
-            kw["collision_probability"] = min(1.0, stats.distinct_states ** 2 / 2.0 ** 65)
-        return Result(verdict, stats, model.initial, invariants=[i.name for i in model.invariants],
-                      findings=findings, symmetric_roles=sym_roles, **kw)
+        return _result(verdict, finding, model, stats, start, len(parents), findings, fpr is not None,
+                       symmetric_roles=sym_roles, **kw)
 
     def violations(p: tuple) -> list[Violation]:
         key = (p[:k1], p[gi])

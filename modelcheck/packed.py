@@ -225,11 +225,7 @@ class PackedModel:
             if node is None:
                 append(None)
                 continue
-            new_net = net
-            if sent is not None:
-                new_net = self._send.get((net, sent))
-                if new_net is None:
-                    new_net = self._make_send((net, sent))
+            new_net = net if sent is None else self._sent_net(net, sent)
             append(woke[:n] + (node,) + woke[n + 1:k + 1] + (new_net, woke[k + 2], g2, woke[k + 4]))
 
     # ---- memo misses ----------------------------------------------------------------
@@ -240,6 +236,11 @@ class PackedModel:
             table.clear()
         table[key] = value
         return value
+
+    def _sent_net(self, net: int, sent: int) -> int:
+        """The network after a send (the generated code inlines this lookup)."""
+        r = self._send.get((net, sent))
+        return self._make_send((net, sent)) if r is None else r
 
     def _make_outcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
         state = self.unpack(p)

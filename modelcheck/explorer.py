@@ -102,6 +102,9 @@ class Stats:
     # of independent steps already reached their target; None when pruning was off.
     pruned_transitions: int | None = None
     revisits: int = 0  # states expanded again by the revisit rule (see reduction.py)
+    # With symmetry: the states the search without it would visit, from the orbit
+    # size of each stored state (explorer._orbits_start); None when not known.
+    states_without_symmetry: int | None = None
 
     @property
     def states_per_second(self) -> float:
@@ -149,7 +152,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
     # The graph is recorded only when liveness needs it: ids in BFS order.
     graph = Graph() if properties or options.record_graph else None
     index: dict[State, int] = {}
-    sym = None
+    sym, unreduced = None, None  # unreduced: see _orbits_start
     if options.symmetry and graph is None and hasattr(model, "checked"):
         from .symmetry import Symmetry, symmetric_roles
         roles = symmetric_roles(model.checked)
@@ -157,6 +160,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
             sym = Symmetry(model, roles)
             init = sym.canon(init)
             parents = {init: None}
+            unreduced = _orbits_start(sym)
     canon = sym.canon if sym is not None else None
     # Fingerprint mode (TLC's): the visited set stores a 64-bit hash of each state
     # instead of the state; expanded states are freed. Not while a graph is recorded.
@@ -174,6 +178,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         if sleep is not None:
             stats.pruned_transitions = sleep.skipped
+        stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         return _result(verdict, finding, model, stats, start, len(parents), findings, fpr is not None,
                        properties=[p.name for p in properties], graph=graph if options.record_graph else None,
                        symmetric_roles=sym.roles if sym is not None else [], **kw)
@@ -206,6 +211,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
     def visit(s: State, sk, tr) -> Result | None:
         """Take one transition from `s` (stored under key `sk`): record the target,
         check it if it is new. Returns the Result when the search must stop."""
+        nonlocal unreduced
         stats.transitions += 1
         if tr.error is not None:
             stats.depth = max(stats.depth, depth + 1)
@@ -225,6 +231,9 @@ def explore(model: Model, options: Options | None = None) -> Result:
         is_new = len(parents) != seen
         if is_new:
             add_state(t, s)
+            if unreduced is not None:
+                size = sym.orbit_size()  # of t: canon(tr.state) above was the last call
+                unreduced = None if size is None else unreduced + size
         if graph is not None:
             graph.succ[-1].append(index[t])
             graph.unit[-1].append(_unit(graph, tr.step))
@@ -321,6 +330,22 @@ def _result(verdict: str, finding: Finding | None, model: Model, stats: Stats, s
                   findings=findings, **kw)
 
 
+def _orbits_start(sym) -> int | None:
+    """Symmetry's count of the states the search stands for, after the initial state
+    (just canonicalised): 1, when no renaming changes the initial state. Then the
+    reachable states are closed under renaming (a renamed path is a path), so the sum
+    of the orbit sizes of the stored states is exactly the number of states the
+    search without symmetry visits. Otherwise (or when an orbit size is not known)
+    the count is not given: None."""
+    return 1 if sym.orbit_size() == 1 else None
+
+
+def _if_complete(unreduced: int | None, verdict: str, collect: bool) -> int | None:
+    """The unreduced count means "what --no-symmetry would report" only for a search
+    that ran to the end: one stopped early stopped at another point of another order."""
+    return unreduced if verdict == "holds" or (collect and verdict == "violated") else None
+
+
 def _symmetric(model: Model) -> bool:
     from .symmetry import symmetric_roles
     return hasattr(model, "checked") and bool(symmetric_roles(model.checked))
@@ -334,12 +359,13 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     stats = Stats()
     try:  # a Ctrl-C while the successor code is generated still gets a summary
         pm = packed.PackedModel(model)
-        canon, sym_roles = None, []
+        canon, sym_roles, psym = None, [], None
         if options.symmetry:
             from .symmetry import PackedSymmetry, Symmetry, symmetric_roles
             sym_roles = symmetric_roles(model.checked)
             if sym_roles:
-                canon = PackedSymmetry(pm, Symmetry(model, sym_roles)).canon
+                psym = PackedSymmetry(pm, Symmetry(model, sym_roles))
+                canon = psym.canon
     except KeyboardInterrupt:
         stats.seconds = time.monotonic() - start
         return Result("incomplete", stats, model.initial, stop_reason="interrupted",
@@ -349,6 +375,8 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     collect = options.collect_all
     findings: dict[str, Finding] = {}
     init = pm.initial if canon is None else canon(pm.initial)
+    # With symmetry: how many states the stored ones stand for (see _orbits_start)
+    unreduced = None if psym is None else _orbits_start(psym)
     parents: dict = {init if fpr is None else fpr(init): None}
     k1, gi = pm.k + 1, pm.k + 3  # invariants read the nodes and up (p[:k1]) and the ghosts (p[gi])
     inv_memo: dict = {}
@@ -365,6 +393,7 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
         return key(pm.pack(st))
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
+        stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         return _result(verdict, finding, model, stats, start, len(parents), findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
@@ -413,6 +442,9 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                     if tk in parents:  # most targets were seen before: one lookup
                         continue
                     parents[tk] = sk
+                    if unreduced is not None:
+                        size = psym.orbit_size()
+                        unreduced = None if size is None else unreduced + size
                     bads = violations(t)
                     if bads:
                         stats.depth = max(stats.depth, depth + 1)

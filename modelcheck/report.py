@@ -161,7 +161,10 @@ def summary_line(result: Result) -> str:
     verdict = {"holds": "HOLDS", "violated": "VIOLATED", "incomplete": "INCOMPLETE"}[result.verdict]
     extra = f" ({result.stop_reason})" if result.stop_reason else ""
     pruned = f" (+{s.pruned_transitions:,} pruned)" if s.pruned_transitions else ""
-    return (f"Result: {verdict}{extra} · {s.distinct_states:,} distinct states · {s.transitions:,} transitions{pruned}"
+    unreduced = ""
+    if s.states_without_symmetry is not None and s.states_without_symmetry != s.distinct_states:
+        unreduced = f" ({s.states_without_symmetry:,} without symmetry)"
+    return (f"Result: {verdict}{extra} · {s.distinct_states:,} distinct states{unreduced} · {s.transitions:,} transitions{pruned}"
             f" · depth {s.depth} · {s.seconds:.2f} s · {s.states_per_second:,.0f} states/s")
 
 
@@ -388,7 +391,8 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,
         "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions,
-                  "pruned_transitions": s.pruned_transitions, "depth": s.depth,
+                  "pruned_transitions": s.pruned_transitions, "states_without_symmetry": s.states_without_symmetry,
+                  "depth": s.depth,
                   "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second)},
         "violation": None,
         "trace": None,

@@ -129,6 +129,15 @@ class Symmetry:
         self._vkeys: dict = {}  # (node, its variables) -> key of their blurred form
         self._nkeys: dict = {}  # node variables -> sort key
         self._renamed: dict = {}  # (message, renaming) -> renamed message
+        # renamings of the symmetric roles, and how many of them fix the last state
+        # canon() was given (None: not known, too many tie orders were left untried)
+        self.group_order = math.prod(math.factorial(len(g)) for g in self.groups)
+        self.stabilizer: int | None = 1
+
+    def orbit_size(self) -> int | None:
+        """How many states the last canon() result stands for: the renamings of the
+        symmetric roles divided by those that leave it unchanged (None: not known)."""
+        return None if self.stabilizer is None else self.group_order // self.stabilizer
 
     # ---- applying a renaming ----
     def apply(self, state, pi: list[int]):
@@ -211,10 +220,12 @@ class Symmetry:
             # runs of equal keys: their order is still arbitrary
             runs = [list(g) for _, g in itertools.groupby(order, key=lambda i: keys[i])]
             tie_groups += [(group[order.index(r[0]):order.index(r[0]) + len(r)], r) for r in runs if len(r) > 1]
+        self.stabilizer = 1  # only renamings within tied runs can fix a state
         if not tie_groups:
             return self.apply(state, pi)
         orders = math.prod(math.factorial(len(r)) for _, r in tie_groups)
         if orders > MAX_TIE_ORDERS:
+            self.stabilizer = None
             return self.apply(state, pi)
         # rank every tie order by the renamed nodes' variables (cheap); build whole
         # states only for the orders still tied on that
@@ -230,11 +241,12 @@ class Symmetry:
         if len(finalists) == 1:
             return self.apply(state, finalists[0])
         best, best_key = None, None
-        for p in finalists:
-            cand = self.apply(state, p)
+        cands = [self.apply(state, p) for p in finalists]
+        for cand in cands:
             k = self._order_key(cand)
             if best_key is None or k < best_key:
                 best, best_key = cand, k
+        self.stabilizer = sum(1 for c in cands if c == best)
         return best
 
     def _keys(self, state) -> list:
@@ -317,6 +329,10 @@ class PackedSymmetry:
         self._perm_ids: dict = {}  # renaming -> small int
         self._perms: list = []
         self._renamed: dict = {}  # (perm id, part, index, id) -> renamed id
+        self.group_order = sym.group_order
+        self.stabilizer: int | None = 1  # as in Symmetry
+
+    orbit_size = Symmetry.orbit_size
 
     def canon(self, p: tuple) -> tuple:
         k, pm = self.k, self.pm
@@ -348,8 +364,9 @@ class PackedSymmetry:
                         orders *= math.factorial(pos + 1 - start)
                     start = pos + 1
         if not ties or orders > MAX_PACKED_ORDERS:
+            self.stabilizer = 1 if not ties else None
             return self.rename(p, tuple(pi))
-        best = None
+        best, fixing = None, 0  # the least candidate, and how many renamings give it
         for combo in itertools.product(*[itertools.permutations(nodes) for _, nodes in ties]):
             cand = list(pi)
             for (slots, _), perm in zip(ties, combo):
@@ -357,7 +374,10 @@ class PackedSymmetry:
                     cand[old] = slot
             q = self.rename(p, tuple(cand))
             if best is None or q < best:
-                best = q
+                best, fixing = q, 1
+            elif q == best:
+                fixing += 1
+        self.stabilizer = fixing
         return best
 
     def rename(self, p: tuple, pi: tuple) -> tuple:

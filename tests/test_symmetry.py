@@ -184,3 +184,36 @@ def test_packed_and_state_symmetry_agree(spec, consts):
     b = explore(model, Options(symmetry=True))
     assert (a.verdict, a.stats.distinct_states, a.stats.depth) == (b.verdict, b.stats.distinct_states, b.stats.depth)
     assert len(a.trace) == len(b.trace)
+
+
+@pytest.mark.parametrize("spec, consts, packed", [
+    ("specs/majority_election.ha", {"LOSS": 0}, True),
+    ("specs/majority_election.ha", {"N": 4, "LOSS": 0, "MAX_TERM": 1}, True),
+    ("tests/regression/two_phase.ha", {}, True),
+    ("tests/regression/two_phase.ha", {}, False),
+    ("specs/lease_lock_fixed.ha", {}, False),  # a time block: the State search
+])
+def test_the_states_without_symmetry_are_counted_exactly(spec, consts, packed):
+    """The sum of the stored states' orbit sizes is the unreduced search's count."""
+    model = pipeline((ROOT / spec).read_text(), consts)
+    plain = explore(model, Options())
+    reduced = explore(model, Options(symmetry=True, packed=packed))
+    assert reduced.symmetric_roles and reduced.stats.distinct_states < plain.stats.distinct_states
+    assert reduced.stats.states_without_symmetry == plain.stats.distinct_states
+    assert plain.stats.states_without_symmetry is None
+
+
+def test_states_without_symmetry_in_the_summary_and_json():
+    proc = run_cli("verify", "specs/majority_election.ha", "--const", "LOSS=0", "-q")
+    assert "5,185 distinct states (30,420 without symmetry) · " in proc.stdout
+    code, doc = verify_json(ROOT / "specs/majority_election.ha", "--const", "LOSS=0", "--no-symmetry")
+    assert doc["stats"]["states_without_symmetry"] is None
+    assert "without symmetry" not in run_cli("verify", "specs/naive_failover.ha", "-q").stdout
+
+
+def test_states_without_symmetry_only_for_a_search_that_ran_to_the_end():
+    model = pipeline((ROOT / "specs/three_phase_commit_broken.ha").read_text())
+    stopped = explore(model, Options(symmetry=True))
+    assert stopped.verdict == "violated" and stopped.stats.states_without_symmetry is None
+    everything = explore(model, Options(symmetry=True, collect_all=True))
+    assert everything.stats.states_without_symmetry == explore(model, Options(collect_all=True)).stats.distinct_states

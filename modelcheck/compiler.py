@@ -174,16 +174,33 @@ class Compiler:
                 return old - v
             return old | v  # |=
 
+        types = [(t, sp) for _, t, sp in keys]
+        # `v[k1][k2] = x` changes one entry of a value that fits its type (every value
+        # stored did), so only that entry and the map keys on its path need checking:
+        # checking the whole map or seq each time dominated specs with large maps.
+        path_types = [t for _, t, _ in keys]
+        local = bool(keys) and all(isinstance(t, (MapT, SeqT)) for t in path_types)
+        if local:
+            last = path_types[-1]
+            leaf_fits = value_checker(last.value if isinstance(last, MapT) else last.elem, self.role_nodes)
+            key_fits = [value_checker(t.key, self.role_nodes) if isinstance(t, MapT) else None for t in path_types]
+            local_check = leaf_fits is not None or any(k is not None for k in key_fits)
+
         def assign(c):
             store = c.ghosts if kind == "ghost" else c.vars
             v = value(c)
             if not keys:
                 new = combine(store[i], v)
+                if fits is not None and not fits(new):
+                    raise SpecRuntimeError(_range_message(name, new, ty, render), s.span)
             else:
                 ks = [k(c) for k, _, _ in keys]
-                new = _set_path(store[i], ks, [(t, sp) for _, t, sp in keys], v, op, combine, render)
-            if fits is not None and not fits(new):
-                raise SpecRuntimeError(_range_message(name, new, ty, render), s.span)
+                new = _set_path(store[i], ks, types, v, op, combine, render)
+                if not local:
+                    if fits is not None and not fits(new):
+                        raise SpecRuntimeError(_range_message(name, new, ty, render), s.span)
+                elif local_check and not _entry_fits(new, ks, path_types, leaf_fits, key_fits):
+                    raise SpecRuntimeError(_range_message(name, new, ty, render), s.span)
             store[i] = new
         return assign
 
@@ -246,6 +263,15 @@ def _set_path(container, keys, types, value, op, combine, render: Renderer):
     if isinstance(t, MapT):
         return map_set(container, key, new)
     return container[:key] + (new,) + container[key + 1:]
+
+
+def _entry_fits(value, keys, types, leaf_fits, key_fits) -> bool:
+    """Whether the entry value[k1][k2]... fits its type, and every map key on its path."""
+    for k, t, kf in zip(keys, types, key_fits):
+        if kf is not None and not kf(k):
+            return False
+        value = map_get(value, k, None) if isinstance(t, MapT) else value[k]
+    return leaf_fits is None or leaf_fits(value)
 
 
 def _range_message(name: str, value, t: Type, render: Renderer) -> str:

@@ -195,6 +195,41 @@ def test_runtime_errors_become_counterexamples(body, kind, words):
     assert r.violation.span.line == 6
 
 
+ENTRIES = """spec t
+role S {
+  var x: 0..3 = 3
+  var m: map<0..3, 0..2> = {0: 2}
+  var n: map<0..1, map<0..1, set<0..1>>> = {0: {0: {}}}
+  var log: seq<0..3, 2> = [3]
+  action go { %s }
+}
+"""
+
+
+@pytest.mark.parametrize("body, words", [
+    ("m[0] += 1", "'m' would become {0: 3}, outside its type map<0..3, 0..2>"),
+    ("m[1] = x", "'m' would become {0: 2, 1: 3}"),
+    ("m[x - 1] = 0", None),  # key 2 fits 0..3
+    ("n[0][0] |= {x - 2}", None),
+    ("n[0][0] |= {x - 1}", "'n' would become {0: {0: {2}}}"),
+    ("log[0] = x - 1", None),
+    ("log[0] += 1", "'log' would become [4]"),
+])
+def test_an_assigned_entry_is_range_checked(body, words):
+    """`v[k] = e` checks the entry it changes (and the map keys on its path)."""
+    _, r = explore_text(ENTRIES % body)
+    if words is None:
+        assert r.verdict == "holds"
+    else:
+        assert r.verdict == "violated" and r.violation.kind == "runtime_error"
+        assert words in r.violation.message, r.violation.message
+
+
+def test_a_map_key_out_of_range_is_caught_on_assignment():
+    _, r = explore_text(ENTRIES.replace("map<0..3, 0..2>", "map<0..2, 0..2>") % "m[x] = 0")
+    assert r.verdict == "violated" and "'m' would become" in r.violation.message
+
+
 def test_message_field_out_of_range_is_a_runtime_error():
     _, r = explore_text("""spec t
 message M(v: 0..1)

@@ -121,6 +121,14 @@ class _Action:
     guard: Callable | None
     body: Callable
     combos: list = field(default_factory=list)  # every parameter combination, in order
+    # per combination, built once: (its bindings, the step label); see compute_outcomes
+    calls: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for combo in self.combos:
+            env = {name: v for (name, _, _), v in zip(self.params, combo)}
+            params = tuple((name, v, t) for (name, t, _), v in zip(self.params, combo))
+            self.calls.append((env, ("action", self.decl.name, params, None, self.decl.span)))
 
 
 @dataclass
@@ -419,12 +427,24 @@ class Model:
                 self._record(self._execute(state, n, h.guard, h.body, env, src, label, state.net), n, ghosts,
                              outcomes)
         else:
+            # Most combinations of most actions are disabled by their guard: test it on
+            # one shared context first, and run the step (which tests it again, and
+            # reports a guard that raises) only when it holds or raises.
+            clock = state.time[0] + state.time[1][n] if state.time else None
+            probe = Ctx(vars=state.nodes[n], ghosts=state.ghosts, self_id=n, nodes=state.nodes, up=state.up,
+                        clock=clock)
             for a in self.actions[role.name]:
-                for combo in a.combos:
-                    env = {name: v for (name, _, _), v in zip(a.params, combo)}
-                    params = tuple((name, v, t) for (name, t, _), v in zip(a.params, combo))
-                    label = ("action", a.decl.name, params, None, a.decl.span)
-                    self._record(self._execute(state, n, a.guard, a.body, env, None, label, state.net), n,
+                guard = a.guard
+                for env, label in a.calls:
+                    if guard is not None:
+                        probe.env = env
+                        try:
+                            if not guard(probe):
+                                continue
+                        except SpecRuntimeError:
+                            pass
+                    # a copy: the body adds its own bindings
+                    self._record(self._execute(state, n, guard, a.body, dict(env), None, label, state.net), n,
                                  ghosts, outcomes)
         return outcomes
 

@@ -19,8 +19,8 @@ from typing import Callable
 from . import syntax as S
 from .checker import CheckedSpec, RoleInfo
 from .diagnostics import Source
-from .types import MapT, SeqT, TupleT
-from .values import Renderer, SpecRuntimeError, map_from, map_has, map_keys, ordered
+from .types import MapT, SeqT, SetT, TupleT, holds_no_bools
+from .values import Renderer, SpecRuntimeError, map_from, map_has, map_keys, ordered, ordered_no_bools
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -41,7 +41,7 @@ class CodeGen:
         # Everything generated code can name: its only "builtins".
         self.namespace = {
             "__builtins__": {}, "all": all, "any": any, "sum": sum, "len": len, "min": min, "max": max,
-            "frozenset": frozenset, "_gen": self, "_ord": ordered, "_mkeys": map_keys, "_mfrom": map_from,
+            "frozenset": frozenset, "_gen": self, "_ord": ordered, "_ordnb": ordered_no_bools, "_mkeys": map_keys, "_mfrom": map_from,
             "_mhas": map_has, "_mget": self.mget, "_sget": self.sget, "_rnode": self.rnode,
             "_minmax": self.minmax, "_last": self.last, "_divmod": self.divmod,
         }
@@ -76,6 +76,8 @@ class CodeGen:
             return inner
         if isinstance(e.type, MapT):
             return f"_mkeys({inner})"
+        if isinstance(e.type, SetT) and holds_no_bools(e.type.elem):
+            return f"_ordnb({inner})"
         return f"_ord({inner})"
 
     def _binder(self, var: str, dom: S.Expr, bound: frozenset) -> tuple[str, str, frozenset]:

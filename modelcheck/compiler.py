@@ -13,8 +13,8 @@ from . import syntax as S
 from .checker import CheckedSpec, VarInfo
 from .codegen import CodeGen
 from .diagnostics import Source
-from .types import MapT, SeqT, Type
-from .values import Renderer, SpecRuntimeError, map_get, map_set, ordered, value_checker
+from .types import MapT, SeqT, Type, holds_no_bools
+from .values import Renderer, SpecRuntimeError, map_get, map_set, ordered, ordered_no_bools, value_checker
 
 
 class Disabled(Exception):
@@ -132,9 +132,10 @@ class Compiler:
 
     def _let_any(self, s: S.LetAny) -> Callable[[Ctx], None]:
         dom, name, elem_t = self.expr(s.domain), s.name, s.domain.type.elem
+        in_order = ordered_no_bools if holds_no_bools(elem_t) else ordered
 
         def let_any(c):
-            options = ordered(dom(c))
+            options = in_order(dom(c))
             if not options:
                 raise Disabled()
             pos = c.pos

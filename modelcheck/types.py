@@ -28,6 +28,23 @@ class Type:
         return self.describe()
 
 
+def holds_no_bools(t: Type) -> bool:
+    """Whether no value of type t is or contains a bool. Then no two of its values of
+    different types are equal (`True == 1` is the one such case among spec values),
+    so values.ordered_no_bools may memoise by value."""
+    if isinstance(t, (IntT, EnumT, NodeT, NoneT)):
+        return True
+    if isinstance(t, OptT):
+        return holds_no_bools(t.inner)
+    if isinstance(t, (SetT, SeqT)):
+        return holds_no_bools(t.elem)
+    if isinstance(t, MapT):
+        return holds_no_bools(t.key) and holds_no_bools(t.value)
+    if isinstance(t, TupleT):
+        return all(holds_no_bools(i) for i in t.items)
+    return False  # bool, or a type not known here
+
+
 @dataclass(frozen=True)
 class BoolT(Type):
     def describe(self):

@@ -60,6 +60,23 @@ def ordered(values) -> list:
     return _sorted(list(values))
 
 
+_ORDERED_NO_BOOLS: dict = {}
+
+
+def ordered_no_bools(values) -> list:
+    """`ordered` for a set whose type holds no bool (types.holds_no_bools), memoised
+    by value: no two such values of different types are equal. Sets of node ids and
+    of log entries are iterated (`any`, comprehensions) in most steps of some specs."""
+    if type(values) is not frozenset:
+        return ordered(values)
+    got = _ORDERED_NO_BOOLS.get(values)
+    if got is None:
+        if len(_ORDERED_NO_BOOLS) >= 100_000:
+            _ORDERED_NO_BOOLS.clear()
+        got = _ORDERED_NO_BOOLS[values] = tuple(_sorted(list(values)))
+    return got
+
+
 def _sorted(values: list) -> list:
     if all(type(v) is int for v in values):
         return sorted(values)

@@ -274,3 +274,23 @@ role S[2] {
   action go when self == S[0] { let x = m[S[1]] }
 }""")
     assert r.violation.message == "missing map key S[1]"
+
+
+def test_iteration_order_memo_never_mixes_bools_and_ints():
+    """`{true} == {1}` in Python: sets of bools are never answered from the memo that
+    sets of ints use (values.ordered_no_bools), so a choice keeps its type."""
+    from modelcheck.types import BoolT, IntT, MapT, OptT, SetT, TupleT, holds_no_bools
+
+    assert holds_no_bools(SetT(TupleT((IntT(0, 3), OptT(IntT(0, 1))))))
+    assert not holds_no_bools(SetT(BoolT())) and not holds_no_bools(MapT(IntT(0, 1), BoolT()))
+    m = pipeline("""spec t
+role S {
+  var i: 0..1 = 0
+  var b: bool = false
+  action pick_int { let x = any {1} ; i = x }
+  action pick_bool { let y = any {true} ; b = y }
+}""")
+    steps = {tr.step.name: tr for tr in m.successors(m.initial)}
+    assert type(steps["pick_int"].step.chosen[0][1]) is int
+    assert steps["pick_bool"].step.chosen[0][1] is True
+    assert type(steps["pick_int"].state.nodes[0][0]) is int and steps["pick_bool"].state.nodes[0][1] is True

@@ -217,3 +217,31 @@ def test_states_without_symmetry_only_for_a_search_that_ran_to_the_end():
     assert stopped.verdict == "violated" and stopped.stats.states_without_symmetry is None
     everything = explore(model, Options(symmetry=True, collect_all=True))
     assert everything.stats.states_without_symmetry == explore(model, Options(collect_all=True)).stats.distinct_states
+
+
+# ---- random specs (the generator of tests/test_reduction_random.py) ----------------
+
+from test_reduction_random import SEEDS, make_spec  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_specs_same_verdicts_and_exact_unreduced_count(seed):
+    """Symmetry on (packed and State searches) against the plain search: the same
+    violated invariants at the same depths, and the orbit sizes add up to its count."""
+    text = make_spec(seed)
+    model = pipeline(text)
+    base = explore(model, Options(collect_all=True, max_states=50_000))
+    if base.verdict == "incomplete":
+        pytest.skip("too many states for a quick comparison")
+    for packed in (True, False):
+        other = explore(model, Options(symmetry=True, collect_all=True, packed=packed))
+        assert other.verdict == base.verdict, text
+        assert {n: f.length for n, f in other.findings.items()} == {n: f.length for n, f in base.findings.items()}, text
+        if other.symmetric_roles:
+            assert other.stats.states_without_symmetry == base.stats.distinct_states, text
+        else:
+            assert other.stats.distinct_states == base.stats.distinct_states, text
+
+
+def test_random_specs_include_symmetric_ones():
+    assert sum(bool(symmetric_roles(pipeline(make_spec(s)).checked)) for s in SEEDS) >= len(SEEDS) // 5

@@ -10,7 +10,7 @@ reaches the child), so the stored graph stays small and traces are deterministic
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from . import packed, reduction
@@ -131,6 +131,8 @@ class Result:
     # With fingerprints: the probability that two of the visited states shared a
     # fingerprint (so one was never explored), by the birthday bound n^2 / 2^65.
     collision_probability: float | None = None
+    # Options asked for that could not be honoured, and why (shown in the report header)
+    notes: list[str] = field(default_factory=list)
 
 
 def explore(model: Model, options: Options | None = None) -> Result:
@@ -140,9 +142,14 @@ def explore(model: Model, options: Options | None = None) -> Result:
     options = options or Options()
     start = time.monotonic()
     properties = list(getattr(model, "properties", ()))
-    # (pruning is not combined with symmetry: with both asked for, symmetry wins)
-    pruning = options.prune and not (options.symmetry and _symmetric(model))
-    if options.packed and packed.applicable(model) and not properties and not options.record_graph and not pruning:
+    if options.prune:
+        why = _why_no_pruning(model, options, properties)
+        if why is not None:
+            result = explore(model, replace(options, prune=False))
+            result.notes.append(f"--prune is off: {why}")
+            return result
+    if options.packed and packed.applicable(model) and not properties and not options.record_graph \
+            and not options.prune:
         return _explore_packed(model, options, start)
     stats = Stats()
     init = model.initial
@@ -204,7 +211,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
     truncated = None
     # Sleep sets (modelcheck/reduction.py): not while a graph is recorded (liveness
     # needs every edge), with symmetry (renamed states rename the steps too) or time.
-    if options.prune and graph is None and sym is None and reduction.applicable(model):
+    if options.prune:  # explore() already turned it off where it cannot work (_why_no_pruning)
         sleep = reduction.SleepSets(model)
     nxt: list[State] = []
 
@@ -344,6 +351,17 @@ def _if_complete(unreduced: int | None, verdict: str, collect: bool) -> int | No
     """The unreduced count means "what --no-symmetry would report" only for a search
     that ran to the end: one stopped early stopped at another point of another order."""
     return unreduced if verdict == "holds" or (collect and verdict == "violated") else None
+
+
+def _why_no_pruning(model: Model, options: Options, properties: list) -> str | None:
+    """Why sleep sets cannot be used on this run (None: they can)."""
+    if properties or options.record_graph:
+        return "liveness needs every transition of the state graph"
+    if not reduction.applicable(model):
+        return "a time block's ticks touch every node"
+    if options.symmetry and _symmetric(model):
+        return "symmetry renames steps along with states; --no-symmetry --prune prunes"
+    return None
 
 
 def _symmetric(model: Model) -> bool:

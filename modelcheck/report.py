@@ -194,6 +194,8 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         if result.properties:
             out.append(f"properties: {', '.join(result.properties)}")
         out.append(f"faults: {fault_summary(model)}")
+        for note in result.notes:
+            out.append(f"note: {note}")
         if result.symmetric_roles:
             out.append(f"symmetry: nodes of {', '.join(result.symmetric_roles)} are interchangeable; renamed states "
                        "are explored once")
@@ -388,6 +390,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "faults": fault_summary(model),
         "symmetric_roles": result.symmetric_roles,
         "fingerprint_collision_probability": result.collision_probability,
+        "notes": result.notes,
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,
         "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions,

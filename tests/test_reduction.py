@@ -127,8 +127,15 @@ def test_summary_line_json_and_switch():
     assert (doc["stats"]["transitions"], doc["stats"]["pruned_transitions"]) == (5_202, 2_849)
 
 
-def test_off_with_symmetry_liveness_and_time():
-    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--symmetry", "--prune")
-    assert doc["stats"]["pruned_transitions"] is None
-    code, doc = verify_json("specs/lease_lock_fixed.ha", "--prune")  # a time block
-    assert doc["stats"]["pruned_transitions"] is None
+def test_off_with_symmetry_liveness_and_time_and_the_report_says_why():
+    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--prune")
+    assert doc["stats"]["pruned_transitions"] is None and doc["symmetric_roles"] == ["Server"]
+    assert doc["notes"] == ["--prune is off: symmetry renames steps along with states; --no-symmetry --prune prunes"]
+    code, doc = verify_json("specs/lease_lock_fixed.ha", "--prune", "--no-symmetry")  # a time block
+    assert doc["stats"]["pruned_transitions"] is None and "time block" in doc["notes"][0]
+    code, doc = verify_json("specs/two_phase_commit_fixed.ha", "--prune")  # temporal properties
+    assert doc["stats"]["pruned_transitions"] is None and "liveness" in doc["notes"][0]
+    proc = run_cli("verify", "specs/majority_election.ha", "--no-faults", "--prune")
+    assert "note: --prune is off: symmetry" in proc.stdout
+    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--no-symmetry", "--prune")
+    assert doc["notes"] == [] and doc["stats"]["pruned_transitions"] == 2_849

@@ -396,7 +396,8 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     # With symmetry: how many states the stored ones stand for (see _orbits_start)
     unreduced = None if psym is None else _orbits_start(psym)
     parents: dict = {init if fpr is None else fpr(init): None}
-    k1, gi = pm.k + 1, pm.k + 3  # invariants read the nodes and up (p[:k1]) and the ghosts (p[gi])
+    # invariants read the nodes and up (p[:k1]), the ghosts (p[gi]) and the time (p[tm:], if any)
+    k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
     inv_memo: dict = {}
     max_states, deadline = options.max_states, start + options.timeout if options.timeout else None
     progress = options.on_progress
@@ -416,7 +417,7 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                        symmetric_roles=sym_roles, **kw)
 
     def violations(p: tuple) -> list[Violation]:
-        key = (p[:k1], p[gi])
+        key = (p[:k1], p[gi]) + p[tm:]
         bad = inv_memo.get(key)
         if bad is None:
             if len(inv_memo) >= packed.MEMO_LIMIT:

@@ -19,7 +19,9 @@ loss, the cut after a partition, the budgets after a fault.
 The successors come out in exactly the order of `Model.successors`, so the search,
 its counts, the violation it finds first and its trace are the same as on `State`s
 (tests/test_packed.py compares the two on every example spec and on random specs).
-Specs with a `time` block use `State`s: ticks, clocks and ages touch every part.
+With a `time` block the state has one more part, the time (true time, clock offsets,
+remaining pause ticks): a node's outcomes depend on it only when its code reads a
+clock; a tick (messages age, pauses count down) is memoised by network and time.
 Traces are always rebuilt from `State`s (explorer._trace with `pack` as the key).
 """
 from __future__ import annotations
@@ -45,8 +47,8 @@ class Interner:
 
 
 def applicable(model) -> bool:
-    """Real compiled models without a time block (see the module docstring)."""
-    return isinstance(model, Model) and model.time is None
+    """Real compiled models (not the test doubles of the explorer's tests)."""
+    return isinstance(model, Model)
 
 
 class PackedModel:
@@ -57,6 +59,9 @@ class PackedModel:
         self.k = model.n_nodes
         self.nodes, self.up, self.net = Interner(), Interner(), Interner()
         self.cut, self.ghosts, self.budgets = Interner(), Interner(), Interner()
+        self.timed = model.time is not None  # then a state has a last part: the time
+        self.times = Interner()
+        self.overdue: set = set()  # ids of messages that must be delivered before time passes
         self.msgs, self.sent = Interner(), Interner()
         self.empty_cut = self.cut.id(frozenset())
         roles = model.checked.node_roles
@@ -72,6 +77,8 @@ class PackedModel:
         self._cuts: dict = {}  # (fault index, cut) -> cuts after
         self._nets: dict = {}  # (fault index, net) -> nets after
         self._restart: dict = {}  # like _outs, for a restart body
+        self._tick: dict = {}  # (net, time) -> (net, time) after a tick
+        self._pause: dict = {}  # (time, n, longest) -> times with n paused for 1, 2, ..., longest ticks
         self.initial = self.pack(model.initial)
         self.source = self._generate()
         # successors(p): the packed successors of p in `Model.successors` order, None
@@ -85,12 +92,13 @@ class PackedModel:
         nid = self.nodes.id
         return tuple(nid(v) for v in s.nodes) + (
             self.up.id(s.up), self.net.id(s.net), self.cut.id(s.cut), self.ghosts.id(s.ghosts),
-            self.budgets.id(s.budgets))
+            self.budgets.id(s.budgets)) + ((self.times.id(s.time),) if self.timed else ())
 
     def unpack(self, p: tuple) -> State:
         k, nodes = self.k, self.nodes.values
         return State(tuple(nodes[i] for i in p[:k]), self.up.values[p[k]], self.net.values[p[k + 1]],
-                     self.cut.values[p[k + 2]], self.ghosts.values[p[k + 3]], self.budgets.values[p[k + 4]], ())
+                     self.cut.values[p[k + 2]], self.ghosts.values[p[k + 3]], self.budgets.values[p[k + 4]],
+                     self.times.values[p[k + 5]] if self.timed else ())
 
     # ---- successors ---------------------------------------------------------------
 
@@ -102,9 +110,10 @@ class PackedModel:
         Safe by construction: the text holds only the fixed templates below and
         integers computed here (node numbers, fault indexes, budget slots, flags);
         nothing from the spec's text reaches it."""
-        k = self.k
+        k, timed = self.k, self.timed
+        within = self.model.within
         names = [f"s{n}" for n in range(k)]
-        fields = names + ["UP", "NET", "CUT", "G", "B"]
+        fields = names + ["UP", "NET", "CUT", "G", "B"] + (["T"] if timed else [])
 
         def tup(**repl) -> str:
             return "(" + ", ".join(repl.get(f, f) for f in fields) + ",)"
@@ -117,17 +126,26 @@ class PackedModel:
                  "    if inbox is None:",
                  "        inbox = make_inbox(NET, CUT)",
                  "    up = up_values[UP]"]
+        if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
+            lines += ["    now, offsets, paused = time_values[T]",
+                      "    if offsets is None:",
+                      "        return clock_choices(p)",
+                      "    due = False"]
         for n in range(k):
             gk = "G" if self.uses_ghosts[n] else "None"
-            glob = f", p[:{k + 1}]" if self.reads_global[n] else ""
+            glob = f", p[:{k + 1}]" + (", T" if timed else "") if self.reads_global[n] else ""
             g_after = "(G if g2 is None else g2)" if self.uses_ghosts[n] else "G"
             succ = tup(**{names[n]: "node", "NET": "nn", "G": g_after})
-            lines += [f"    if up[{n}]:",
+            lines += [f"    if up[{n}]{f' and not paused[{n}]' if timed else ''}:",
                       f"        for msg, after in inbox[{n}]:",
                       f"            key = ({n}, msg, s{n}, {gk}{glob})",
                       "            outs = outs_memo.get(key)",
                       "            if outs is None:",
-                      f"                outs = make_outcomes(key, p, {n}, msg)",
+                      f"                outs = make_outcomes(key, p, {n}, msg)"]
+            if within is not None:  # a message due now that can be delivered stops time
+                lines += ["            if outs and msg in overdue:",
+                          "                due = True"]
+            lines += [
                       "            for node, g2, sent in outs:",
                       "                if node is None:",
                       "                    append(None)",
@@ -139,6 +157,12 @@ class PackedModel:
                       "                    if nn is None:",
                       "                        nn = make_send((after, sent))",
                       f"                append({succ})"]
+        if timed:
+            lines += [f"    if now < {int(self.model.time.max)} and not due:",
+                      "        nt = tick_memo.get((NET, T))",
+                      "        if nt is None:",
+                      "            nt = make_tick(NET, T)",
+                      f"        append({tup(NET='nt[0]', T='nt[1]')})"]
         roles = self.model.checked.node_roles
         for i, f in enumerate(self.model.faults):
             slot = self.model.budget_slot.get(i)
@@ -153,11 +177,13 @@ class PackedModel:
             members = [n for n in range(k) if f.role is None or roles[n].name == f.role]
             if f.kind == "crash":
                 for n in members:
+                    crashed = {names[n]: "c", "UP": f"flip(UP, {n})", "B": b2,
+                               "T": f"(unpause(T, {n}) if paused[{n}] else T)"}
                     lines += [f"{ind}if up[{n}]:",
                               f"{ind}    c = crash_memo.get(({n}, s{n}))",
                               f"{ind}    if c is None:",
                               f"{ind}        c = make_crash({n}, s{n})",
-                              f"{ind}    append({tup(**{names[n]: 'c', 'UP': f'flip(UP, {n})', 'B': b2})})"]
+                              f"{ind}    append({tup(**crashed)})"]
             elif f.kind == "restart":
                 for n in members:
                     woke = tup(**{"UP": f"flip(UP, {n})", "B": b2})
@@ -177,7 +203,12 @@ class PackedModel:
                           f"{ind}    nets = make_nets({i}, {f.kind!r}, NET)",
                           f"{ind}for c in nets:",
                           f"{ind}    append({tup(NET='c', B=b2)})"]
-            else:  # pause needs a time block, which the packed path does not take
+            elif f.kind == "pause":
+                for n in members:
+                    lines += [f"{ind}if up[{n}] and not paused[{n}]:",
+                              f"{ind}    for t2 in paused_times(T, {n}, {int(f.duration)}):",
+                              f"{ind}        append({tup(T='t2', B=b2)})"]
+            else:
                 raise AssertionError(f.kind)
         lines.append("    return out")
         return "\n".join(lines) + "\n"
@@ -190,7 +221,9 @@ class PackedModel:
             "spend_memo": self._spend, "make_spend": self._make_spend, "crash_memo": self._crash,
             "make_crash": self._make_crash, "flip": self._flipped, "restarted": self._restarted,
             "cuts_memo": self._cuts, "make_cuts": self._make_cuts, "nets_memo": self._nets,
-            "make_nets": self._make_nets,
+            "make_nets": self._make_nets, "time_values": self.times.values, "clock_choices": self._clock_choices,
+            "overdue": self.overdue, "tick_memo": self._tick, "make_tick": self._make_tick,
+            "unpause": self._unpaused, "paused_times": self._paused_times,
         }
         exec(compile(self.source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
         return namespace["successors"]
@@ -209,7 +242,7 @@ class PackedModel:
         describe its handlers and actions only. Restarts are rare steps."""
         k = self.k
         g = woke[k + 3]
-        key = (n, woke[:k + 1], g)
+        key = (n, woke[:k + 1], g) + woke[k + 5:]  # the time, if any: a body may read a clock
         outs = self._restart.get(key)
         if outs is None:
             m = self.model
@@ -226,7 +259,7 @@ class PackedModel:
                 append(None)
                 continue
             new_net = net if sent is None else self._sent_net(net, sent)
-            append(woke[:n] + (node,) + woke[n + 1:k + 1] + (new_net, woke[k + 2], g2, woke[k + 4]))
+            append(woke[:n] + (node,) + woke[n + 1:k + 1] + (new_net, woke[k + 2], g2, woke[k + 4]) + woke[k + 5:])
 
     # ---- memo misses ----------------------------------------------------------------
 
@@ -257,15 +290,19 @@ class PackedModel:
     def _make_inbox(self, net: int, cut: int) -> list:
         cut_links = self.cut.values[cut]
         boxes: list[list] = [[] for _ in range(self.k)]
+        within = self.model.within
         for m, after in self.model.network.deliverable(self.net.values[net]):
             if (m[0], m[1]) not in cut_links:
-                boxes[m[1]].append((self.msgs.id(m), self.net.id(after)))
+                i = self.msgs.id(m)
+                if within is not None and m[4] >= within:
+                    self.overdue.add(i)
+                boxes[m[1]].append((i, self.net.id(after)))
         # each node's actions come last, on the network as it is (message id -1)
         return self._memo(self._inbox, (net, cut), [tuple(box) + ((-1, net),) for box in boxes])
 
     def _make_send(self, key: tuple) -> int:
         net, sent = key
-        after = self.model.network.send(self.net.values[net], list(self.sent.values[sent]))
+        after = self.model.network.send(self.net.values[net], self.model._stamp(list(self.sent.values[sent])))
         return self._memo(self._send, key, self.net.id(after))
 
     def _make_crash(self, n: int, node: int) -> int:
@@ -287,6 +324,32 @@ class PackedModel:
         else:  # heal
             after = [frozenset()] if links else []
         return self._memo(self._cuts, (i, cut), tuple(self.cut.id(c) for c in after))
+
+    # ---- time ---------------------------------------------------------------------
+
+    def _clock_choices(self, p: tuple) -> list:
+        return [self.pack(tr.state) for tr in self.model._clock_choices(self.unpack(p))]
+
+    def _make_tick(self, net: int, t: int) -> tuple:
+        m = self.model
+        now, offsets, paused = self.times.values[t]
+        after = m.network.age(self.net.values[net], m.within) if m.within is not None else self.net.values[net]
+        time = (now + 1, offsets, tuple(x - 1 if x else 0 for x in paused))
+        return self._memo(self._tick, (net, t), (self.net.id(after), self.times.id(time)))
+
+    def _unpaused(self, t: int, n: int) -> int:
+        """The time with node n no longer paused (a crashed node is not paused)."""
+        now, offsets, paused = self.times.values[t]
+        return self.times.id((now, offsets, paused[:n] + (0,) + paused[n + 1:]))
+
+    def _paused_times(self, t: int, n: int, longest: int) -> tuple:
+        """The times with node n paused for 1, 2, ..., longest ticks."""
+        r = self._pause.get((t, n, longest))
+        if r is None:
+            now, offsets, paused = self.times.values[t]
+            r = self._memo(self._pause, (t, n, longest), tuple(
+                self.times.id((now, offsets, paused[:n] + (d,) + paused[n + 1:])) for d in range(1, longest + 1)))
+        return r
 
     def _make_nets(self, i: int, kind: str, net: int) -> tuple:
         value, network = self.net.values[net], self.model.network

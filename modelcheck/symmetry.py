@@ -322,10 +322,14 @@ class PackedSymmetry:
         self.k = k = pm.k
         self.groups = sym.groups
         self.identity = tuple(range(k))
+        # the parts holding node ids: up, network, cut, ghosts, and the time (k + 5) if any
+        self.parts = (k, k + 1, k + 2, k + 3) + ((k + 5,) if pm.timed else ())
         self._keys = Interner()  # blurred values and inbox/outbox keys -> comparable ints
         self._node_key: dict = {}  # (node index, node id) -> blurred key
         self._net_key: dict = {}  # net id -> per node (inbox key, outbox key)
         self._cut_key: dict = {}  # cut id -> per node (links out, links in)
+        self._time_keys: dict = {}  # time id -> per node (clock offset, pause)
+        self.no_time = ((0, 0),) * k
         self._perm_ids: dict = {}  # renaming -> small int
         self._perms: list = []
         self._renamed: dict = {}  # (perm id, part, index, id) -> renamed id
@@ -344,6 +348,7 @@ class PackedSymmetry:
         if ck is None:
             ck = self._make_cut_key(p[k + 2])
         node_key = self._node_key
+        tk = self._time_key(p[k + 5]) if pm.timed else self.no_time
         pi = list(self.identity)
         ties = []  # (slots, nodes) for runs of equal keys
         orders = 1
@@ -353,7 +358,7 @@ class PackedSymmetry:
                 bk = node_key.get((i, p[i]))
                 if bk is None:
                     bk = self._make_node_key(i, p[i])
-                keys[i] = (up[i], bk, nk[i], ck[i])
+                keys[i] = (up[i], bk, nk[i], ck[i], tk[i])
             order = sorted(group, key=lambda i: (keys[i], i))
             start = 0
             for pos, old in enumerate(order):
@@ -389,20 +394,19 @@ class PackedSymmetry:
             pid = self._perm_ids[pi] = len(self._perms)
             self._perms.append(list(pi))
         k, memo = self.k, self._renamed
-        out = [0] * (k + 5)
+        out = list(p)  # budgets name fault lines, not nodes: they stay
         for i in range(k):
             key = (pid, 0, i, p[i])
             r = memo.get(key)
             if r is None:
                 r = self._make(key)
             out[pi[i]] = r
-        for part in range(k, k + 4):
+        for part in self.parts:
             key = (pid, 1, part, p[part])
             r = memo.get(key)
             if r is None:
                 r = self._make(key)
             out[part] = r
-        out[k + 4] = p[k + 4]  # budgets name fault lines, not nodes
         return tuple(out)
 
     # ---- memo misses ----------------------------------------------------------------
@@ -430,6 +434,17 @@ class PackedSymmetry:
             r = pm.net.id(net.send(net.empty, msgs))
         elif index == k + 2:  # cut links
             r = pm.cut.id(frozenset((pi[a], pi[b]) for a, b in pm.cut.values[value_id]))
+        elif index == k + 5:  # time: clock offsets and pauses, per node
+            now, offsets, paused = pm.times.values[value_id]
+            if offsets is not None:
+                o = [0] * k
+                for i in range(k):
+                    o[pi[i]] = offsets[i]
+                offsets = tuple(o)
+            q = [0] * k
+            for i in range(k):
+                q[pi[i]] = paused[i]
+            r = pm.times.id((now, offsets, tuple(q)))
         else:  # ghosts
             g = pm.ghosts.values[value_id]
             if sym.ghost_perms:
@@ -441,6 +456,15 @@ class PackedSymmetry:
         if len(self._renamed) >= MEMO_LIMIT:
             self._renamed.clear()
         self._renamed[key] = r
+        return r
+
+    def _time_key(self, t: int) -> tuple:
+        """Per node (clock offset, pause ticks left): renaming-invariant keys."""
+        r = self._time_keys.get(t)
+        if r is None:
+            now, offsets, paused = self.pm.times.values[t]
+            r = self._time_keys[t] = tuple((offsets[i] if offsets is not None else 0, paused[i])
+                                           for i in range(self.k))
         return r
 
     def _make_node_key(self, i: int, node_id: int) -> int:

@@ -8,6 +8,8 @@ specs of test_reduction_random.py.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conftest import ROOT, pipeline
@@ -53,8 +55,7 @@ def _pair(model, **kw):
 @pytest.mark.parametrize("name", SPECS)
 def test_example_specs_same_search(name):
     model = _model(name)
-    if not packed.applicable(model):
-        pytest.skip("time block: the State search is used")
+    assert packed.applicable(model)
     _same(*_pair(model, max_states=CAP))
     _same(*_pair(model, max_states=CAP, collect_all=True))
 
@@ -147,3 +148,87 @@ def test_the_generated_code_holds_no_spec_text():
     src = packed.PackedModel(model).source
     for word in ("Hello", "rebooted", "restart_body", "seen"):
         assert word not in src
+
+
+# ---- time blocks: random timed specs ---------------------------------------------------
+
+TIMED_FAULTS = ["pause at most 1 for 2", "pause N at most 1 for 1", "crash N at most 1", "restart", "loss at most 1",
+                "partition at most 1", "heal", "duplicate at most 1"]
+
+
+def make_timed_spec(seed: int) -> str:
+    """Nodes that ping each other on their clocks; every time feature and fault kind."""
+    import random
+
+    rnd = random.Random(seed)
+    n = rnd.choice([1, 2, 3])
+    mode = rnd.choice(["unordered", "fifo", "set"])
+    clauses = [f"max {rnd.choice([2, 3]) if n < 3 else 2}"]
+    if mode != "set" and rnd.random() < 0.6:
+        clauses.append(f"delivery within {rnd.choice([1, 2])}")
+    if n < 3 and rnd.random() < 0.4:  # (three nodes with skewed clocks: too many states to compare quickly)
+        clauses.append("skew 1")
+    faults = rnd.sample(TIMED_FAULTS, rnd.randint(0, 3))
+    if mode == "set":
+        faults = [f for f in faults if not f.startswith("duplicate")]
+    guard = rnd.choice(["seen < clock", "clock > last", "true"])
+    restart = "  on restart { last = 0 }\n" if rnd.random() < 0.3 else ""
+    inv = rnd.choice(["forall x in N: x.seen <= 3", "now < 3 or count(x in N where x.seen > 0) < 2",
+                      "forall x in N: x.last <= now + 1", "pings <= 2"])
+    return f"""
+spec timed{seed}
+network {{ delivery {mode} }}
+time {{ {'  '.join(clauses)} }}
+message Ping(at: -1..4)
+ghost var pings: 0..9 = 0
+role N[{n}] {{
+  var seen: -1..4 = 0
+  var last: -1..4 = 0
+  var sent: 0..1 = 0
+  action ping(p: N) when {guard} and sent < 1 {{
+    seen = clock
+    sent += 1
+    pings += 1
+    send Ping(clock) to p
+  }}
+  on Ping(at) {{ last = at }}
+{restart}}}
+faults {{
+{chr(10).join("  " + f for f in faults)}
+}}
+invariant check: {inv}
+"""
+
+
+TIMED_SEEDS = range(int(os.environ.get("MC_TIMED_SEEDS", 40)))  # MC_TIMED_SEEDS=400 for a long run
+
+
+@pytest.mark.parametrize("seed", TIMED_SEEDS)
+def test_random_timed_specs_same_search(seed):
+    model = pipeline(make_timed_spec(seed))
+    _same(*_pair(model, max_states=CAP))
+    _same(*_pair(model, max_states=CAP, collect_all=True))
+
+
+@pytest.mark.parametrize("seed", TIMED_SEEDS)
+def test_random_timed_specs_with_symmetry(seed):
+    """Symmetry on packed timed states against the plain search (and the State one)."""
+    model = pipeline(make_timed_spec(seed))
+    base = explore(model, Options(collect_all=True, max_states=CAP))
+    if base.verdict == "incomplete":
+        pytest.skip("too many states for a quick comparison")
+    for use_packed in (True, False):
+        other = explore(model, Options(symmetry=True, collect_all=True, packed=use_packed))
+        assert other.verdict == base.verdict
+        assert {n: f.length for n, f in other.findings.items()} == {n: f.length for n, f in base.findings.items()}
+        if other.symmetric_roles:
+            assert other.stats.states_without_symmetry == base.stats.distinct_states
+
+
+def test_the_timed_generator_covers_what_it_should():
+    texts = [make_timed_spec(s) for s in TIMED_SEEDS]
+    for needle in ("delivery within", "skew 1", "pause at most", "pause N", "crash", "restart", "loss",
+                   "partition", "duplicate", "delivery fifo", "N[3]", "on restart"):
+        assert any(needle in t for t in texts), needle
+    verdicts = [explore(pipeline(t), Options(max_states=CAP)).verdict for t in texts[:20]]
+    assert "violated" in verdicts and "holds" in verdicts

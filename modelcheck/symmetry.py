@@ -11,6 +11,11 @@ identity of R's nodes beyond equality:
     order, which a body may observe: last write wins, appends, FIFO send order).
 A node id whose role is unknown (type `node`) affects every role.
 
+`verify` explores packed states and uses `PackedSymmetry` (at the end of this module),
+whose representative is canonical. `Symmetry` below works on `State`s: the explorer's
+`State` search (Options.packed=False) uses it, and the tests use it as an independent
+second implementation, and it provides the renaming of values that both share.
+
 Canonicalisation (`Symmetry.canon`) picks, for each state, a representative among its
 renamings: nodes of a symmetric role are sorted by a renaming-invariant key (their own
 state with every node id blurred); nodes still tied are tried in every order when that

@@ -144,45 +144,54 @@ class Symmetry:
         symmetric roles divided by those that leave it unchanged (None: not known)."""
         return None if self.stabilizer is None else self.group_order // self.stabilizer
 
-    # ---- applying a renaming ----
+    # ---- applying a renaming (pi[i]: the new name of node i) ----
     def apply(self, state, pi: list[int]):
         from .model import State
         n = len(pi)
         nodes = [None] * n
-        up = [None] * n
         for i in range(n):
-            vals = state.nodes[i]
-            perms = self.node_perms[i]
-            if perms:
-                vals = list(vals)
-                for k, p in perms:
-                    vals[k] = p(vals[k], pi)
-                vals = tuple(vals)
-            nodes[pi[i]] = vals
-            up[pi[i]] = state.up[i]
-        ghosts = state.ghosts
-        if self.ghost_perms:
-            g = list(ghosts)
-            for k, p in self.ghost_perms:
-                g[k] = p(g[k], pi)
-            ghosts = tuple(g)
+            nodes[pi[i]] = self.rename_vars(i, state.nodes[i], pi)
+        time = self.rename_time(state.time, pi) if state.time else state.time
+        return State(tuple(nodes), self.rename_per_node(state.up, pi), self.rename_net(state.net, pi),
+                     self.rename_cut(state.cut, pi), self.rename_ghosts(state.ghosts, pi), state.budgets, time)
+
+    def rename_vars(self, i: int, vals: tuple, pi) -> tuple:
+        """Node i's variables with every node id in them renamed."""
+        perms = self.node_perms[i]
+        if not perms:
+            return vals
+        vals = list(vals)
+        for k, p in perms:
+            vals[k] = p(vals[k], pi)
+        return tuple(vals)
+
+    def rename_ghosts(self, ghosts: tuple, pi) -> tuple:
+        if not self.ghost_perms:
+            return ghosts
+        g = list(ghosts)
+        for k, p in self.ghost_perms:
+            g[k] = p(g[k], pi)
+        return tuple(g)
+
+    @staticmethod
+    def rename_per_node(values: tuple, pi) -> tuple:
+        """A tuple with one entry per node (up, clock offsets, pauses), reordered."""
+        out = [None] * len(values)
+        for i, v in enumerate(values):
+            out[pi[i]] = v
+        return tuple(out)
+
+    def rename_net(self, net, pi):
         net_model = self.model.network
-        msgs = [self._message(m, pi) for m in net_model.messages(state.net)]
-        net = net_model.send(net_model.empty, msgs)
-        cut = frozenset((pi[a], pi[b]) for a, b in state.cut)
-        time = state.time
-        if time:
-            now, offsets, paused = time
-            if offsets is not None:
-                o = [0] * n
-                for i in range(n):
-                    o[pi[i]] = offsets[i]
-                offsets = tuple(o)
-            p = [0] * n
-            for i in range(n):
-                p[pi[i]] = paused[i]
-            time = (now, offsets, tuple(p))
-        return State(tuple(nodes), tuple(up), net, cut, ghosts, state.budgets, time)
+        return net_model.send(net_model.empty, [self._message(m, pi) for m in net_model.messages(net)])
+
+    @staticmethod
+    def rename_cut(cut: frozenset, pi) -> frozenset:
+        return frozenset((pi[a], pi[b]) for a, b in cut)
+
+    def rename_time(self, time: tuple, pi) -> tuple:
+        now, offsets, paused = time
+        return (now, None if offsets is None else self.rename_per_node(offsets, pi), self.rename_per_node(paused, pi))
 
     def _message(self, m, pi):
         key = (m, tuple(pi))
@@ -197,13 +206,7 @@ class Symmetry:
         """The renamed nodes' variables alone: enough to rank most tie orders cheaply."""
         nodes = [None] * len(pi)
         for i, vals in enumerate(state.nodes):
-            perms = self.node_perms[i]
-            if perms:
-                vals = list(vals)
-                for k, p in perms:
-                    vals[k] = p(vals[k], pi)
-                vals = tuple(vals)
-            nodes[pi[i]] = vals
+            nodes[pi[i]] = self.rename_vars(i, vals, pi)
         nk = self._nkeys
         out = []
         for vals in nodes:
@@ -276,10 +279,7 @@ class Symmetry:
             vals = state.nodes[i]
             vk = vkeys.get((i, vals))
             if vk is None:
-                blurred = list(vals)
-                for k, p in self.node_perms[i]:
-                    blurred[k] = p(blurred[k], blur)
-                vk = vkeys[(i, vals)] = sort_key(tuple(blurred))
+                vk = vkeys[(i, vals)] = sort_key(self.rename_vars(i, vals, blur))
             extra = (t[1][i] if t and t[1] is not None else 0, t[2][i] if t else 0)
             cuts = (sum(1 for a, _ in state.cut if a == i), sum(1 for _, b in state.cut if b == i)) if state.cut else ()
             keys.append((state.up[i], extra, vk, tuple(sorted(inbox[i])), tuple(sorted(outbox[i])), cuts))
@@ -420,44 +420,17 @@ class PackedSymmetry:
         pid, kind, index, value_id = key
         pi, pm, sym, k = self._perms[pid], self.pm, self.sym, self.k
         if kind == 0:  # node index's variables
-            vals = pm.nodes.values[value_id]
-            perms = sym.node_perms[index]
-            if perms:
-                vals = list(vals)
-                for j, f in perms:
-                    vals[j] = f(vals[j], pi)
-                vals = tuple(vals)
-            r = pm.nodes.id(vals)
-        elif index == k:  # up
-            up, new = pm.up.values[value_id], [False] * k
-            for i in range(k):
-                new[pi[i]] = up[i]
-            r = pm.up.id(tuple(new))
-        elif index == k + 1:  # network
-            net = pm.model.network
-            msgs = [sym._message(m, pi) for m in net.messages(pm.net.values[value_id])]
-            r = pm.net.id(net.send(net.empty, msgs))
-        elif index == k + 2:  # cut links
-            r = pm.cut.id(frozenset((pi[a], pi[b]) for a, b in pm.cut.values[value_id]))
-        elif index == k + 5:  # time: clock offsets and pauses, per node
-            now, offsets, paused = pm.times.values[value_id]
-            if offsets is not None:
-                o = [0] * k
-                for i in range(k):
-                    o[pi[i]] = offsets[i]
-                offsets = tuple(o)
-            q = [0] * k
-            for i in range(k):
-                q[pi[i]] = paused[i]
-            r = pm.times.id((now, offsets, tuple(q)))
-        else:  # ghosts
-            g = pm.ghosts.values[value_id]
-            if sym.ghost_perms:
-                g = list(g)
-                for j, f in sym.ghost_perms:
-                    g[j] = f(g[j], pi)
-                g = tuple(g)
-            r = pm.ghosts.id(g)
+            r = pm.nodes.id(sym.rename_vars(index, pm.nodes.values[value_id], pi))
+        elif index == k:
+            r = pm.up.id(sym.rename_per_node(pm.up.values[value_id], pi))
+        elif index == k + 1:
+            r = pm.net.id(sym.rename_net(pm.net.values[value_id], pi))
+        elif index == k + 2:
+            r = pm.cut.id(sym.rename_cut(pm.cut.values[value_id], pi))
+        elif index == k + 5:
+            r = pm.times.id(sym.rename_time(pm.times.values[value_id], pi))
+        else:
+            r = pm.ghosts.id(sym.rename_ghosts(pm.ghosts.values[value_id], pi))
         if len(self._renamed) >= MEMO_LIMIT:
             self._renamed.clear()
         self._renamed[key] = r
@@ -473,14 +446,8 @@ class PackedSymmetry:
         return r
 
     def _make_node_key(self, i: int, node_id: int) -> int:
-        vals = self.pm.nodes.values[node_id]
-        perms = self.sym.node_perms[i]
-        if perms:
-            vals = list(vals)
-            for j, f in perms:
-                vals[j] = f(vals[j], self.sym.blur)
-            vals = tuple(vals)
-        r = self._node_key[(i, node_id)] = self._keys.id(("node", vals))
+        blurred = self.sym.rename_vars(i, self.pm.nodes.values[node_id], self.sym.blur)
+        r = self._node_key[(i, node_id)] = self._keys.id(("node", blurred))
         return r
 
     def _make_net_key(self, net_id: int) -> tuple:

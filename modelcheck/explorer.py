@@ -35,7 +35,7 @@ class Options:
     record_graph: bool = False
     # Symmetry reduction (modelcheck/symmetry.py) for the roles the spec cannot tell
     # apart. Not used while recording a graph (liveness, `graph`): fairness is not
-    # preserved by merging renamed states.
+    # preserved by merging renamed states. `verify` turns it on unless --no-symmetry.
     symmetry: bool = False
     # Store 64-bit fingerprints of visited states instead of the states (TLC's
     # approach): far less memory, at a stated probability that two states collide
@@ -46,8 +46,8 @@ class Options:
     # transitions. Opt-in (`--prune`): in CPython its bookkeeping costs about what a
     # skipped transition saves (measurements in docs/language.md, "Pruning").
     prune: bool = False
-    # The packed fast path (modelcheck/packed.py) where it applies: no time block,
-    # symmetry, pruning or graph. Same results; False only to compare the two.
+    # The packed fast path (modelcheck/packed.py) where it applies: no pruning and no
+    # graph (temporal properties). Same results; False only to compare the two.
     packed: bool = True
 
 
@@ -372,7 +372,7 @@ def _symmetric(model: Model) -> bool:
 def _explore_packed(model: Model, options: Options, start: float) -> Result:
     """`explore` on packed states (modelcheck/packed.py): the same breadth-first
     search, counts, first violation and trace, several times faster. Used when
-    there is no time block, no property (no graph) and no pruning. With symmetry,
+    there is no property (no graph) and no pruning. With symmetry,
     every state is stored as its canonical renaming (symmetry.PackedSymmetry)."""
     stats = Stats()
     try:  # a Ctrl-C while the successor code is generated still gets a summary

@@ -183,7 +183,8 @@ class Compiler:
         local = bool(keys) and all(isinstance(t, (MapT, SeqT)) for t in path_types)
         if local:
             last = path_types[-1]
-            leaf_fits = value_checker(last.value if isinstance(last, MapT) else last.elem, self.role_nodes)
+            leaf_fits = _remembered(value_checker(last.value if isinstance(last, MapT) else last.elem,
+                                                  self.role_nodes))
             key_fits = [value_checker(t.key, self.role_nodes) if isinstance(t, MapT) else None for t in path_types]
             local_check = leaf_fits is not None or any(k is not None for k in key_fits)
 
@@ -264,6 +265,24 @@ def _set_path(container, keys, types, value, op, combine, render: Renderer):
     if isinstance(t, MapT):
         return map_set(container, key, new)
     return container[:key] + (new,) + container[key + 1:]
+
+
+def _remembered(fits):
+    """A range check that remembers its answers: the same entries (a log, a set of
+    node ids) are stored in many states. Values at one place have one type, so equal
+    values are the same value (no `True == 1` mix-up)."""
+    if fits is None:
+        return None
+    known: dict = {}
+
+    def check(v) -> bool:
+        r = known.get(v)
+        if r is None:
+            if len(known) >= 10_000:
+                known.clear()
+            r = known[v] = fits(v)
+        return r
+    return check
 
 
 def _entry_fits(value, keys, types, leaf_fits, key_fits) -> bool:

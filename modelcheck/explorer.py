@@ -417,12 +417,12 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                        symmetric_roles=sym_roles, **kw)
 
     def violations(p: tuple) -> list[Violation]:
-        key = (p[:k1], p[gi]) + p[tm:]
-        bad = inv_memo.get(key)
+        read = (p[:k1], p[gi]) + p[tm:]
+        bad = inv_memo.get(read)
         if bad is None:
             if len(inv_memo) >= packed.MEMO_LIMIT:
                 inv_memo.clear()
-            bad = inv_memo[key] = _check(model, pm.unpack(p), collect)
+            bad = inv_memo[read] = _check(model, pm.unpack(p), collect)
         return bad
 
     for bad in violations(init):

@@ -341,7 +341,9 @@ class PackedSymmetry:
         self.group_order = sym.group_order
         self.stabilizer: int | None = 1  # as in Symmetry
 
-    orbit_size = Symmetry.orbit_size
+    def orbit_size(self) -> int | None:
+        """As Symmetry.orbit_size, for the last canon() result."""
+        return None if self.stabilizer is None else self.group_order // self.stabilizer
 
     def canon(self, p: tuple) -> tuple:
         k, pm = self.k, self.pm

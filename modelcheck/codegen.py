@@ -41,7 +41,8 @@ class CodeGen:
         # Everything generated code can name: its only "builtins".
         self.namespace = {
             "__builtins__": {}, "all": all, "any": any, "sum": sum, "len": len, "min": min, "max": max,
-            "frozenset": frozenset, "_gen": self, "_ord": ordered, "_ordnb": ordered_no_bools, "_mkeys": map_keys, "_mfrom": map_from,
+            "frozenset": frozenset, "_gen": self, "_ord": ordered, "_ordnb": ordered_no_bools, "_mkeys": map_keys,
+            "_mfrom": map_from,
             "_mhas": map_has, "_mget": self.mget, "_sget": self.sget, "_rnode": self.rnode,
             "_minmax": self.minmax, "_last": self.last, "_divmod": self.divmod,
         }

@@ -181,6 +181,25 @@ def fault_summary(model: Model) -> str:
     return ", ".join(parts)
 
 
+def symmetry_summary(model: Model, roles: list[str]) -> str:
+    """Which nodes symmetry treats as interchangeable: a whole role, or the nodes of a
+    role that the spec does not name (`Server[0]` in the spec keeps Server[0] apart)."""
+    from .symmetry import symmetric_groups
+    c = model.checked
+    parts = []
+    for role, nodes in symmetric_groups(c):
+        if role not in roles:
+            continue
+        info = next(r for r in c.roles if r.name == role)
+        if len(nodes) == info.size:
+            parts.append(f"nodes of {role} are interchangeable")
+        else:
+            named = [c.node_names[n] for n in info.node_ids if n not in nodes]
+            parts.append(f"{', '.join(c.node_names[n] for n in nodes)} are interchangeable "
+                         f"({', '.join(named)} named in the spec)")
+    return "; ".join(parts)
+
+
 def render_text(result: Result, model: Model, source: Source, header: bool = True) -> str:
     """The human report: header, counterexample (if any), why it fails. No summary line.
 
@@ -197,8 +216,7 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         for note in result.notes:
             out.append(f"note: {note}")
         if result.symmetric_roles:
-            out.append(f"symmetry: nodes of {', '.join(result.symmetric_roles)} are interchangeable; renamed states "
-                       "are explored once")
+            out.append(f"symmetry: {symmetry_summary(model, result.symmetric_roles)}; renamed states are explored once")
         if result.properties:
             out.append(f"liveness: {liveness_assumptions(model)}")
         if result.collision_probability is not None:

@@ -1,15 +1,18 @@
 """Symmetry reduction: nodes of one role are interchangeable unless the spec tells
 them apart, so states that differ only by a renaming of such nodes are explored once.
 
-Detection (`symmetric_roles`) is syntactic and conservative. A role R is symmetric
-when it has at least two nodes and nothing in the spec can observe the order or the
-identity of R's nodes beyond equality:
-  - no `R[i]` literal (a specific node) anywhere;
-  - no ordering or arithmetic on node ids (`<`, `<=`, `>`, `>=`, `+`, `-`, ...),
-    no `min`/`max` over node ids;
-  - no `for` loop over a collection of node ids (its iteration order is the id
+Detection (`symmetric_groups`) is syntactic and conservative. The nodes of a role R
+that the spec names with a constant index (`R[0]`, `R[N - 1]`) stay in place; R's
+other nodes are interchangeable (when there are at least two) unless the spec can
+observe their order or identity beyond equality:
+  - an index computed at run time (`R[i]`): any node could be the one named;
+  - ordering or arithmetic on node ids (`<`, `<=`, `>`, `>=`, `+`, `-`, ...),
+    `min`/`max` over node ids;
+  - a `for` loop over a collection of node ids (its iteration order is the id
     order, which a body may observe: last write wins, appends, FIFO send order).
-A node id whose role is unknown (type `node`) affects every role.
+A node id whose role is unknown (type `node`) affects every role. Renamings fix the
+named nodes, so the initial state (every node of a role starts alike) is fixed by all
+of them, and the spec's steps and invariants commute with them.
 
 `verify` explores packed states and uses `PackedSymmetry` (at the end of this module),
 whose representative is canonical. `Symmetry` below works on `State`s: the explorer's
@@ -46,13 +49,26 @@ MAX_TIE_ORDERS = 24
 
 
 def symmetric_roles(c: CheckedSpec) -> list[str]:
-    """Names of the roles whose nodes the spec cannot tell apart (size >= 2)."""
+    """Names of the roles with interchangeable nodes (see symmetric_groups)."""
+    return [role for role, _ in symmetric_groups(c)]
+
+
+def symmetric_groups(c: CheckedSpec) -> list[tuple[str, list[int]]]:
+    """Per role, the nodes the spec cannot tell apart (at least two): every node of
+    the role but those it names (`Role[0]`, `Role[N - 1]`: a constant index), which
+    renamings must leave in place. A role whose nodes are indexed by a computed
+    value, ordered, or iterated in id order has none."""
     broken: set[str | None] = set()  # None: every role
+    named: dict[str, set[int]] = {}
     trees: list = [c.invariants, c.properties, [g.init for g in c.ghosts]] + [r.decl for r in c.roles]
     for tree in trees:
         for x in S.walk(tree):
             if isinstance(x, S.Index) and isinstance(x.obj, S.Name) and x.obj.ref and x.obj.ref[0] == "role":
-                broken.add(x.obj.ref[1].name)
+                i = _constant(x.index)
+                if i is None:
+                    broken.add(x.obj.ref[1].name)
+                else:
+                    named.setdefault(x.obj.ref[1].name, set()).add(i)
             elif isinstance(x, S.BinOp) and x.op in _ORDERING:
                 for side in (x.left, x.right):
                     broken |= _node_roles(side.type)
@@ -63,7 +79,31 @@ def symmetric_roles(c: CheckedSpec) -> list[str]:
                 broken |= _node_roles(x.domain.type)
     if None in broken:
         return []
-    return [r.name for r in c.roles if r.count is not None and r.size >= 2 and r.name not in broken]
+    out = []
+    for r in c.roles:
+        if r.count is None or r.name in broken:
+            continue
+        free = [n for i, n in enumerate(r.node_ids) if i not in named.get(r.name, ())]
+        if len(free) >= 2:
+            out.append((r.name, free))
+    return out
+
+
+def _constant(e) -> int | None:
+    """The value of an index made of integer literals and consts, else None."""
+    if isinstance(e, S.IntLit):
+        return int(e.value)
+    if isinstance(e, S.Name) and e.ref and e.ref[0] == "const":
+        return int(e.ref[1])
+    if isinstance(e, S.Neg):
+        v = _constant(e.operand)
+        return None if v is None else -v
+    if isinstance(e, S.BinOp) and e.op in ("+", "-", "*"):
+        a, b = _constant(e.left), _constant(e.right)
+        if a is None or b is None:
+            return None
+        return a + b if e.op == "+" else a - b if e.op == "-" else a * b
+    return None
 
 
 def _node_roles(t) -> set:
@@ -120,7 +160,7 @@ class Symmetry:
         c = model.checked
         self.model = model
         self.roles = roles
-        self.groups = [list(r.node_ids) for r in c.roles if r.name in roles]
+        self.groups = [nodes for role, nodes in symmetric_groups(c) if role in roles]
         n = len(c.node_names)
         self.identity = list(range(n))
         self.node_perms = []  # per node: [(var index, permuter)] for vars holding node ids

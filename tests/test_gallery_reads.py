@@ -15,7 +15,7 @@ from conftest import ROOT, pipeline, verify_json as verify
 
 BROKEN = "specs/stale_read_broken.ha"
 FIXED = "specs/stale_read_fixed.ha"
-FIXED_STATES = 118_592
+FIXED_STATES = 59_764  # Server[1] and Server[2] interchangeable (symmetry); 118,592 with --no-symmetry
 
 
 def steps(doc: dict) -> list[tuple[str, str | None, str | None]]:
@@ -160,7 +160,9 @@ def test_each_part_of_read_index_is_needed(name, tmp_path):
     assert text.count(old) == 1
     spec = tmp_path / f"{name}.ha"
     spec.write_text(text.replace(old, new))
-    code, doc = verify(str(spec), "--no-faults")
+    # --no-symmetry: the traces are pinned in the case's node names (with symmetry,
+    # Server[1] and Server[2] are interchangeable and a renamed trace may be printed)
+    code, doc = verify(str(spec), "--no-faults", "--no-symmetry")
     assert code == 1 and doc["violation"]["name"] == "linearizable_read"
     assert steps(doc) == expected
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, pipeline, run_cli, verify_json
 
 from modelcheck.explorer import Options, explore
-from modelcheck.symmetry import Symmetry, symmetric_roles
+from modelcheck.symmetry import Symmetry, symmetric_groups, symmetric_roles
 
 
 def roles_of(text: str) -> list[str]:
@@ -28,18 +28,44 @@ role Client { var n: 0..1 = 0 }
 """
 
 
-@pytest.mark.parametrize("extra, symmetric", [
-    ("", ["Server"]),
-    ("invariant first: Server[0].leader == Server[0].leader", []),  # a specific node
-    # node ids cannot be ordered or used in arithmetic (type errors), so a literal
-    # node is the way a spec tells nodes apart
+def groups_of(text: str) -> list[tuple[str, list[int]]]:
+    return symmetric_groups(pipeline(text).checked)
+
+
+@pytest.mark.parametrize("extra, groups", [
+    ("", [("Server", [0, 1, 2])]),
+    # a node named in the spec stays in place; the others are still interchangeable
+    ("invariant first: Server[0].leader == Server[0].leader", [("Server", [1, 2])]),
 ])
-def test_detection(extra, symmetric):
-    assert roles_of(BASE + extra) == symmetric
+def test_detection(extra, groups):
+    assert groups_of(BASE + extra) == groups
 
 
-def test_a_literal_node_in_role_code_breaks_symmetry():
-    assert roles_of(BASE.replace("when not leader {", "when not leader and self == Server[1] {")) == []
+def test_named_nodes_by_constant_expressions():
+    text = BASE.replace("spec s", "spec s\nconst K = 1") + "invariant first: Server[K + 1].leader or not Server[K - 1].leader"
+    assert groups_of(text) == []  # Server[2] and Server[0] named: one node left, nothing to swap
+    text = BASE.replace("spec s", "spec s\nconst K = 1") + "invariant first: Server[2 * K].leader or true"
+    assert groups_of(text) == [("Server", [0, 1])]
+
+
+def test_a_computed_index_breaks_symmetry():
+    assert roles_of(BASE + "invariant first: Server[len({1, 2})].leader or true") == []
+
+
+def test_a_literal_node_in_role_code_keeps_that_node_apart():
+    text = BASE.replace("when not leader {", "when not leader and self == Server[1] {")
+    assert groups_of(text) == [("Server", [0, 2])]
+
+
+def test_partial_symmetry_counts_orbits_exactly():
+    """Only Server[1] may elect itself: Server[0] and Server[2] are interchangeable."""
+    text = BASE.replace("when not leader {", "when not leader and self == Server[1] {")
+    model = pipeline(text)
+    plain = explore(model, Options())
+    for use_packed in (True, False):
+        reduced = explore(model, Options(symmetry=True, packed=use_packed))
+        assert reduced.stats.distinct_states < plain.stats.distinct_states
+        assert reduced.stats.states_without_symmetry == plain.stats.distinct_states
 
 
 def test_for_loop_over_nodes_breaks_symmetry():

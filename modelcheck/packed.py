@@ -129,8 +129,9 @@ class PackedModel:
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",
-                      "        return clock_choices(p)",
-                      "    due = False"]
+                      "        return clock_choices(p)"]
+            if within is not None:
+                lines.append("    due = False")
         for n in range(k):
             gk = "G" if self.uses_ghosts[n] else "None"
             glob = f", p[:{k + 1}]" + (", T" if timed else "") if self.reads_global[n] else ""
@@ -158,7 +159,7 @@ class PackedModel:
                       "                        nn = make_send((after, sent))",
                       f"                append({succ})"]
         if timed:
-            lines += [f"    if now < {int(self.model.time.max)} and not due:",
+            lines += [f"    if now < {int(self.model.time.max)}{' and not due' if within is not None else ''}:",
                       "        nt = tick_memo.get((NET, T))",
                       "        if nt is None:",
                       "            nt = make_tick(NET, T)",
@@ -205,8 +206,12 @@ class PackedModel:
                           f"{ind}    append({tup(NET='c', B=b2)})"]
             elif f.kind == "pause":
                 for n in members:
+                    key = f"(T, {n}, {int(f.duration)})"
                     lines += [f"{ind}if up[{n}] and not paused[{n}]:",
-                              f"{ind}    for t2 in paused_times(T, {n}, {int(f.duration)}):",
+                              f"{ind}    pts = pause_memo.get({key})",
+                              f"{ind}    if pts is None:",
+                              f"{ind}        pts = make_pause{key}",
+                              f"{ind}    for t2 in pts:",
                               f"{ind}        append({tup(T='t2', B=b2)})"]
             else:
                 raise AssertionError(f.kind)
@@ -223,7 +228,7 @@ class PackedModel:
             "cuts_memo": self._cuts, "make_cuts": self._make_cuts, "nets_memo": self._nets,
             "make_nets": self._make_nets, "time_values": self.times.values, "clock_choices": self._clock_choices,
             "overdue": self.overdue, "tick_memo": self._tick, "make_tick": self._make_tick,
-            "unpause": self._unpaused, "paused_times": self._paused_times,
+            "unpause": self._unpaused, "pause_memo": self._pause, "make_pause": self._make_pause,
         }
         exec(compile(self.source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
         return namespace["successors"]
@@ -342,14 +347,11 @@ class PackedModel:
         now, offsets, paused = self.times.values[t]
         return self.times.id((now, offsets, paused[:n] + (0,) + paused[n + 1:]))
 
-    def _paused_times(self, t: int, n: int, longest: int) -> tuple:
+    def _make_pause(self, t: int, n: int, longest: int) -> tuple:
         """The times with node n paused for 1, 2, ..., longest ticks."""
-        r = self._pause.get((t, n, longest))
-        if r is None:
-            now, offsets, paused = self.times.values[t]
-            r = self._memo(self._pause, (t, n, longest), tuple(
-                self.times.id((now, offsets, paused[:n] + (d,) + paused[n + 1:])) for d in range(1, longest + 1)))
-        return r
+        now, offsets, paused = self.times.values[t]
+        return self._memo(self._pause, (t, n, longest), tuple(
+            self.times.id((now, offsets, paused[:n] + (d,) + paused[n + 1:])) for d in range(1, longest + 1)))
 
     def _make_nets(self, i: int, kind: str, net: int) -> tuple:
         value, network = self.net.values[net], self.model.network

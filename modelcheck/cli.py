@@ -9,33 +9,70 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 import click
 
-from . import __version__
+from . import __version__, limits
 from .checker import check as check_spec
 from .diagnostics import Source, SpecError, render_all
 from .explorer import Options, explore
 from .model import build
 from .parser import load, parse
-from .report import render_json, render_text, summary_line
+from .report import render_json, render_text, stop_text, summary_line
 
 EXIT_HOLDS, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+# A const's value on the command line: ASCII decimal digits only (int() would also
+# take '1_0' and other scripts' digits, which a spec's own literals do not allow).
+_INTEGER = re.compile(r"[+-]?[0-9]+", flags=re.ASCII)
+_MAX_DIGITS = 1000  # far past any bound a finite model can use; the checker bounds consts further
 
 
 def _parse_consts(values: tuple[str, ...]) -> dict[str, int]:
     out = {}
     for item in values:
         name, sep, value = item.partition("=")
-        name = name.strip()
+        name, value = name.strip(), value.strip()
         if not sep or not name:
             raise click.BadParameter(f"'{item}' is not NAME=VALUE (for example --const N=3)", param_hint="--const")
-        try:
-            out[name] = int(value.strip())
-        except ValueError:
-            raise click.BadParameter(f"'{value}' is not an integer (in --const {item})", param_hint="--const") from None
+        if not _INTEGER.fullmatch(value):
+            raise click.BadParameter(f"'{value}' is not an integer written in decimal digits 0-9 (in --const {item})",
+                                     param_hint="--const")
+        if len(value.lstrip("+-")) > _MAX_DIGITS:
+            raise click.BadParameter(f"the value of {name} has {len(value.lstrip('+-')):,} digits: far too large "
+                                     "to bound a finite model", param_hint="--const")
+        out[name] = int(value)
     return out
+
+
+class _Size(click.ParamType):
+    """--memory-limit: '4G', '512M', '75%' (of the machine's memory) or 'none'."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int) or value == "none":
+            return value
+        try:
+            size = limits.parse_size(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+        return "none" if size is None else size
+
+
+def _memory_limit(choice) -> int | None:
+    """The --memory-limit in bytes ("none": None): the user's, or by default a share
+    of the memory this process may use (the machine's, its cgroup's or ulimit -v's)."""
+    if choice is None:
+        return limits.default_memory_limit()
+    return None if choice == "none" else choice
+
+
+_MEMORY_HELP = ("Stop (exit 3, with the summary of what was explored) when modelcheck's memory passes SIZE: "
+                "4G, 512M, 75% of the machine's, or none. Default: 80% of the machine's memory (or of ulimit -v).")
 
 
 def _diagnostics_json(err: SpecError, path: str) -> dict:
@@ -56,15 +93,53 @@ def _fail(err: SpecError, source: Source | None, path: str, fmt: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def _write_file(path: str, text: str) -> None:
-    """Write an output file (--trace-out, --html); an unwritable path is a usage error, not a traceback."""
+def _write_file(path: str, text: str) -> bool:
+    """Write an output file (--trace-out, --html). Called after the verdict is printed:
+    a failure is reported (False) and turns the exit code into 2, but loses nothing."""
     try:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
+        return True
     except OSError as err:
         click.echo(f"error: cannot write {path}: {err.strerror or err}\n"
-                   "  = hint: check that the folder exists and is writable", err=True)
-        sys.exit(EXIT_USAGE)
+                   "  = hint: check that the folder exists and is writable; the result above is complete", err=True)
+        return False
+
+
+def _check_outputs(inputs: list[str], outputs: list[tuple[str, str | None]]) -> None:
+    """Before any work: every output path can be written, none is an input file, and
+    no two outputs share a path (exit 2 otherwise, so a long run is not wasted)."""
+    def same(a: str, b: str) -> bool:
+        try:
+            if os.path.exists(a) and os.path.exists(b):
+                return os.path.samefile(a, b)
+        except OSError:
+            pass
+        return os.path.realpath(a) == os.path.realpath(b)
+
+    seen: list[tuple[str, str]] = []
+    for option, path in outputs:
+        if not path:
+            continue
+        problem, hint = None, None
+        if any(same(path, i) for i in inputs):
+            problem, hint = "is an input file; it would be overwritten", "write the output to another file"
+        elif any(same(path, p) for _, p in seen):
+            other = next(o for o, p in seen if same(path, p))
+            problem, hint = f"is also the path given to {other}", "give each output its own file"
+        elif os.path.isdir(path):
+            problem, hint = "is a folder", "name a file"
+        else:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                problem, hint = f"cannot be written: the folder {os.path.dirname(path) or folder} does not exist", \
+                    "create the folder first"
+            elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+                problem, hint = "cannot be written: permission denied", "choose a writable location"
+        if problem:
+            click.echo(f"error: {option} {path} {problem}\n  = hint: {hint}", err=True)
+            sys.exit(EXIT_USAGE)
+        seen.append((option, path))
 
 
 def _front_end(path: str, consts: dict[str, int], fmt: str):
@@ -164,30 +239,34 @@ def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | No
 @click.option("--prune/--no-prune", default=False, show_default=True,
               help="Sleep-set pruning: skip transitions whose target another order of independent steps "
                    "reaches. Same states and verdicts, fewer transitions; the summary counts them.")
+@click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
-           scenario, symmetry, fingerprints, prune, quiet):
+           scenario, symmetry, fingerprints, prune, memory, quiet):
     """Explore every reachable state of SPEC and check its invariants and properties."""
+    _check_outputs([spec], [("--trace-out", trace_out), ("--html", html_out)])
     source, checked, model = _load_model(spec, consts, fmt, no_faults, scenario, invariants, properties)
     progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
     result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
                                     on_progress=progress, symmetry=symmetry, prune=prune,
-                                    fingerprints=fingerprints))
+                                    fingerprints=fingerprints, memory_limit=_memory_limit(memory)))
     if progress is not None:
         progress.clear()
     options = {"consts": checked.consts, "invariants": list(invariants) or None,
                "properties": list(properties) or None, "max_states": max_states,
                "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario,
                "symmetry": symmetry, "prune": prune, "fingerprints": fingerprints}
+    # The verdict is printed first; the files after, so a write error loses nothing.
+    files: list[tuple[str, str]] = []
     if fmt == "json" or trace_out:
         doc = render_json(result, model, source, options)
         if trace_out:
-            _write_file(trace_out, json.dumps(doc, indent=2) + "\n")
+            files.append((trace_out, json.dumps(doc, indent=2) + "\n"))
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
     if html_out:
         from .html_report import render_html
-        _write_file(html_out, render_html(result, model, source))
+        files.append((html_out, render_html(result, model, source)))
     if fmt == "mermaid":
         from .mermaid import render_mermaid
         click.echo(render_mermaid(result, model), nl=False)
@@ -198,6 +277,8 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
             click.echo(text)
             click.echo("")
         click.echo(summary_line(result))
+    if not all([_write_file(path, text) for path, text in files]):
+        sys.exit(EXIT_USAGE)
     sys.exit({"holds": EXIT_HOLDS, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE}[result.verdict])
 
 
@@ -215,8 +296,10 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="Run up to N rows at once, in worker processes. Default: the number of CPU cores. "
                    "The table is the same whatever N is.")
+@click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE",
+              help=_MEMORY_HELP.replace("modelcheck's memory", "a row's process memory"))
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
-def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, jobs, quiet):
+def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, jobs, memory, quiet):
     """Check every invariant and property under every scenario: the resilience table.
 
     Rows: no-faults, the faults block (faults), and each scenario. Exit 0 when every
@@ -247,8 +330,11 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
             progress.prefix = f"{name}: "
 
     jobs = jobs or os.cpu_count() or 1
+    memory_limit = _memory_limit(memory)
+    if memory is None and jobs > 1:  # by default the rows running at once share the machine
+        memory_limit //= min(jobs, len(rows)) or 1
     result = mx.run_matrix(model, rows, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
-                                                on_progress=progress), on_row, jobs=jobs)
+                                                on_progress=progress, memory_limit=memory_limit), on_row, jobs=jobs)
     if progress is not None:
         progress.clear()
     name = checked.spec.name
@@ -261,8 +347,42 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
     else:
         click.echo(mx.render_text(result, spec, name))
     if not result.complete:
+        stopped = [r for r in result.rows if r.stop_reason]
+        click.echo(f"matrix: {len(result.rows) - len(stopped)} of {len(result.rows)} rows complete; "
+                   + "; ".join(f"{r.scenario}: {stop_text(r.stop_reason)}" for r in stopped), err=True)
         sys.exit(EXIT_INCOMPLETE)
     sys.exit(EXIT_VIOLATED if fail_on_violation and result.violated else EXIT_HOLDS)
+
+
+_MAX_TRACE_BYTES = 256 << 20
+
+
+def _read_json(path: str):
+    """A trace file's JSON: a regular file of bounded size (not a FIFO or /dev/zero)."""
+    import stat
+    if not stat.S_ISREG(os.stat(path).st_mode):  # stat, not open: opening a FIFO blocks
+        raise OSError("not a regular file")
+    with open(path, "rb") as fh:
+        data = fh.read(_MAX_TRACE_BYTES + 1)
+    if len(data) > _MAX_TRACE_BYTES:
+        raise OSError(f"larger than {_MAX_TRACE_BYTES >> 20} MB")
+    return json.loads(data.decode("utf-8"))
+
+
+def _check_with_recorded(parsed, given: dict, recorded: dict, trace: str):
+    """check_spec with the consts a trace recorded (those given with --const win).
+    When only the recorded values make the check fail, say that they came from the
+    trace file: the diagnostic itself points at the spec's const line."""
+    try:
+        return check_spec(parsed, {**recorded, **given})
+    except SpecError as err:
+        if not recorded:
+            raise
+        check_spec(parsed, given)  # raises when the spec or --const is wrong on its own
+        click.echo(f"{trace}: error: the consts recorded in the trace (options.consts: "
+                   + ", ".join(f"{k}={v}" for k, v in recorded.items())
+                   + ") do not fit the spec\n  = hint: override them with --const NAME=VALUE", err=True)
+        raise err
 
 
 @cli.command()
@@ -280,8 +400,7 @@ def replay(spec, trace, consts):
     from .replay import replay as run_replay
 
     try:
-        with open(trace, encoding="utf-8") as fh:
-            doc = load_trace(json.load(fh))
+        doc = load_trace(_read_json(trace))
         opts = doc.get("options") or {}
         recorded = opts.get("consts") or {}
         if not isinstance(recorded, dict):
@@ -289,8 +408,11 @@ def replay(spec, trace, consts):
     except FileNotFoundError:
         click.echo(f"{trace}: error: no such file", err=True)
         sys.exit(EXIT_USAGE)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
         click.echo(f"{trace}: error: not a JSON trace: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except RecursionError:
+        click.echo(f"{trace}: error: not a modelcheck trace: its JSON is nested too deeply", err=True)
         sys.exit(EXIT_USAGE)
     except MalformedTrace as err:
         click.echo(f"{trace}: error: malformed trace: {err}", err=True)
@@ -300,9 +422,10 @@ def replay(spec, trace, consts):
         source = load(spec)
         parsed = parse(source)
         declared = {c.name for c in parsed.consts}
-        overrides = {k: v for k, v in recorded.items() if k in declared and isinstance(v, int)}
-        overrides.update(_parse_consts(consts))
-        checked = check_spec(parsed, overrides)
+        given = _parse_consts(consts)
+        overrides = {k: v for k, v in recorded.items()
+                     if k in declared and k not in given and isinstance(v, int) and not isinstance(v, bool)}
+        checked = _check_with_recorded(parsed, given, overrides, trace)
     except SpecError as err:
         _fail(err, source, spec, "text")
     click.echo(f"replay: {trace} on {spec}")
@@ -343,7 +466,9 @@ def replay(spec, trace, consts):
               help="Refuse to draw graphs with more states than this.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
-def graph(spec, consts, fmt, max_states, no_faults, scenario):
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop after this many seconds (exit 3, nothing drawn).")
+def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout):
     """Print the reachable state graph of SPEC (small models) as DOT or Mermaid.
 
     Violating states are red, the first counterexample's edges bold red, edges
@@ -358,10 +483,15 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario):
         model = build(checked, source, use_faults=not no_faults, faults=faults)
     except SpecError as err:
         _fail(err, source, spec, "text")
-    result = explore(model, Options(max_states=max_states + 1, collect_all=True, record_graph=True))
+    result = explore(model, Options(max_states=max_states + 1, collect_all=True, record_graph=True,
+                                    timeout=timeout, memory_limit=limits.default_memory_limit()))
     if result.stop_reason == "max-states":
         click.echo(f"{spec}: the state graph has more than {max_states:,} states, too many to draw legibly; "
                    "shrink the model (--const, --no-faults, --scenario) or raise --max-states", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    if result.stop_reason is not None:  # a part of a graph is not drawn: it would mislead
+        click.echo(f"{spec}: nothing drawn: {stop_text(result.stop_reason)} after {result.stats.distinct_states:,} "
+                   f"states ({result.stats.transitions:,} transitions, depth {result.stats.depth})", err=True)
         sys.exit(EXIT_INCOMPLETE)
     click.echo((render_dot if fmt == "dot" else render_mermaid_graph)(result, model), nl=False)
     click.echo(f"{len(result.graph):,} states, {sum(len(x) for x in result.graph.succ):,} transitions", err=True)
@@ -392,6 +522,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
     from .simulate import SimOptions
     from .simulate import simulate as run_sim
 
+    _check_outputs([spec], [("--trace-out", trace_out)])
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, fmt)
     try:
@@ -408,11 +539,12 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
            "never_taken": rep.never_taken, "stop_reason": rep.stop_reason}
     options = {"consts": checked.consts, "invariants": None, "properties": None, "max_states": None,
                "max_depth": depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario}
+    files: list[tuple[str, str]] = []
     if fmt == "json" or trace_out:
         doc = render_json(result, model, source, options)
         doc["simulation"] = sim
         if trace_out:
-            _write_file(trace_out, json.dumps(doc, indent=2) + "\n")
+            files.append((trace_out, json.dumps(doc, indent=2) + "\n"))
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
     if fmt == "text":
@@ -426,9 +558,15 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
             click.echo("never taken in any run: " + ", ".join(rep.never_taken))
         found = (f" · shortest violation: {len(result.trace)} steps (first found in run {rep.first_found_in_run})"
                  if result.violation is not None else "")
+        stopped = f" · stopped: {stop_text(rep.stop_reason)}" if rep.stop_reason in ("interrupted", "memory") else ""
         click.echo(f"Simulation: {rep.runs:,} runs · {rep.steps:,} steps · {rep.seconds:.2f} s · {rate:,.0f} steps/s"
-                   f" · {result.stats.distinct_states:,} distinct states seen{found}")
-    sys.exit(EXIT_VIOLATED if result.violation is not None else EXIT_HOLDS)
+                   f" · {result.stats.distinct_states:,} distinct states seen{found}{stopped}")
+    if not all([_write_file(path, text) for path, text in files]):
+        sys.exit(EXIT_USAGE)
+    if result.violation is not None:
+        sys.exit(EXIT_VIOLATED)
+    # Ctrl-C, SIGTERM or memory stop the runs early (a timeout is how a simulation ends)
+    sys.exit(EXIT_INCOMPLETE if rep.stop_reason in ("interrupted", "memory") else EXIT_HOLDS)
 
 
 @cli.command()
@@ -490,12 +628,14 @@ def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infe
     from .report import render_json as result_json
     from .symbolic import Unsupported
 
+    _check_outputs([spec], [("--trace-out", trace_out)])
     source, checked, model = _load_model(spec, consts, fmt, no_faults, scenario, invariants, ())
     options = {"consts": checked.consts, "invariants": list(invariants) or None, "properties": None,
                "max_states": None, "max_depth": None, "timeout": timeout, "no_faults": no_faults,
                "scenario": scenario, "k": k_max}
     try:
-        pr = run_prove(model, k_max=k_max, timeout=timeout, infer=not no_infer)
+        with limits.z3_interruptible():  # SIGTERM stops a long z3 call too, not only Ctrl-C
+            pr = run_prove(model, k_max=k_max, timeout=timeout, infer=not no_infer)
     except Unsupported as err:
         diag = Diagnostic("", f"prove cannot encode {err.what}", err.span,
                           "prove covers bools, ranges, enums, node ids, optionals, tuples and sets of these, "
@@ -507,21 +647,41 @@ def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infe
                                    "line": err.span.line, "column": err.span.column}, indent=2))
         click.echo(render(diag, source), err=True)
         sys.exit(EXIT_INCOMPLETE)
-    if trace_out and pr.result is not None:
-        _write_file(trace_out, json.dumps(result_json(pr.result, model, source, options), indent=2) + "\n")
     if fmt == "json":
         click.echo(json.dumps(prove_json(pr, model, source, options), indent=2))
     else:
         click.echo(prove_text(pr, model, source, k_max))
+    if trace_out and pr.result is not None:
+        if not _write_file(trace_out, json.dumps(result_json(pr.result, model, source, options), indent=2) + "\n"):
+            sys.exit(EXIT_USAGE)
     sys.exit({"proved": EXIT_HOLDS, "refuted": EXIT_VIOLATED, "unknown": EXIT_INCOMPLETE}[pr.verdict])
 
 
 def main() -> None:
+    limits.install_signal_handlers()
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        code = cli.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else EXIT_HOLDS)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        # Stopped outside a search (a search reports its own summary): while loading,
+        # compiling or printing. Nothing was checked to the end.
+        click.echo(f"\nmodelcheck: {limits.interrupted_text()} before a result; nothing more to report", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    except MemoryError:
+        click.echo("modelcheck: out of memory before a result; nothing more to report\n"
+                   "  = hint: shrink the model (--const, --no-faults, --scenario), or set --memory-limit lower "
+                   "so that the search stops with a summary", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`): nothing more can be shown
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        sys.exit(EXIT_INCOMPLETE)
     except SystemExit:
         raise
     except SpecError as err:  # pragma: no cover - every SpecError is handled above

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from . import packed, reduction
+from .limits import Budget, MemoryGuard, StopSearch
 from .liveness import FAULT, Graph, Lasso, find_lasso
 from .model import FAULT_KINDS, Model, State, Step
 from .values import SpecRuntimeError
@@ -49,6 +50,11 @@ class Options:
     # The packed fast path (modelcheck/packed.py) where it applies: no pruning and no
     # graph (temporal properties). Same results; False only to compare the two.
     packed: bool = True
+    # Stop (stop_reason "memory") when the process's resident memory passes this many
+    # bytes; None: no limit of its own. Either way the search also stops before an
+    # address-space limit (ulimit -v) is reached (limits.MemoryGuard). The CLI's
+    # --memory-limit defaults to a share of the machine's memory.
+    memory_limit: int | None = None
 
 
 PROGRESS_EVERY = 4096
@@ -181,12 +187,15 @@ def explore(model: Model, options: Options | None = None) -> Result:
         return st if fpr is None else fpr(st)
 
     sleep = None  # the sleep sets, when pruning (below)
+    guard = MemoryGuard(options.memory_limit)
+    n_states = None  # set when the visited set was freed to recover from a MemoryError
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         if sleep is not None:
             stats.pruned_transitions = sleep.skipped
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
-        return _result(verdict, finding, model, stats, start, len(parents), findings, fpr is not None,
+        n = len(parents) if n_states is None else n_states
+        return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        properties=[p.name for p in properties], graph=graph if options.record_graph else None,
                        symmetric_roles=sym.roles if sym is not None else [], **kw)
 
@@ -228,6 +237,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
                     return finish("violated", finding)
                 record("", finding)
             if graph is not None:  # keeps the successor numbering; never part of a cycle
+                graph.errors.append((index[s], len(graph.succ[-1])))
                 graph.succ[-1].append(index[s])
                 graph.unit[-1].append(FAULT)
             return None
@@ -263,9 +273,13 @@ def explore(model: Model, options: Options | None = None) -> Result:
         if options.max_states is not None and len(parents) >= options.max_states:
             stats.depth = depth + 1
             return finish("incomplete", stop_reason="max-states")
-        if deadline is not None and len(parents) % 512 == 0 and time.monotonic() > deadline:
-            stats.depth = depth + 1
-            return finish("incomplete", stop_reason="timeout")
+        if len(parents) % 512 == 0:
+            if deadline is not None and time.monotonic() > deadline:
+                stats.depth = depth + 1
+                return finish("incomplete", stop_reason="timeout")
+            if guard.exceeded():
+                stats.depth = depth + 1
+                return finish("incomplete", stop_reason="memory")
         return None
 
     try:
@@ -312,12 +326,20 @@ def explore(model: Model, options: Options | None = None) -> Result:
         if truncated:
             return finish("incomplete", stop_reason=truncated)
         if graph is not None:
-            for name, finding in _check_properties(model, graph, properties, collect):
+            budget = Budget(deadline, guard)
+            for name, finding in _check_properties(model, graph, properties, collect, budget):
                 if not collect:
                     return finish("violated", finding)
                 record(name, finding)
     except KeyboardInterrupt:
         return finish("incomplete", stop_reason="interrupted")
+    except StopSearch as stop:
+        return finish("incomplete", stop_reason=stop.reason)
+    except MemoryError:
+        n_states = len(parents)  # free what the search holds, so the summary can be made
+        level = nxt = graph = index = None
+        parents.clear()
+        return finish("incomplete", stop_reason="memory")
     if findings:
         first = next(iter(findings.values()))
         return finish("violated", first)
@@ -384,9 +406,10 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
             if sym_roles:
                 psym = PackedSymmetry(pm, Symmetry(model, sym_roles))
                 canon = psym.canon
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, MemoryError) as err:
         stats.seconds = time.monotonic() - start
-        return Result("incomplete", stats, model.initial, stop_reason="interrupted",
+        return Result("incomplete", stats, model.initial,
+                      stop_reason="interrupted" if isinstance(err, KeyboardInterrupt) else "memory",
                       invariants=[i.name for i in model.invariants])
     successors = pm.successors
     fpr = hash if options.fingerprints else None
@@ -401,6 +424,8 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     inv_memo: dict = {}
     max_states, deadline = options.max_states, start + options.timeout if options.timeout else None
     progress = options.on_progress
+    guard = MemoryGuard(options.memory_limit)
+    n_states = None  # set when the visited set was freed to recover from a MemoryError
 
     def key(p: tuple):
         """The key a packed (concrete) state is stored under."""
@@ -413,7 +438,8 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
-        return _result(verdict, finding, model, stats, start, len(parents), findings, fpr is not None,
+        n = len(parents) if n_states is None else n_states
+        return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
     def violations(p: tuple) -> list[Violation]:
@@ -484,6 +510,9 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                         if deadline is not None and time.monotonic() > deadline:
                             stats.depth, stats.transitions = depth + 1, transitions
                             return finish("incomplete", stop_reason="timeout")
+                        if guard.exceeded():
+                            stats.depth, stats.transitions = depth + 1, transitions
+                            return finish("incomplete", stop_reason="memory")
                     if max_states is not None and n >= max_states:
                         stats.depth, stats.transitions = depth + 1, transitions
                         return finish("incomplete", stop_reason="max-states")
@@ -497,6 +526,13 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     except KeyboardInterrupt:
         stats.transitions = transitions
         return finish("incomplete", stop_reason="interrupted")
+    except MemoryError:
+        n_states = len(parents)  # free what the search holds, so the summary can be made
+        level = nxt = inv_memo = None
+        parents.clear()
+        pm.release()
+        stats.transitions = transitions
+        return finish("incomplete", stop_reason="memory")
     stats.transitions = transitions
     if findings:
         return finish("violated", next(iter(findings.values())))
@@ -512,16 +548,21 @@ def _unit(graph: Graph, step: Step) -> int:
     return graph.unit_ids.setdefault(key, len(graph.unit_ids))
 
 
-def _check_properties(model: Model, graph: Graph, properties: list, collect: bool):
+def _check_properties(model: Model, graph: Graph, properties: list, collect: bool, budget: Budget | None = None):
     """(name, Finding) for each violated property, in declaration order. Of a
-    quantified property's instances, the one with the shortest lasso is reported."""
-    settled = [model.settled(st) for st in graph.states]
+    quantified property's instances, the one with the shortest lasso is reported.
+    `budget` stops the phase (StopSearch) at the --timeout or the memory limit."""
+    budget = budget or Budget()
+    settled = []
+    for st in graph.states:
+        budget.tick()
+        settled.append(model.settled(st))
     for prop in properties:
         best: Finding | None = None
         for inst in prop.instances:
             try:
-                q = _evaluate(inst.q, graph)
-                p = _evaluate(inst.p, graph) if inst.p is not None else None
+                q = _evaluate(inst.q, graph, budget)
+                p = _evaluate(inst.p, graph, budget) if inst.p is not None else None
             except _PredicateError as err:
                 trace = _replay(model, graph, graph.path_to(err.state))
                 v = Violation("runtime_error", prop.name,
@@ -529,7 +570,7 @@ def _check_properties(model: Model, graph: Graph, properties: list, collect: boo
                               in_invariant=True, binding=inst.binding)
                 best = Finding(v, trace)
                 break
-            lasso = find_lasso(graph, prop.op, q, settled, p)
+            lasso = find_lasso(graph, prop.op, q, settled, p, budget)
             if lasso is None:
                 continue
             finding = _lasso_finding(model, graph, prop, inst, lasso)
@@ -545,9 +586,10 @@ class _PredicateError(Exception):
         self.state, self.error = state, error
 
 
-def _evaluate(pred, graph: Graph) -> list[bool]:
+def _evaluate(pred, graph: Graph, budget: Budget) -> list[bool]:
     out = []
     for i, st in enumerate(graph.states):
+        budget.tick()
         try:
             out.append(pred(st))
         except SpecRuntimeError as err:

@@ -49,6 +49,11 @@ class Graph:
     succ: list[list[int]] = field(default_factory=list)
     unit: list[list[int]] = field(default_factory=list)
     unit_ids: dict = field(default_factory=dict)
+    # (state id, k) of the steps that fail with a run-time error (a failed assert, a
+    # value out of its range): recorded in succ/unit as FAULT self-loops, so they
+    # keep the successor numbering and are never part of a cycle; `modelcheck graph`
+    # draws them as edges to an error node.
+    errors: list[tuple[int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.states)
@@ -71,13 +76,17 @@ class Lasso:
     trigger: int | None = None  # leads_to: number of stem steps after which P holds
 
 
-def find_lasso(g: Graph, op: str, q: list[bool], settled: list[bool], p: list[bool] | None = None) -> Lasso | None:
+def find_lasso(g: Graph, op: str, q: list[bool], settled: list[bool], p: list[bool] | None = None,
+               budget=None) -> Lasso | None:
     """A fair lasso violating the property, or None when it holds.
 
     op is "eventually" (q = P), "always_eventually" (q = P), "leads_to" (p = P,
     q = Q) or "always" (q = P; the counterexample is a finite path, cycle []).
+    `budget` (limits.Budget), when given, is ticked along the linear-time passes
+    and stops them (StopSearch) at the deadline or the memory limit.
     """
     n = len(g)
+    tick = budget.tick if budget is not None else _no_tick
     if op == "always":
         for s in range(n):  # ids are in BFS order: the first bad one is nearest
             if not q[s]:
@@ -87,16 +96,16 @@ def find_lasso(g: Graph, op: str, q: list[bool], settled: list[bool], p: list[bo
         if q[0]:
             return None
         # the stem must stay where P is false: search from the start inside not-P
-        dist_parent = _bfs(g, [0], lambda t: not q[t])
+        dist_parent = _bfs(g, [0], lambda t: not q[t], tick)
         region = [s in dist_parent and not q[s] and settled[s] for s in range(n)]
-        fair = _fair_states(g, region)
+        fair = _fair_states(g, region, tick)
         entry = _nearest(dist_parent, fair)
         if entry is None:
             return None
         stem = _path(dist_parent, entry)
         return Lasso(stem, _fair_cycle(g, entry, fair[entry]))
     region = [not q[s] and settled[s] for s in range(n)]
-    fair = _fair_states(g, region)
+    fair = _fair_states(g, region, tick)
     if not fair:
         return None
     if op == "always_eventually":
@@ -104,12 +113,12 @@ def find_lasso(g: Graph, op: str, q: list[bool], settled: list[bool], p: list[bo
         return Lasso(g.path_to(entry), _fair_cycle(g, entry, fair[entry]))
     assert op == "leads_to" and p is not None
     # states where Q is false and from which a fair not-Q cycle can be reached
-    doomed = _backward(g, set(fair), lambda s: not q[s])
+    doomed = _backward(g, set(fair), lambda s: not q[s], tick)
     triggers = [s for s in range(n) if p[s] and s in doomed]
     if not triggers:
         return None
     t = min(triggers)
-    to_cycle = _bfs(g, [t], lambda s: not q[s])
+    to_cycle = _bfs(g, [t], lambda s: not q[s], tick)
     entry = _nearest(to_cycle, fair)
     stem = g.path_to(t)
     trigger = len(stem)
@@ -119,7 +128,11 @@ def find_lasso(g: Graph, op: str, q: list[bool], settled: list[bool], p: list[bo
 
 # ---- strongly connected components --------------------------------------------------
 
-def sccs(g: Graph, region: list[bool]) -> list[list[int]]:
+def _no_tick() -> None:
+    pass
+
+
+def sccs(g: Graph, region: list[bool], tick=_no_tick) -> list[list[int]]:
     """Tarjan's algorithm, iterative, over the states in `region` and the non-fault
     edges between them. Deterministic: states and edges in id/successor order."""
     index: dict[int, int] = {}
@@ -137,6 +150,7 @@ def sccs(g: Graph, region: list[bool]) -> list[list[int]]:
         stack.append(root)
         on_stack.add(root)
         while work:
+            tick()
             v, k = work[-1]
             succ, unit = g.succ[v], g.unit[v]
             while k < len(succ):
@@ -177,12 +191,12 @@ def _enabled(g: Graph, s: int) -> set[int]:
     return {u for u in g.unit[s] if u != FAULT}
 
 
-def _fair_states(g: Graph, region: list[bool]) -> dict[int, frozenset]:
+def _fair_states(g: Graph, region: list[bool], tick=_no_tick) -> dict[int, frozenset]:
     """Every state of a fair SCC inside region, mapped to its SCC (as a frozenset).
 
     A single state with no non-fault step enabled counts: it stutters forever."""
     fair: dict[int, frozenset] = {}
-    for comp in sccs(g, region):
+    for comp in sccs(g, region, tick):
         members = frozenset(comp)
         taken: set[int] = set()
         internal = False
@@ -244,7 +258,7 @@ def _fair_cycle(g: Graph, entry: int, comp: frozenset) -> list[tuple[int, int]]:
 
 # ---- searches -------------------------------------------------------------------------
 
-def _bfs(g: Graph, starts: list[int], allowed) -> dict[int, tuple[int, int] | None]:
+def _bfs(g: Graph, starts: list[int], allowed, tick=_no_tick) -> dict[int, tuple[int, int] | None]:
     """BFS over every edge (faults too) through allowed states: state -> (pred, k)."""
     seen: dict[int, tuple[int, int] | None] = {}
     queue = deque()
@@ -253,6 +267,7 @@ def _bfs(g: Graph, starts: list[int], allowed) -> dict[int, tuple[int, int] | No
             seen[s] = None
             queue.append(s)
     while queue:
+        tick()
         s = queue.popleft()
         for k, t in enumerate(g.succ[s]):
             if t not in seen and allowed(t):
@@ -279,10 +294,11 @@ def _path(seen: dict, end: int) -> list[tuple[int, int]]:
     return edges
 
 
-def _backward(g: Graph, targets: set[int], allowed) -> set[int]:
+def _backward(g: Graph, targets: set[int], allowed, tick=_no_tick) -> set[int]:
     """States in allowed from which targets can be reached through allowed states."""
     preds: dict[int, list[int]] = {}
     for s in range(len(g)):
+        tick()
         if allowed(s):
             for t in g.succ[s]:
                 preds.setdefault(t, []).append(s)

@@ -77,12 +77,19 @@ def run_matrix(model: Model, rows: list[tuple[str, list]], options: Options,
     columns = [(i.name, "invariant") for i in model.invariants] + [(p.name, "property") for p in model.properties]
     matrix = Matrix(columns)
     if jobs > 1 and len(rows) > 1 and _can_fork():
-        matrix.rows = _run_parallel(model, rows, options, min(jobs, len(rows)), on_row)
+        got = _run_parallel(model, rows, options, min(jobs, len(rows)), on_row)
+        matrix.rows = [r if r is not None else _not_run(model, *rows[i], columns) for i, r in enumerate(got)]
     else:
         for name, faults in rows:
             if on_row is not None:
                 on_row(name)
-            matrix.rows.append(_run_row(model, name, faults, options, columns))
+            row = _run_row(model, name, faults, options, columns)
+            matrix.rows.append(row)
+            if row.stop_reason in ("interrupted", "memory"):
+                break  # Ctrl-C, SIGTERM or memory stop the table, not only the row
+    # rows not run (the table was interrupted) are shown, incomplete
+    for name, faults in rows[len(matrix.rows):]:
+        matrix.rows.append(_not_run(model, name, faults, columns))
     if any(ERRORS in r.cells for r in matrix.rows):
         matrix.columns.append((ERRORS, "errors"))
         for r in matrix.rows:
@@ -102,6 +109,12 @@ def _run_row(model: Model, name: str, faults: list, options: Options, columns: l
     return Row(name, fault_summary(m), cells, result.stats, result.stop_reason)
 
 
+def _not_run(model: Model, name: str, faults: list, columns: list) -> Row:
+    from .report import fault_summary
+    return Row(name, fault_summary(model.with_faults(faults)), {col: Cell("incomplete") for col, _ in columns},
+               Stats(), "interrupted")
+
+
 def _can_fork() -> bool:
     import multiprocessing
     return "fork" in multiprocessing.get_all_start_methods()
@@ -112,29 +125,75 @@ def _can_fork() -> bool:
 _WORK: tuple | None = None
 
 
-def _row_in_worker(i: int) -> Row:
-    model, rows, options, columns = _WORK
+_IN_ROW = False  # in a worker: True while a row is explored (then SIGUSR1 interrupts it)
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the parent, die at once on Pool.terminate()'s SIGTERM,
+    and take SIGUSR1 from the parent as "stop this row and report what it did"."""
+    import signal
+
+    def stop_row(signum, frame):  # noqa: ARG001
+        if _IN_ROW:
+            raise KeyboardInterrupt()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGUSR1, stop_row)
+
+
+def _row_in_worker(i: int) -> Row | None:
+    global _IN_ROW
+    model, rows, options, columns, stop = _WORK
+    if stop.is_set():
+        return None  # the table was interrupted before this row started
     name, faults = rows[i]
-    return _run_row(model, name, faults, options, columns)
+    _IN_ROW = True
+    try:
+        return _run_row(model, name, faults, options, columns)
+    finally:
+        _IN_ROW = False
 
 
 def _run_parallel(model: Model, rows: list, options: Options, jobs: int, on_row) -> list[Row]:
+    """Rows in worker processes, in order. On Ctrl-C or SIGTERM the parent asks each
+    busy worker to stop its row (SIGUSR1: the row comes back incomplete, with what it
+    explored), rows not started are not run, and the table keeps every row done."""
     import multiprocessing
+    import os
+    import signal
 
     global _WORK
     columns = [(i.name, "invariant") for i in model.invariants] + [(p.name, "property") for p in model.properties]
-    quiet = Options(max_states=options.max_states, max_depth=options.max_depth, timeout=options.timeout)
-    _WORK = (model, rows, quiet, columns)
+    quiet = Options(max_states=options.max_states, max_depth=options.max_depth, timeout=options.timeout,
+                    memory_limit=options.memory_limit)
+    ctx = multiprocessing.get_context("fork")
+    stop = ctx.Event()
+    _WORK = (model, rows, quiet, columns, stop)
+    out: list[Row] = []
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            out = []
-            for i, row in enumerate(pool.imap(_row_in_worker, range(len(rows)))):
-                out.append(row)
-                if on_row is not None and i + 1 < len(rows):
-                    on_row(f"{len(out)}/{len(rows)} rows done, {rows[i + 1][0]}")
-            return out
+        with ctx.Pool(jobs, initializer=_worker_signals) as pool:
+            results = pool.imap(_row_in_worker, range(len(rows)))
+            try:
+                for i, row in enumerate(results):
+                    out.append(row)
+                    if on_row is not None and i + 1 < len(rows):
+                        on_row(f"{len(out)}/{len(rows)} rows done, {rows[i + 1][0]}")
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM
+                stop.set()
+                for proc in list(getattr(pool, "_pool", ())):
+                    try:
+                        os.kill(proc.pid, signal.SIGUSR1)
+                    except OSError:
+                        pass
+                try:  # the rows in progress return within moments, with their counts
+                    while len(out) < len(rows):
+                        out.append(results.next(timeout=10))
+                except (StopIteration, multiprocessing.TimeoutError, KeyboardInterrupt):
+                    pass
+                pool.terminate()
     finally:
         _WORK = None
+    return out  # a row not started is None (run_matrix shows it as not run)
 
 
 def _cell(result: Result, name: str) -> Cell:

@@ -86,6 +86,13 @@ class PackedModel:
         # Model for the error itself).
         self.successors = self._compile()
 
+    def release(self) -> None:
+        """Empty the memo tables (they rebuild on demand): after a MemoryError the
+        search frees what it can before it reports."""
+        for table in (self._outs, self._inbox, self._send, self._crash, self._flip, self._spend, self._cuts,
+                      self._nets, self._restart, self._tick, self._pause):
+            table.clear()
+
     # ---- packing ------------------------------------------------------------------
 
     def pack(self, s: State) -> tuple:

@@ -189,7 +189,11 @@ def prove(model: Model, k_max: int = DEFAULT_K, timeout: float | None = None, in
         out.reason = "timeout"
         out.cti = None
     except _SolverUnknown as err:
-        out.reason = f"solver-unknown: {err}"
+        # z3 answers "canceled" when Ctrl-C (or limits.z3_interruptible) stopped it
+        out.reason = "interrupted" if "cancel" in str(err) else f"solver-unknown: {err}"
+        out.cti = None
+    except KeyboardInterrupt:
+        out.reason = "interrupted"
         out.cti = None
     out.verdict = "unknown"
     out.seconds = time.monotonic() - start
@@ -546,6 +550,10 @@ def render_text(pr: ProveResult, model: Model, source, k_max: int) -> str:
                        "false in it (a helper invariant: it is proved together with the others), or raise --k.")
         elif pr.reason == "timeout":
             out.append(f"Unknown: the --timeout ran out (last k tried: {pr.k}).")
+        elif pr.reason == "interrupted":
+            from .limits import interrupted_text
+            done = ", ".join(f"{c.what} k={c.k}: {c.outcome}" for c in pr.checks) or "no check finished"
+            out.append(f"Unknown: {interrupted_text()} while trying k = {pr.k} ({done}).")
         else:
             out.append(f"Unknown: z3 could not decide ({pr.reason}).")
     out.append("")

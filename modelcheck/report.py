@@ -337,9 +337,16 @@ def liveness_assumptions(model: Model) -> str:
     return "; ".join(parts)
 
 
+def stop_text(reason: str) -> str:
+    """Why a search stopped early, in words (every command's summary uses this)."""
+    from .limits import interrupted_text
+    return {"max-states": "the --max-states bound was reached", "max-depth": "the --max-depth bound was reached",
+            "timeout": "the --timeout ran out", "interrupted": interrupted_text(),
+            "memory": "the memory limit was reached (--memory-limit)"}.get(reason, reason)
+
+
 def _incomplete_text(result: Result) -> str:
-    why = {"max-states": "the --max-states bound was reached", "max-depth": "the --max-depth bound was reached",
-           "timeout": "the --timeout ran out", "interrupted": "interrupted (Ctrl-C)"}[result.stop_reason]
+    why = stop_text(result.stop_reason)
     return (f"Incomplete: {why} before the whole state space was explored. No violation was found in the "
             f"{result.stats.distinct_states:,} states explored (every behaviour up to depth "
             f"{max(result.stats.depth - 1, 0)} was checked).")

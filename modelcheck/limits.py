@@ -1,0 +1,257 @@
+"""Stops that come from outside the model: signals and memory.
+
+A search can be stopped by Ctrl-C, by SIGTERM (what a CI job's timeout sends) or by
+running out of memory. Each must end like a bound does: exit 3 and a summary of
+what was done, never "internal error". Two mechanisms make that uniform:
+
+- SIGTERM is delivered as `Terminated`, a `KeyboardInterrupt`, so every place that
+  already turns Ctrl-C into an "interrupted" summary handles both; `signal_name()`
+  says which one it was, for the summary.
+- `MemoryGuard` is polled by the explorers (every few hundred new states, a 3 µs
+  read of /proc/self/statm) and asks them to stop before the process hits the
+  machine's memory or its address-space limit; a `MemoryError` that still happens
+  is caught by the same code and reported as the same stop.
+"""
+from __future__ import annotations
+
+import os
+import re
+import resource
+import signal
+from dataclasses import dataclass
+
+# The share of the machine's memory (or of the process's address-space limit) that
+# a search may use by default: the rest is for the OS, the summary and the trace.
+DEFAULT_SHARE = 0.8
+
+_last_signal = "SIGINT"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so both stop a search the same way."""
+
+
+def _on_signal(signum, frame) -> None:  # noqa: ARG001 - the signal module's signature
+    global _last_signal
+    _last_signal = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def install_signal_handlers() -> None:
+    """SIGINT and SIGTERM both raise a KeyboardInterrupt in the main thread."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, _on_signal)
+        except (ValueError, OSError):  # not the main thread, or a platform without it
+            pass
+
+
+def signal_name() -> str:
+    """The signal that stopped the run: "SIGINT" (Ctrl-C) or "SIGTERM"."""
+    return _last_signal
+
+
+def interrupted_text() -> str:
+    return "interrupted (SIGTERM)" if _last_signal == "SIGTERM" else "interrupted (Ctrl-C)"
+
+
+# ---- memory -----------------------------------------------------------------------
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20, "mb": 1000 ** 2,
+          "mib": 1 << 20, "g": 1 << 30, "gb": 1000 ** 3, "gib": 1 << 30, "t": 1 << 40, "tb": 1000 ** 4,
+          "tib": 1 << 40}
+
+
+def parse_size(text: str) -> int | None:
+    """'2G', '512MiB', '1.5GB', '75%' (of the machine's memory) or 'none' as bytes
+    (None: no limit). Raises ValueError with a message for anything else."""
+    t = text.strip().lower()
+    if t in ("none", "off", "unlimited"):
+        return None
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*(%|[a-z]*)", t, flags=re.ASCII)
+    if m is None or (m.group(2) not in _UNITS and m.group(2) != "%"):
+        raise ValueError(f"'{text}' is not a size (for example 4G, 512M, 75% or none)")
+    number = float(m.group(1))
+    if m.group(2) == "%":
+        if not 0 < number <= 100:
+            raise ValueError(f"'{text}': a percentage of the machine's memory must be in (0, 100]")
+        return int(available_memory() * number / 100)
+    size = int(number * _UNITS[m.group(2)])
+    if size < 1 << 20:
+        raise ValueError(f"'{text}' is less than 1 MiB: too little to explore anything")
+    return size
+
+
+def available_memory() -> int:
+    """The memory this process may use at most: the machine's, its cgroup's limit
+    or its address-space limit, whichever is least."""
+    sizes = []
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"MemTotal:"):
+                    sizes.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, "rb") as fh:
+                value = fh.read().strip()
+            if value.isdigit() and int(value) < 1 << 60:
+                sizes.append(int(value))
+        except OSError:
+            pass
+    limit = _address_space_limit()
+    if limit is not None:
+        sizes.append(limit)
+    if not sizes:
+        try:
+            sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        except (ValueError, OSError, AttributeError):
+            sizes.append(8 << 30)
+    return min(sizes)
+
+
+def _address_space_limit() -> int | None:
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ValueError, OSError, AttributeError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def default_memory_limit() -> int:
+    return int(available_memory() * DEFAULT_SHARE)
+
+
+def format_size(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+_statm: tuple[int, int] | None = None  # (pid, fd): /proc/self is resolved when opened
+
+
+def _memory_use() -> tuple[int, int] | None:
+    """(virtual size, resident size) of this process in bytes; None off Linux."""
+    global _statm
+    pid = os.getpid()
+    try:
+        if _statm is None or _statm[0] != pid:  # a forked worker opens its own
+            _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY))
+        fields = os.pread(_statm[1], 128, 0).split()
+        page = os.sysconf("SC_PAGE_SIZE")
+        return int(fields[0]) * page, int(fields[1]) * page
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+@dataclass
+class MemoryGuard:
+    """Tells a search when to stop for memory.
+
+    `limit` bounds the resident memory (what the machine gives). When the process
+    also has an address-space limit (ulimit -v, RLIMIT_AS), its virtual size is held
+    to DEFAULT_SHARE of that too: Python reserves address space ahead of use, and
+    the limit fails allocations however little is resident."""
+
+    limit: int | None
+    vm_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        aslimit = _address_space_limit()
+        if aslimit is not None:
+            self.vm_limit = int(aslimit * DEFAULT_SHARE)
+
+    def exceeded(self) -> bool:
+        """True when the process uses more memory than allowed (a 3 µs read: call it
+        every few hundred states)."""
+        if self.limit is None and self.vm_limit is None:
+            return False
+        use = _memory_use()
+        if use is None:
+            return False
+        vm, rss = use
+        return (self.limit is not None and rss > self.limit) or (self.vm_limit is not None and vm > self.vm_limit)
+
+
+class StopSearch(Exception):
+    """Raised by `Budget.tick` inside a long computation that has no natural stop
+    point of its own (the liveness phase): the caller reports `reason`."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "timeout" | "memory"
+
+
+@dataclass
+class Budget:
+    """A deadline and a memory guard, checked every `every` ticks (a tick is one
+    unit of work: a state visited, an edge followed)."""
+
+    deadline: float | None = None  # time.monotonic() value
+    memory: MemoryGuard | None = None
+    every: int = 4096
+    _n: int = 0
+
+    def tick(self) -> None:
+        self._n += 1
+        if self._n % self.every:
+            return
+        import time
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise StopSearch("timeout")
+        if self.memory is not None and self.memory.exceeded():
+            raise StopSearch("memory")
+
+
+class z3_interruptible:
+    """While active, SIGINT and SIGTERM also cancel a running z3 call.
+
+    Python runs a signal's handler only between bytecodes, so a long `check()` in
+    z3's C code would hold a SIGTERM back until it returns. The C-level handler does
+    write the signal's number to the wakeup fd at once; a thread waiting on it asks
+    z3 to stop (`Context.interrupt`), the check returns "unknown" (canceled), and the
+    Python handler then raises as usual."""
+
+    def __enter__(self):
+        import threading
+        self._old = None
+        try:
+            self._r, self._w = os.pipe()
+            os.set_blocking(self._w, False)
+            self._old = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
+        except (ValueError, OSError):  # not the main thread
+            return self
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        import z3
+        while True:
+            try:
+                data = os.read(self._r, 64)
+            except OSError:
+                return
+            if not data or data == b"\0":  # the pipe closed, or __exit__'s wake-up
+                return
+            try:
+                z3.main_ctx().interrupt()
+            except Exception:  # noqa: BLE001 - best effort: the Python handler still runs
+                pass
+
+    def __exit__(self, *exc) -> None:
+        if self._old is None:
+            return
+        signal.set_wakeup_fd(self._old)
+        try:
+            os.write(self._w, b"\0")
+        except OSError:
+            pass
+        self._thread.join(timeout=1)
+        os.close(self._w)
+        os.close(self._r)

@@ -234,8 +234,9 @@ def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | No
               help="Symmetry reduction: explore renamings of interchangeable nodes once. On by default for "
                    "the roles the spec cannot tell apart (invariants only); --no-symmetry explores every state.")
 @click.option("--fingerprints", is_flag=True,
-              help="Store 64-bit fingerprints of visited states instead of the states: much less memory, "
-                   "at the collision probability printed in the summary (TLC's approach).")
+              help="Store 64-bit fingerprints of visited states instead of the states (TLC's approach), at the "
+                   "collision probability printed in the summary. Saves memory only when the states waiting to be "
+                   "explored are few next to those visited (docs/language.md, Fingerprints).")
 @click.option("--prune/--no-prune", default=False, show_default=True,
               help="Sleep-set pruning: skip transitions whose target another order of independent steps "
                    "reaches. Same states and verdicts, fewer transitions; the summary counts them.")

@@ -464,7 +464,7 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                     return finish("incomplete", stop_reason="max-depth")
                 break
             nxt: list = []
-            for s in level:
+            for s in (level if fpr is None else _consume(level)):
                 sk = s if fpr is None else fpr(s)
                 for t in successors(s):
                     transitions += 1
@@ -537,6 +537,16 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     if findings:
         return finish("violated", next(iter(findings.values())))
     return finish("holds")
+
+
+def _consume(level: list):
+    """A level's states in order, each dropped from the list once taken. With
+    fingerprints the visited set does not hold the states, so an expanded state is
+    freed at once instead of when its whole level is done."""
+    for i in range(len(level)):
+        s = level[i]
+        level[i] = None
+        yield s
 
 
 def _unit(graph: Graph, step: Step) -> int:

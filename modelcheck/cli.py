@@ -403,6 +403,8 @@ def replay(spec, trace, consts):
     try:
         doc = load_trace(_read_json(trace))
         opts = doc.get("options") or {}
+        if not isinstance(opts, dict):
+            raise MalformedTrace("options is not an object")
         recorded = opts.get("consts") or {}
         if not isinstance(recorded, dict):
             raise MalformedTrace("options.consts is not an object")
@@ -512,8 +514,9 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout):
               help="Also write the JSON result (replayable with `modelcheck replay`) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
+@click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text: only the counterexample and the summary.")
-def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out, no_faults, scenario, quiet):
+def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out, no_faults, scenario, memory, quiet):
     """Random walks through SPEC, for models too large to explore exhaustively.
 
     Checks invariants, asserts and run-time errors (not temporal properties) and
@@ -531,13 +534,15 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
         model = build(checked, source, use_faults=not no_faults, faults=faults)
     except SpecError as err:
         _fail(err, source, spec, fmt)
-    rep = run_sim(model, SimOptions(runs=runs, depth=depth, seed=seed, swarm=not no_swarm, timeout=timeout))
+    rep = run_sim(model, SimOptions(runs=runs, depth=depth, seed=seed, swarm=not no_swarm, timeout=timeout,
+                                    memory_limit=_memory_limit(memory)))
     result = rep.result
     rate = rep.steps / rep.seconds if rep.seconds > 0 else 0
     sim = {"runs": rep.runs, "steps": rep.steps, "seconds": round(rep.seconds, 3), "steps_per_second": round(rate),
            "runs_per_second": round(rep.runs / rep.seconds) if rep.seconds > 0 else rep.runs,
            "seed": seed, "depth": depth, "swarm": not no_swarm, "first_found_in_run": rep.first_found_in_run,
-           "never_taken": rep.never_taken, "stop_reason": rep.stop_reason}
+           "never_taken": rep.never_taken, "stop_reason": rep.stop_reason, "deadlocked_runs": rep.deadlocks,
+           "notes": rep.notes}
     options = {"consts": checked.consts, "invariants": None, "properties": None, "max_states": None,
                "max_depth": depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario}
     files: list[tuple[str, str]] = []
@@ -557,6 +562,8 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
                        "This is not a proof: `modelcheck verify` explores every state.")
         if not quiet and rep.never_taken:
             click.echo("never taken in any run: " + ", ".join(rep.never_taken))
+        for note in rep.notes:  # runs that deadlocked (or a model with no step at all)
+            click.echo(note)
         found = (f" · shortest violation: {len(result.trace)} steps (first found in run {rep.first_found_in_run})"
                  if result.violation is not None else "")
         stopped = f" · stopped: {stop_text(rep.stop_reason)}" if rep.stop_reason in ("interrupted", "memory") else ""
@@ -579,7 +586,7 @@ def check(spec, consts, strict):
 
     Warnings (dead guards, vacuous invariants, unsent or unhandled messages, unread
     variables, unusable budgets) are printed on stderr; with --strict they fail."""
-    from .lint import lint
+    from .lint import format_note, lint
 
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, "text")
@@ -587,7 +594,10 @@ def check(spec, consts, strict):
         model = build(checked, source)
     except SpecError as err:
         _fail(err, source, spec, "text")
-    warnings = lint(checked)
+    notes: list = []
+    warnings = lint(checked, notes)
+    for note in notes:  # checks the lint skipped (too large, z3's time budget): said, never failed on
+        click.echo(format_note(note, spec), err=True)
     if warnings:
         click.echo(render_all(warnings, source), err=True)
         click.echo(f"\n{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)

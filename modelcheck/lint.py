@@ -15,30 +15,57 @@ Two kinds of analysis:
   handles, a variable written but never read, a fault budget larger than can be used.
 
 Warnings never change what `verify` does; `check --strict` turns them into a failure.
+
+The z3 checks are bounded, so `check` stays interactive on any spec: quantifiers are
+expanded over every node, so nested ones grow as (nodes)^(depth); an expression
+whose expansion would have more than MAX_INSTANCES sub-expressions is not encoded
+(its size is computed before anything is built), each z3 call has a timeout
+(SOLVER_TIMEOUT_MS) and all of them share one budget (TOTAL_SECONDS). A check that
+is skipped for either reason gives a note (severity "note", never a warning): the
+spec is not wrong, the lint just did not look.
 """
 from __future__ import annotations
 
 import itertools
+import time
 
 import z3
 
 from . import syntax as S
 from .checker import CheckedSpec, RoleInfo, VarInfo
-from .diagnostics import Diagnostic
+from .diagnostics import NO_SPAN, Diagnostic
 from .types import BoolT, EnumT, IntT, NodeT
 
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
+
+# Largest expression the z3 checks encode, counted in sub-expressions after every
+# quantifier is expanded over its role's nodes (about 25 µs each to build: 20,000 is
+# about half a second). `forall a in S: forall b in S: P` over S[100] is 10,000.
+MAX_INSTANCES = 20_000
+SOLVER_TIMEOUT_MS = 2000  # one z3 call
+TOTAL_SECONDS = 3.0  # every z3 check of one `lint` call, encoding included
+
+
+class _TooLarge(Exception):
+    """The expression being encoded passed MAX_INSTANCES sub-expressions."""
+
+
+class _OutOfTime(Exception):
+    """The lint's overall time budget ran out while encoding."""
 
 
 class Encoder:
     """Translate checked expressions to z3 terms, over-approximating what it cannot encode."""
 
-    def __init__(self, checked: CheckedSpec):
+    def __init__(self, checked: CheckedSpec, limit: int | None = None, deadline: float | None = None):
         self.c = checked
         self.fresh = itertools.count()
         self.side: list = []  # range constraints of every variable created
         self.vars: dict[str, object] = {}
         self.n_nodes = len(checked.node_names)
+        self.limit = limit  # at most this many sub-expressions encoded (_TooLarge past it)
+        self.deadline = deadline  # time.monotonic() past which encoding stops (_OutOfTime)
+        self.instances = 0
 
     # ---- variables ----
     def var(self, key: str, t) -> object:
@@ -75,8 +102,36 @@ class Encoder:
         return isinstance(t, (BoolT, IntT, EnumT, NodeT))
 
     # ---- expressions ----
+    def size(self, e: S.Expr) -> int:
+        """How many sub-expressions `expr(e)` encodes, quantifiers expanded (the
+        count `limit` applies to), computed without building anything."""
+        if e is None:
+            return 1
+        if not self.encodable(e.type):
+            return 1
+        if isinstance(e, (S.Not, S.Neg)):
+            return 1 + self.size(e.operand)
+        if isinstance(e, S.Ite):
+            return 1 + self.size(e.cond) + self.size(e.then) + self.size(e.other)
+        if isinstance(e, S.BinOp):
+            return 1 + self.size(e.left) + self.size(e.right)
+        if isinstance(e, S.Field):
+            return 1 + (0 if isinstance(e.obj, S.SelfRef) else self.size(e.obj))
+        if isinstance(e, (S.Quant, S.Count)):
+            dom = e.domain
+            if not (isinstance(dom, S.Name) and dom.ref and dom.ref[0] == "role"):
+                return 1
+            body = e.body if isinstance(e, S.Quant) else e.cond
+            return 1 + dom.ref[1].size * (self.size(body) if body is not None else 0)
+        return 1
+
     def expr(self, e: S.Expr, env: dict, role: RoleInfo | None):
         """A z3 term for e; `env` maps bound names to z3 terms."""
+        self.instances += 1
+        if self.limit is not None and self.instances > self.limit:
+            raise _TooLarge()
+        if self.deadline is not None and self.instances % 512 == 0 and time.monotonic() > self.deadline:
+            raise _OutOfTime()
         t = e.type
         if not self.encodable(t):
             return None
@@ -161,25 +216,112 @@ class Encoder:
         return None
 
 
-def _solve(enc: Encoder, goal) -> z3.CheckSatResult:
-    s = z3.Solver()
-    s.set("timeout", 2000)
-    s.add(*enc.side)
-    s.add(goal)
-    return s.check()
+class _Z3Checks:
+    """Runs the z3 checks within their bounds (module docstring) and collects the
+    notes for those it skips."""
+
+    def __init__(self, checked: CheckedSpec, seconds: float):
+        self.c = checked
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.notes: list[Diagnostic] = []
+        self.skipped = 0  # checks not run because the overall budget ran out
+        self.skipped_codes: set[str] = set()
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def encode(self, code: str, what: str, e: S.Expr, role: RoleInfo | None):
+        """(encoder, term) for one check, or None when it is skipped (with a note)."""
+        if self.out_of_time():
+            self._skip(code)
+            return None
+        enc = Encoder(self.c, MAX_INSTANCES, self.deadline)
+        n = enc.size(e)
+        if n > MAX_INSTANCES:
+            self._too_large(code, what, e, n)
+            return None
+        try:
+            term = enc.expr(e, {}, role)
+        except _TooLarge:  # size() undercounted: still stopped before building it all
+            self._too_large(code, what, e, None)
+            return None
+        except _OutOfTime:
+            self._skip(code)
+            return None
+        return enc, term
+
+    def _too_large(self, code: str, what: str, e: S.Expr, n: int | None) -> None:
+        size = f"{n:,} instances" if n is not None else f"more than {MAX_INSTANCES:,} instances"
+        self.notes.append(Diagnostic(
+            code, f"{code} not checked for {what}: too large to encode ({size}; limit {MAX_INSTANCES:,})", e.span,
+            "nested quantifiers are expanded over every node; the spec is fine, the lint just did not look",
+            severity="note"))
+
+    def solve(self, enc: Encoder, goal):
+        """z3's answer (sat, unsat or unknown), or None when the budget is used up."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0.01:
+            return None
+        s = z3.Solver()
+        s.set("timeout", max(1, int(min(SOLVER_TIMEOUT_MS, remaining * 1000))))
+        s.add(*enc.side)
+        s.add(goal)
+        r = s.check()
+        if r == z3.unknown and self.out_of_time():
+            return None
+        return r
+
+    def undecided(self, code: str, what: str, span, skipped: bool) -> None:
+        """A check whose z3 call(s) gave no answer: a note (timeout), or counted in
+        `skipped` when the overall budget ended it."""
+        if skipped:
+            self._skip(code)
+            return
+        self.notes.append(Diagnostic(
+            code, f"{code} not checked for {what}: z3 could not decide it within {SOLVER_TIMEOUT_MS:,} ms", span,
+            None, severity="note"))
+
+    def _skip(self, code: str) -> None:
+        self.skipped += 1
+        self.skipped_codes.add(code)
+
+    def summary(self) -> list[Diagnostic]:
+        if not self.skipped:
+            return self.notes
+        n, codes = self.skipped, sorted(self.skipped_codes)
+        return self.notes + [Diagnostic(
+            codes[0], f"{n} z3 check{'s' if n != 1 else ''} ({'/'.join(codes)}) not run: the lint's time budget of "
+                    f"{self.seconds:g} s was used up", NO_SPAN, None, severity="note")]
 
 
-def lint(checked: CheckedSpec) -> list[Diagnostic]:
+def lint(checked: CheckedSpec, notes: list[Diagnostic] | None = None,
+         seconds: float = TOTAL_SECONDS) -> list[Diagnostic]:
+    """The warnings of a checked spec, in source order.
+
+    Checks the lint skipped (too large to encode, z3 timeout, overall time budget
+    `seconds` used up) give diagnostics of severity "note", appended to `notes` when
+    given (`modelcheck check` prints them). They are never warnings: `check --strict`
+    does not fail on them."""
+    z = _Z3Checks(checked, seconds)
     out: list[Diagnostic] = []
-    out += _dead_guards(checked)
-    out += _vacuous_invariants(checked)
+    out += _dead_guards(checked, z)
+    out += _vacuous_invariants(checked, z)
     out += _message_flow(checked)
     out += _unread_variables(checked)
     out += _budgets(checked)
+    if notes is not None:
+        notes += z.summary()
     return sorted(out, key=lambda d: (d.span.line, d.span.column, d.code))
 
 
-def _dead_guards(c: CheckedSpec) -> list[Diagnostic]:
+def format_note(d: Diagnostic, path: str = "<spec>") -> str:
+    """One line: `file:line:col: note: message` (`file: note: message` without a position)."""
+    where = f"{path}:{d.span.line}:{d.span.column}" if d.span.line else path
+    return f"{where}: {d.severity}: {d.message}"
+
+
+def _dead_guards(c: CheckedSpec, z: _Z3Checks) -> list[Diagnostic]:
     out = []
     for r in c.roles:
         items = [("handler 'on " + h.name + "'", h.guard) for h in r.decl.handlers] + \
@@ -187,9 +329,16 @@ def _dead_guards(c: CheckedSpec) -> list[Diagnostic]:
         for what, guard in items:
             if guard is None:
                 continue
-            enc = Encoder(c)
-            g = enc.expr(guard, {}, r)
-            if g is not None and _solve(enc, g) == z3.unsat:
+            what = f"the guard of {what} of role {r.name}"
+            encoded = z.encode("W101", what, guard, r)
+            if encoded is None or encoded[1] is None:
+                continue
+            enc, g = encoded
+            result = z.solve(enc, g)
+            if result is None or result == z3.unknown:
+                z.undecided("W101", what, guard.span, result is None)
+                continue
+            if result == z3.unsat:
                 consts = sorted({x.id for x in S.walk(guard) if isinstance(x, S.Name) and x.ref
                                  and x.ref[0] == "const"})
                 hint = ("no values of the declared types satisfy it; check the comparison and the variables' "
@@ -197,29 +346,33 @@ def _dead_guards(c: CheckedSpec) -> list[Diagnostic]:
                 if consts:
                     hint = ("it is dead with " + ", ".join(f"{n} = {c.consts[n]}" for n in consts)
                             + "; if that const switches a feature off, this is expected (try --const)")
-                out.append(Diagnostic("W101", f"this guard can never hold: {what} of role {r.name} never runs",
+                out.append(Diagnostic("W101", f"this guard can never hold: {what[len('the guard of '):]} never runs",
                                       guard.span, hint, severity="warning"))
     return out
 
 
-def _vacuous_invariants(c: CheckedSpec) -> list[Diagnostic]:
+def _vacuous_invariants(c: CheckedSpec, z: _Z3Checks) -> list[Diagnostic]:
     out = []
     for inv in c.invariants:
-        enc = Encoder(c)
-        f = enc.expr(inv.expr, {}, None)
-        if f is None:
+        what = f"invariant '{inv.name}'"
+        encoded = z.encode("W102", what, inv.expr, None)
+        if encoded is None or encoded[1] is None:
             continue
-        if _solve(enc, z3.Not(f)) == z3.unsat:
+        enc, f = encoded
+        always = z.solve(enc, z3.Not(f))
+        if always == z3.unsat:
             out.append(Diagnostic("W102", f"invariant '{inv.name}' holds in every state of the declared types: "
                                           "it checks nothing", inv.expr.span,
                                   "it is true whatever the protocol does (a bound that cannot be exceeded?)",
                                   severity="warning"))
-        elif _solve(enc, f) == z3.unsat:
+            continue
+        never = z.solve(enc, f) if always is not None else None
+        if never == z3.unsat:
             out.append(Diagnostic("W102", f"invariant '{inv.name}' can never hold", inv.expr.span,
                                   "it is false in every state, the initial one included", severity="warning"))
+        elif never is None or z3.unknown in (always, never):
+            z.undecided("W102", what, inv.expr.span, never is None)
     return out
-
-
 
 
 def _message_flow(c: CheckedSpec) -> list[Diagnostic]:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .explorer import Result, Stats, Violation, _check, _runtime
+from .limits import MemoryGuard
 from .model import FAULT_KINDS, Model
 
 
@@ -28,6 +29,7 @@ class SimOptions:
     seed: int = 0
     swarm: bool = True
     timeout: float | None = None
+    memory_limit: int | None = None  # bytes of resident memory (limits.MemoryGuard); None: ulimit -v only
 
 
 @dataclass
@@ -38,7 +40,15 @@ class SimReport:
     seconds: float = 0.0
     first_found_in_run: int | None = None
     never_taken: list[str] = field(default_factory=list)  # handlers/actions/faults no run took
-    stop_reason: str | None = None
+    stop_reason: str | None = None  # timeout, interrupted (Ctrl-C, SIGTERM), memory (MemoryError)
+    # Runs that ended in a state where no step is enabled (a deadlock, or a protocol
+    # that has finished), before --depth; `initial_deadlock`: no step is enabled in
+    # the initial state at all (a spec without actions, handlers or faults that can
+    # run), so every run is that one state.
+    deadlocks: int = 0
+    longest_deadlock_run: int = 0  # steps of the longest run that ended in a deadlock
+    initial_deadlock: bool = False
+    notes: list[str] = field(default_factory=list)  # sentences for the text report (notes())
 
 
 def _feature(model: Model, step) -> str:
@@ -74,42 +84,56 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
         best = ([], init_bad[0])
         report.first_found_in_run = 0
     max_depth = 0
-    for run in range(1, opts.runs + 1):
-        if best is not None and not best[0]:
-            break
-        if opts.timeout is not None and time.monotonic() - start > opts.timeout:
-            report.stop_reason = "timeout"
-            break
-        report.runs = run
-        off = set()
-        if opts.swarm and run > 1:  # run 1 uses everything
-            off = {f for f in features if rng.random() < 0.5}
-            if len(off) == len(features):
-                off.discard(rng.choice(features))
-        state = model.initial
-        walk: list = []
-        limit = opts.depth if best is None else min(opts.depth, len(best[0]) - 1)
-        for _ in range(limit):
-            trs = model.successors(state)
-            allowed = [tr for tr in trs if _feature(model, tr.step) not in off] or trs
-            if not allowed:
-                break  # deadlock: nothing can happen
-            tr = allowed[rng.randrange(len(allowed))]
-            report.steps += 1
-            taken.add(_feature(model, tr.step))
-            walk.append((tr.step, tr.state))
-            if tr.error is not None:
-                best = _better(best, walk, _runtime(tr.error), report, run, model.initial)
+    n_seen = None  # set when seen_states was freed to recover from a MemoryError
+    guard = MemoryGuard(opts.memory_limit)
+    try:
+        for run in range(1, opts.runs + 1):
+            if best is not None and not best[0]:
                 break
-            state = tr.state
-            seen_states.add(state)
-            bad = _check(model, state, False)
-            if bad:
-                best = _better(best, walk, bad[0], report, run, model.initial)
+            if opts.timeout is not None and time.monotonic() - start > opts.timeout:
+                report.stop_reason = "timeout"
                 break
-        max_depth = max(max_depth, len(walk))
+            if run % 64 == 0 and guard.exceeded():  # the distinct states seen grow with the runs
+                report.stop_reason = "memory"
+                break
+            report.runs = run
+            off = set()
+            if opts.swarm and run > 1 and features:  # run 1 uses everything
+                off = {f for f in features if rng.random() < 0.5}
+                if len(off) == len(features):
+                    off.discard(rng.choice(features))
+            state = model.initial
+            walk: list = []
+            limit = opts.depth if best is None else min(opts.depth, len(best[0]) - 1)
+            for _ in range(limit):
+                trs = model.successors(state)
+                allowed = [tr for tr in trs if _feature(model, tr.step) not in off] or trs
+                if not allowed:  # deadlock: nothing can happen
+                    report.deadlocks += 1
+                    report.longest_deadlock_run = max(report.longest_deadlock_run, len(walk))
+                    break
+                tr = allowed[rng.randrange(len(allowed))]
+                report.steps += 1
+                taken.add(_feature(model, tr.step))
+                walk.append((tr.step, tr.state))
+                if tr.error is not None:
+                    best = _better(best, walk, _runtime(tr.error), report, run, model.initial)
+                    break
+                state = tr.state
+                seen_states.add(state)
+                bad = _check(model, state, False)
+                if bad:
+                    best = _better(best, walk, bad[0], report, run, model.initial)
+                    break
+            max_depth = max(max_depth, len(walk))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (limits.Terminated): report what the runs found
+        report.stop_reason = "interrupted"
+    except MemoryError:
+        n_seen = len(seen_states)
+        seen_states.clear()
+        report.stop_reason = "memory"
     report.seconds = time.monotonic() - start
-    stats = Stats(len(seen_states), report.steps, max_depth, report.seconds)
+    stats = Stats(len(seen_states) if n_seen is None else n_seen, report.steps, max_depth, report.seconds)
     if best is not None:
         trace, violation = best
         report.result = Result("violated", stats, model.initial, trace=trace, violation=violation,
@@ -117,7 +141,26 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
     else:
         report.result = Result("holds", stats, model.initial, invariants=[i.name for i in model.invariants])
     report.never_taken = [f for f in features if f not in taken]
+    report.initial_deadlock = not model.successors(model.initial)
+    report.notes = notes(report)
     return report
+
+
+def notes(report: SimReport) -> list[str]:
+    """What the text report should add about runs that stopped because nothing could
+    happen: a model with no step at all in its initial state, or deadlocks."""
+    if report.initial_deadlock:
+        checked = ("it violates an invariant" if report.result.violation is not None
+                   else "its invariants hold")
+        return ["No step is enabled in the initial state: every run deadlocks at once, so only the initial "
+                f"state was checked ({checked}). Does the spec have an action, a handler or a fault that can run?"]
+    if report.runs and report.deadlocks == report.runs:
+        return [f"Every run ended in a state where no step is enabled (a deadlock, or the protocol finished), "
+                f"after at most {report.longest_deadlock_run:,} steps."]
+    if report.deadlocks:
+        return [f"{report.deadlocks:,} of {report.runs:,} runs ended in a state where no step is enabled "
+                "(a deadlock, or the protocol finished)."]
+    return []
 
 
 def _better(best, walk: list, violation: Violation, report: SimReport, run: int, initial):

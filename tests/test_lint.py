@@ -90,3 +90,91 @@ def test_a_const_switched_feature_says_so():
     assert "it is dead with LATE_SYNC = 0" in proc.stderr
     proc = run_cli("check", str(ROOT / "specs/zk_ack_before_fsync_broken.ha"), "--const", "LATE_SYNC=1")
     assert "never runs" not in proc.stderr
+
+
+# ---- bounds: nested quantifiers are expanded over every node, (nodes)^(depth) ----
+
+def _nested(depth: int, nodes: int, body: str, where: str = "invariant") -> str:
+    names = [f"a{i}" for i in range(depth)]
+    q = "".join(f"forall {v} in S: " for v in names) + body.format(first=names[0], last=names[-1])
+    guard = q if where == "guard" else "not x"
+    inv = q if where == "invariant" else "exists s in S: s.x"
+    return f"""spec nested
+role S[{nodes}] {{
+  var x: bool = false
+  action a when {guard} {{ x = true }}
+}}
+invariant i: {inv}
+"""
+
+
+def _timed_check(path, *extra):
+    import time
+    start = time.monotonic()
+    proc = run_cli("check", str(path), *extra)
+    return proc, time.monotonic() - start
+
+
+def test_deeply_nested_quantifiers_are_skipped_with_a_note(spec_file):
+    # 20 nested foralls over 2 nodes: 2^20 instances; before the bound, minutes
+    proc, seconds = _timed_check(spec_file(_nested(20, 2, "{first}.x == {last}.x")))
+    assert proc.returncode == 0, proc.stderr
+    assert seconds < 20, seconds
+    assert ("spec.ha:6:14: note: W102 not checked for invariant 'i': too large to encode (6,291,455 instances; "
+            "limit 20,000)") in proc.stderr, proc.stderr
+    assert ": warning: " not in proc.stderr and "ok: spec nested" in proc.stdout
+
+
+def test_a_large_role_with_three_nested_quantifiers_is_skipped(spec_file):
+    # S[60], three nested foralls: 216,000 leaves (26 s and 381 MB before the bound)
+    proc, seconds = _timed_check(spec_file(_nested(3, 60, "{first}.x == {last}.x")), "--strict")
+    assert proc.returncode == 0, proc.stderr  # a note is not a warning, even with --strict
+    assert seconds < 20, seconds
+    assert "note: W102 not checked for invariant 'i': too large to encode (1,083,661 instances" in proc.stderr
+
+
+def test_a_nested_guard_is_skipped_with_a_note(spec_file):
+    proc, seconds = _timed_check(spec_file(_nested(15, 2, "({first} == {last} or x)", where="guard")))
+    assert proc.returncode == 0, proc.stderr
+    assert seconds < 20, seconds
+    assert ("spec.ha:4:17: note: W101 not checked for the guard of action 'a' of role S: too large to encode "
+            "(196,607 instances; limit 20,000)") in proc.stderr, proc.stderr
+
+
+def test_nested_quantifiers_under_the_limit_are_still_checked(spec_file):
+    # 3 nested over S[4]: 64 leaves; `a0 == a0` makes it hold in every state (W102)
+    proc = run_cli("check", str(spec_file(_nested(3, 4, "{first} == {first}"))))
+    assert proc.returncode == 0
+    assert "note:" not in proc.stderr
+    assert "invariant 'i' holds in every state of the declared types" in proc.stderr
+
+
+def test_the_z3_checks_share_one_time_budget():
+    from modelcheck.checker import check
+    from modelcheck.diagnostics import Source
+    from modelcheck.lint import lint
+    from modelcheck.parser import parse
+
+    checked = check(parse(Source("planted.ha", PLANTED)), {})
+    notes: list = []
+    got = lint(checked, notes, seconds=0.0)  # no time: the 4 guards and 3 invariants are skipped
+    assert {d.code for d in got} == {"W103", "W104", "W105", "W106"}  # the syntactic ones still run
+    assert len(notes) == 1 and notes[0].severity == "note"
+    assert notes[0].message == ("7 z3 checks (W101/W102) not run: the lint's time budget of 0 s was used up")
+    # with time, the same call finds the z3 warnings and notes nothing
+    notes = []
+    assert len(lint(checked, notes)) == 8 and notes == []
+
+
+def test_many_checks_near_the_limit_stay_interactive(spec_file):
+    # 20 invariants of ~14,000 instances each: about half a second each to build and
+    # solve; the shared budget stops the lint after a few seconds with one note
+    names = ["a0", "a1", "a2", "a3"]
+    q = "".join(f"forall {v} in S: " for v in names) + "a0.x or a3.x"
+    text = _nested(1, 7, "true") + "".join(f"invariant j{k}: {q}\n" for k in range(20))
+    proc, seconds = _timed_check(spec_file(text))
+    assert proc.returncode == 0, proc.stderr
+    assert seconds < 20, seconds
+    notes = [line for line in proc.stderr.splitlines() if ": note: " in line]
+    assert len(notes) <= 2, proc.stderr  # the budget note (and maybe one z3 timeout)
+    assert any("not run: the lint's time budget of 3 s was used up" in line for line in notes), proc.stderr

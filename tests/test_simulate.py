@@ -61,3 +61,95 @@ def test_loops_are_cut_from_walks():
     assert _cut_loops(walk, 0) == [("f", 4)]
     assert _cut_loops([("a", 1), ("b", 2), ("c", 1), ("d", 3)], 0) == [("a", 1), ("d", 3)]
 
+
+
+# ---- corner cases: nothing to do, deadlocks, tiny depths, swarm, faults only ----
+
+def _sim(text: str, **kw):
+    from conftest import pipeline
+
+    from modelcheck.simulate import SimOptions, simulate
+
+    return simulate(pipeline(text), SimOptions(**kw))
+
+
+def test_a_spec_with_no_steps_is_simulated_not_crashed(spec_file):
+    # `spec s` alone used to crash swarm selection (IndexError: choice from an empty list)
+    for text in ("spec s\n", "spec s\ninvariant i: true\n"):
+        proc = run_cli("simulate", str(spec_file(text)))
+        assert proc.returncode == 0, proc.stderr
+        assert "No violation found" in proc.stdout and "internal error" not in proc.stderr
+        code, doc = sim_json(str(spec_file(text)), "--runs", "3")
+        assert code == 0 and doc["verdict"] == "holds" and doc["simulation"]["steps"] == 0
+        rep = _sim(text, runs=3)
+        assert rep.initial_deadlock and rep.deadlocks == 3 and rep.steps == 0
+        assert len(rep.notes) == 1 and rep.notes[0].startswith("No step is enabled in the initial state")
+        assert "its invariants hold" in rep.notes[0]
+
+
+def test_a_spec_with_no_steps_still_checks_the_initial_state(spec_file):
+    text = "spec s\nconst K = 1\ninvariant bad: K == 2\n"
+    code, doc = sim_json(str(spec_file(text)))
+    assert code == 1 and doc["violation"]["name"] == "bad" and doc["trace"]["steps"] == []
+    rep = _sim(text)
+    assert rep.initial_deadlock and "it violates an invariant" in rep.notes[0]
+
+
+def test_every_run_ending_in_a_deadlock_is_said(spec_file):
+    text = """spec s
+role S[2] {
+  var x: 0..2 = 0
+  action a when x < 2 { x = x + 1 }
+}
+invariant i: true
+"""
+    assert run_cli("simulate", str(spec_file(text)), "--runs", "20").returncode == 0
+    for swarm in (True, False):
+        rep = _sim(text, runs=20, swarm=swarm)
+        assert rep.deadlocks == 20 and rep.steps == 20 * 4 and not rep.initial_deadlock
+        assert rep.notes == ["Every run ended in a state where no step is enabled (a deadlock, or the protocol "
+                             "finished), after at most 4 steps."]
+    rep = _sim(text, runs=20, depth=3)  # cut off by the depth first: no deadlock
+    assert rep.deadlocks == 0 and rep.notes == []
+
+
+def test_depth_1(spec_file):
+    code, doc = sim_json("specs/naive_failover.ha", "--depth", "1", "--runs", "50")
+    assert code == 0 and doc["stats"]["depth"] == 1  # the split brain needs 3 steps
+    bad = spec_file("""spec s
+role S[2] { var x: 0..1 = 0
+  action a { x = 1 } }
+invariant zero: forall s in S: s.x == 0
+""")
+    code, doc = sim_json(str(bad), "--depth", "1", "--runs", "5")
+    assert code == 1 and len(doc["trace"]["steps"]) == 1
+
+
+def test_swarm_never_switches_everything_off(spec_file):
+    # one feature only: a run with it switched off would take the steps anyway
+    text = """spec s
+role S[2] { var x: 0..3 = 0
+  action a when x < 3 { x = x + 1 } }
+invariant small: forall s in S: s.x <= 2
+"""
+    rep = _sim(text, runs=30, seed=5)
+    assert rep.result.verdict == "violated" and rep.never_taken == []
+
+
+def test_a_spec_whose_only_steps_are_faults(spec_file):
+    text = """spec s
+role S[2] { var x: bool = false }
+faults { crash S at most 1 }
+invariant i: true
+"""
+    proc = run_cli("simulate", str(spec_file(text)), "--runs", "10")
+    assert proc.returncode == 0, proc.stderr
+    rep = _sim(text, runs=10)
+    assert rep.steps == 10 and rep.never_taken == [] and rep.deadlocks == 10  # one crash, then nothing
+    both = """spec s
+role S[2] { var up_seen: bool = false }
+faults { crash S at most 1 }
+invariant nobody_down: not crashed(S[0])
+"""
+    code, doc = sim_json(str(spec_file(both)), "--runs", "20")
+    assert code == 1 and len(doc["trace"]["steps"]) == 1

@@ -1,0 +1,150 @@
+"""Command-line inputs that used to end in "internal error" or lose work: const
+values, trace files, output paths. Each answers with a verdict, a positioned error
+(exit 2) or a clean incomplete summary (exit 3)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    p = subprocess.run([sys.executable, "-m", "modelcheck", *args], cwd=cwd, capture_output=True, text=True,
+                       timeout=120)
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr, p.stderr
+    return p
+
+
+@pytest.mark.parametrize("value", ["١٢", "1_0", "0x10", "3.0", "", "1e3", " 2 3"])
+def test_const_values_are_ascii_decimal(value):
+    p = run("verify", "specs/naive_failover.ha", "--const", f"N={value}")
+    assert p.returncode == 2
+    assert "--const" in p.stderr
+
+
+def test_huge_const_value_is_refused():
+    p = run("verify", "specs/naive_failover.ha", "--const", "N=" + "9" * 5000)
+    assert p.returncode == 2 and "too large" in p.stderr
+
+
+@pytest.fixture(scope="module")
+def naive_trace(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("trace") / "t.json"
+    p = run("verify", "specs/naive_failover.ha", "--trace-out", str(out))
+    assert p.returncode == 1
+    return json.loads(out.read_text())
+
+
+def test_replay_deeply_nested_json(tmp_path):
+    f = tmp_path / "deep.json"
+    f.write_text("[" * 100_000 + "]" * 100_000)
+    p = run("replay", "specs/naive_failover.ha", str(f))
+    assert p.returncode == 2 and "nested too deeply" in p.stderr
+
+
+def test_replay_huge_integer_in_consts(tmp_path, naive_trace):
+    f = tmp_path / "t.json"
+    text = json.dumps({**naive_trace, "options": {**naive_trace["options"], "consts": {"N": 1}}})
+    f.write_text(text.replace('"N": 1', '"N": ' + "7" * 5000))
+    p = run("replay", "specs/naive_failover.ha", str(f))
+    assert p.returncode == 2
+
+
+@pytest.mark.parametrize("options", [3, "x", [1], None])
+def test_replay_options_of_the_wrong_type(tmp_path, naive_trace, options):
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps({**naive_trace, "options": options}))
+    p = run("replay", "specs/naive_failover.ha", str(f))
+    assert p.returncode in (0, 1, 2)
+
+
+def test_replay_names_trace_consts_that_do_not_fit(tmp_path):
+    spec = tmp_path / "s.ha"
+    spec.write_text((ROOT / "specs/majority_election.ha").read_text())
+    out = tmp_path / "t.json"
+    run("verify", str(spec), "--trace-out", str(out), "--max-states", "10")
+    doc = json.loads(out.read_text())
+    # make the trace a violation to replay, recorded with a const the spec refuses
+    doc["verdict"] = "violated"
+    doc["violation"] = {"kind": "invariant", "name": "one_leader_per_term"}
+    doc["trace"] = {"initial": {}, "steps": []}
+    doc["options"]["consts"]["N"] = 0
+    out.write_text(json.dumps(doc))
+    p = run("replay", str(spec), str(out))
+    assert p.returncode == 2
+    assert "consts recorded in the trace" in p.stderr and "N=0" in p.stderr
+    assert "--const" in p.stderr
+
+
+def test_directory_and_fifo_as_trace(tmp_path):
+    p = run("replay", "specs/naive_failover.ha", str(tmp_path))
+    assert p.returncode == 2
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    p = run("replay", "specs/naive_failover.ha", str(fifo))  # must not block
+    assert p.returncode == 2 and "regular file" in p.stderr
+
+
+@pytest.mark.parametrize("cmd", [["verify"], ["simulate"], ["prove"]])
+def test_trace_out_never_overwrites_the_spec(tmp_path, cmd):
+    spec = tmp_path / "s.ha"
+    text = (ROOT / "specs/naive_failover.ha").read_text()
+    spec.write_text(text)
+    p = run(*cmd, str(spec), "--trace-out", str(spec))
+    assert p.returncode == 2 and "is an input file" in p.stderr
+    assert spec.read_text() == text
+    # the same file by another name
+    p = run(*cmd, "s.ha", "--trace-out", f"../{tmp_path.name}/s.ha", cwd=tmp_path)
+    assert p.returncode == 2 and spec.read_text() == text
+
+
+def test_html_never_overwrites_the_spec_or_the_trace(tmp_path):
+    spec = tmp_path / "s.ha"
+    spec.write_text((ROOT / "specs/naive_failover.ha").read_text())
+    p = run("verify", str(spec), "--html", str(spec))
+    assert p.returncode == 2 and "is an input file" in p.stderr
+    out = tmp_path / "x"
+    p = run("verify", str(spec), "--trace-out", str(out), "--html", str(out))
+    assert p.returncode == 2 and "also the path given to --trace-out" in p.stderr
+    assert not out.exists() and p.stdout == ""  # refused before exploring
+
+
+def test_output_folder_is_refused():
+    p = run("verify", "specs/naive_failover.ha", "--html", "specs")
+    assert p.returncode == 2
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_write_failure_keeps_the_verdict():
+    """A report that cannot be written (disk full) comes after the verdict, never instead of it."""
+    p = run("verify", "specs/naive_failover.ha", "--trace-out", "/dev/full")
+    assert p.returncode == 2
+    assert "Result: VIOLATED" in p.stdout and "Counterexample" in p.stdout
+    assert "cannot write /dev/full" in p.stderr
+
+
+def test_graph_timeout():
+    p = run("graph", "specs/majority_election.ha", "--const", "N=4", "--max-states", "100000000", "--timeout", "1")
+    assert p.returncode == 3
+    assert "nothing drawn: the --timeout ran out" in p.stderr and p.stdout == ""
+
+
+def test_simulate_spec_without_steps(tmp_path):
+    spec = tmp_path / "s.ha"
+    spec.write_text("spec s\n")
+    p = run("simulate", str(spec), "--runs", "5")
+    assert p.returncode == 0 and "No step is enabled in the initial state" in p.stdout
+
+
+def test_help_and_version_exit_zero():
+    assert run("--help").returncode == 0
+    assert run("--version").returncode == 0
+    assert run("verify", "--help").returncode == 0
+    assert run("verify").returncode == 2
+    assert run("nosuchcommand").returncode == 2

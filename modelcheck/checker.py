@@ -212,7 +212,13 @@ class Checker:
     def _eval_consts(self) -> None:
         for c in self.spec.consts:
             if c.name in self.overrides:
-                self.consts[c.name] = self.overrides[c.name]
+                value = self.overrides[c.name]
+                if not -S.MAX_INT <= value <= S.MAX_INT:
+                    self.error("E206", f"--const {c.name}={S.int_text(value)} is out of range", c.span,
+                               f"the value given with --const must be between -{S.MAX_INT:,} and {S.MAX_INT:,} "
+                               "(2^63 - 1): a number that large cannot bound a finite model")
+                    continue
+                self.consts[c.name] = value
                 continue
             value = self.const_int(c.value, "const value")
             if value is not None:
@@ -222,6 +228,11 @@ class Checker:
         """Evaluate a compile-time integer expression (consts and literals only)."""
         try:
             return self._const_eval(expr)
+        except _OutOfRange as err:
+            self.error("E206", f"{what} is out of range: {S.int_text(err.value)}", err.span,
+                       f"constants must lie between -{S.MAX_INT:,} and {S.MAX_INT:,} (2^63 - 1): "
+                       "a number that large cannot bound a finite model")
+            return None
         except _NotConst as err:
             if err.unknown:
                 self.error("E101", f"unknown name '{err.unknown}' in {what}" + (f" (did you mean '{err.hint}'?)" if err.hint else ""),
@@ -232,6 +243,14 @@ class Checker:
             return None
 
     def _const_eval(self, e: S.Expr) -> int:
+        """The value of a constant expression; every intermediate result is bounded
+        (`_OutOfRange`), so `N * N * N ...` cannot build numbers of millions of digits."""
+        value = self._const_step(e)
+        if not -S.MAX_INT <= value <= S.MAX_INT:
+            raise _OutOfRange(e.span, value)
+        return value
+
+    def _const_step(self, e: S.Expr) -> int:
         if isinstance(e, S.IntLit):
             return e.value
         if isinstance(e, S.Name):
@@ -402,9 +421,10 @@ class Checker:
                 a.param_types[p.name] = t
             combos = 1
             for t in a.param_types.values():
-                combos *= _domain_size(t)
+                combos = min(combos * _domain_size(t), 2**64)  # bounded: only compared and shown
             if combos > MAX_ACTION_COMBINATIONS:
-                self.error("E206", f"action '{a.name}' has {combos:,} combinations of parameter values", a.span,
+                shown = f"{combos:,}" if combos < 2**64 else "more than 2^64"
+                self.error("E206", f"action '{a.name}' has {shown} combinations of parameter values", a.span,
                            f"each is a separate step in every state; keep it under {MAX_ACTION_COMBINATIONS:,} "
                            "(narrow the ranges)")
             if a.guard is not None:
@@ -664,7 +684,8 @@ class Checker:
         if isinstance(e, S.Name):
             b = self.lookup(e.id)
             if b is None:
-                self._unknown_name(e)
+                if not any(c.name == e.id for c in self.spec.consts):  # a const whose value failed: reported
+                    self._unknown_name(e)
                 return ANY
             if b.kind == "ghost" and self.role is not None and not self.ghost_update:
                 self.error("E302", f"node code may not read ghost variable '{e.id}'", e.span,
@@ -789,7 +810,7 @@ class Checker:
     def _index(self, e: S.Index) -> Type:
         t = self.expr(e.obj)
         i = self.expr(e.index)
-        if isinstance(e.obj, S.Name) and getattr(e.obj, "ref", (None,))[0] == "role":
+        if isinstance(e.obj, S.Name) and (e.obj.ref or (None,))[0] == "role":
             role = e.obj.ref[1]
             if role.count is None:
                 self.error("E201", f"role '{role.name}' is a single node; write '{role.name}' without an index", e.span)
@@ -1028,6 +1049,15 @@ class Checker:
             return
         self.error("E209", "a property must be 'eventually P', 'always eventually P', 'always P' or 'P leads_to Q'",
                    e.span, "for a plain state predicate use: invariant NAME: ...")
+
+
+class _OutOfRange(Exception):
+    """A constant expression whose value (or a part of it) leaves -MAX_INT..MAX_INT."""
+
+    def __init__(self, span: Span, value: int):
+        super().__init__("constant out of range")
+        self.span = span
+        self.value = value
 
 
 class _NotConst(Exception):

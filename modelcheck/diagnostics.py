@@ -47,13 +47,16 @@ class Diagnostic:
 
 @dataclass
 class Source:
-    """A spec's text and the name to show for it."""
+    """A spec's text and the name to show for it. A leading byte-order mark (some
+    editors write one) is dropped, so that columns count from the first character."""
 
     path: str
     text: str
     lines: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.text.startswith("\ufeff"):
+            self.text = self.text[1:]
         self.lines = self.text.splitlines()
 
     def line(self, n: int) -> str:
@@ -89,16 +92,34 @@ def render(diag: Diagnostic, source: Source | None) -> str:
         out = [f"{path}:{span.line}:{span.column}: {diag.severity}: {diag.message}"]
         text = source.line(span.line).expandtabs(1)
         gutter = f"{span.line:>5} | "
-        out.append(gutter + text)
         width = 1
         if span.end_line == span.line and span.end_column > span.column:
             width = span.end_column - span.column
         elif span.end_line > span.line:
             width = max(1, len(text) - span.column + 1)
-        out.append(" " * (len(gutter) - 2) + "| " + " " * (span.column - 1) + "^" + "~" * (width - 1))
+        text, column, width = _clip(text, span.column, width)
+        out.append(gutter + text)
+        out.append(" " * (len(gutter) - 2) + "| " + " " * (column - 1) + "^" + "~" * (width - 1))
     if diag.hint:
         out.append(f"  hint: {diag.hint}")
     return "\n".join(out)
+
+
+MAX_SHOWN = 160  # characters of a source line shown under a diagnostic
+
+
+def _clip(text: str, column: int, width: int) -> tuple[str, int, int]:
+    """A window of a long source line around `column` (a generated spec may have
+    one line of megabytes), with the caret's column and width moved into it."""
+    if len(text) <= MAX_SHOWN:
+        return text, column, width
+    start = max(0, min(column - 1 - MAX_SHOWN // 3, len(text) - MAX_SHOWN))
+    end = start + MAX_SHOWN
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(text) else ""
+    column = column - start + len(head)
+    width = max(1, min(width, end - start + len(head) - column + 1))
+    return head + text[start:end] + tail, column, width
 
 
 def render_all(diags: list[Diagnostic], source: Source | None) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 DEFAULT_SHARE = 0.8
 
 _last_signal = "SIGINT"
+_signalled = False  # a SIGINT or SIGTERM has arrived (our handler ran, or z3 was interrupted for it)
 
 
 class Terminated(KeyboardInterrupt):
@@ -32,8 +33,9 @@ class Terminated(KeyboardInterrupt):
 
 
 def _on_signal(signum, frame) -> None:  # noqa: ARG001 - the signal module's signature
-    global _last_signal
+    global _last_signal, _signalled
     _last_signal = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+    _signalled = True
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
@@ -44,6 +46,13 @@ def install_signal_handlers() -> None:
             signal.signal(sig, _on_signal)
         except (ValueError, OSError):  # not the main thread, or a platform without it
             pass
+
+
+def signalled() -> bool:
+    """Whether a SIGINT or SIGTERM has arrived: then an exception from a library in
+    the middle of a call (z3's "canceled", ctypes' ArgumentError wrapping the
+    KeyboardInterrupt raised while it converted arguments) is that signal's doing."""
+    return _signalled
 
 
 def signal_name() -> str:
@@ -231,6 +240,7 @@ class z3_interruptible:
         return self
 
     def _watch(self) -> None:
+        global _signalled, _last_signal
         import z3
         while True:
             try:
@@ -239,6 +249,10 @@ class z3_interruptible:
                 return
             if not data or data == b"\0":  # the pipe closed, or __exit__'s wake-up
                 return
+            if not {signal.SIGINT, signal.SIGTERM} & set(data):  # another signal (a timer): not a stop
+                continue
+            _signalled = True
+            _last_signal = "SIGTERM" if signal.SIGTERM in set(data) else "SIGINT"
             try:
                 z3.main_ctx().interrupt()
             except Exception:  # noqa: BLE001 - best effort: the Python handler still runs

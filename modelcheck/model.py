@@ -272,9 +272,15 @@ class Model:
         for var, dom in binders:
             values = self.compiler.domain(dom)
             elem = _element_type(dom.type)
-            bindings = [b + ((var, v, elem),) for b in bindings
-                        for v in values(Ctx(env={n: x for n, x, _ in b}, nodes=init.nodes, ghosts=init.ghosts,
-                                            up=init.up))]
+            try:
+                bindings = [b + ((var, v, elem),) for b in bindings
+                            for v in values(Ctx(env={n: x for n, x, _ in b}, nodes=init.nodes, ghosts=init.ghosts,
+                                                up=init.up))]
+            except SpecRuntimeError as err:  # a domain is fixed when the model is built: a spec error
+                raise SpecError([Diagnostic(
+                    "E211", f"property '{decl.name}': the domain of '{var}' cannot be evaluated in the initial "
+                            f"state: {err.message}", err.span if err.span.line else dom.span,
+                    "a property's quantifier domains are evaluated once, in the initial state")]) from None
         instances = []
         for b in bindings:
             env = {n: x for n, x, _ in b}

@@ -8,11 +8,14 @@ expected input described in words rather than lark's terminal names.
 from __future__ import annotations
 
 import functools
+import os
+import stat
 from importlib import resources
 from pathlib import Path
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
+from lark.visitors import Transformer_NonRecursive
 
 from . import syntax as S
 from .diagnostics import Diagnostic, Source, Span, SpecError
@@ -27,6 +30,11 @@ HARD_KEYWORDS = {
     "let", "send", "broadcast", "reply", "require", "assert",
 }
 TYPE_KEYWORDS = {"bool", "node", "set", "map", "seq"}
+# Words that begin a declaration at the top level or inside a role: one of them
+# where a statement or an expression was expected usually means a '}' is missing.
+BLOCK_KEYWORDS = {"spec", "const", "enum", "message", "ghost", "role", "network", "faults", "scenario",
+                  "invariant", "property", "time", "on", "action", "var", "persistent"}
+MAX_SPEC_BYTES = 10 * 1024 * 1024  # far beyond any spec; a bound keeps /dev/zero-like inputs out
 
 KEYWORDS = {
     "spec", "const", "enum", "message", "ghost", "var", "persistent", "role", "network",
@@ -62,8 +70,9 @@ def _span(item) -> Span:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):
-    """Builds `syntax` dataclasses from lark's tree; one method per grammar rule."""
+class _ToAst(Transformer_NonRecursive):
+    """Builds `syntax` dataclasses from lark's tree; one method per grammar rule.
+    Non-recursive: a chain of thousands of `and`s is a tree that deep."""
 
     # ---- declarations ----
     def start(self, meta, children):
@@ -383,7 +392,7 @@ class _ToAst(Transformer):
         return S.Slice(Span.from_meta(meta), c[0], c[1], c[2])
 
     def int_lit(self, meta, c):
-        return S.IntLit(_span(c[0]), int(c[0]))
+        return S.IntLit(_span(c[0]), _int_value(c[0]))
 
     def true_lit(self, meta, c):
         return S.BoolLit(Span.from_meta(meta), True)
@@ -484,33 +493,63 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, source: Source) -> Diagn
             hint = "strings may appear only as the message of an assert"
         elif ch == "'":
             hint = "strings use double quotes"
-        return Diagnostic("E001", f"unexpected character '{ch}'", Span.point(err.line, err.column), hint)
+        elif ch == "\ufeff":
+            hint = "a byte-order mark is allowed only at the very start of the file"
+        shown = f"'{ch}'" if ch.isprintable() else ascii(ch)
+        return Diagnostic("E001", f"unexpected character {shown}", Span.point(err.line, err.column), hint)
     if isinstance(err, lark.exceptions.UnexpectedToken):
         tok = err.token
+        if tok.type == "$END":
+            return _unexpected_end(err, source)
+        unclosed = _unclosed_before_keyword(tok, source.text)
+        if unclosed is not None:
+            return unclosed
         expected = describe_expected(set(err.expected))
         hint = None
-        if tok.type != "$END" and str(tok.value) in KEYWORDS and "NAME" in err.expected:
+        if str(tok.value) in KEYWORDS and "NAME" in err.expected:
             hint = f"'{tok.value}' is a reserved keyword and cannot be used as a name"
-        if tok.type == "$END":
-            line = len(source.lines) or 1
-            col = len(source.line(line)) + 1
-            span = Span.point(line, col)
-            opened = _unclosed_brace(source.text)
-            if opened is not None:
-                return Diagnostic("E002", "unexpected end of file: a '{' is never closed", Span.point(*opened),
-                                  "add the missing '}' (this is the innermost '{' without one)")
-            return Diagnostic("E001", f"unexpected end of file, expected {expected}", span, hint)
         span = Span(tok.line, tok.column, tok.end_line or tok.line,
                     tok.end_column or tok.column + len(str(tok.value)))
         if str(tok.value) == "=" and "==" in {_terminal_text().get(n, n) for n in err.expected}:
             hint = "use '==' to compare; '=' assigns"
+        prev = _token_before(source.text, tok.start_pos)
+        if hint is None and prev is not None and prev.value == "count" and prev.type != "NAME":
+            hint = "'count' is a reserved keyword (count(x in S where P)) and cannot be used as a name"
         return Diagnostic("E001", f"unexpected {_token_words(tok)}, expected {expected}", span, hint)
     return Diagnostic("E001", str(err), Span.point(getattr(err, "line", 1), getattr(err, "column", 1)))
 
 
-def _unclosed_brace(text: str) -> tuple[int, int] | None:
-    """(line, column) of the innermost '{' left open at end of file, ignoring comments and strings."""
+def _unexpected_end(err: lark.exceptions.UnexpectedToken, source: Source) -> Diagnostic:
+    stack, _ = _braces(source.text)
+    if stack:
+        return Diagnostic("E002", "unexpected end of file: a '{' is never closed", Span.point(*stack[-1]),
+                          "add the missing '}' (this is the innermost '{' without one)")
+    line = len(source.lines) or 1
+    span = Span.point(line, len(source.line(line)) + 1)
+    return Diagnostic("E001", f"unexpected end of file, expected {describe_expected(set(err.expected))}", span)
+
+
+def _unclosed_before_keyword(tok: Token, text: str) -> Diagnostic | None:
+    """A declaration keyword (`on`, `action`, `invariant`...) where a statement or an
+    expression was expected, inside a '{' that the file never closes: the missing
+    '}' belongs to that '{', so point there (as rustc does), not at the keyword."""
+    if str(tok.value) not in BLOCK_KEYWORDS:  # lexed as a NAME or as the keyword, depending on the state
+        return None
+    stack, _ = _braces(text[:tok.start_pos])
+    _, depth = _braces(text)
+    if not stack or depth <= 0:
+        return None
+    line, col = stack[-1]
+    return Diagnostic("E002", f"this '{{' is never closed: '{tok.value}' at line {tok.line}:{tok.column} "
+                              "begins a new declaration inside it", Span.point(line, col),
+                      f"add the missing '}}' before '{tok.value}' at line {tok.line}")
+
+
+def _braces(text: str) -> tuple[list[tuple[int, int]], int]:
+    """The '{' still open at the end of `text` (line, column; innermost last) and the
+    number of '{' minus '}', ignoring comments and strings."""
     stack = []
+    depth = 0
     line, col = 1, 0
     in_comment = in_string = False
     for ch in text:
@@ -529,48 +568,216 @@ def _unclosed_brace(text: str) -> tuple[int, int] | None:
             in_string = True
         elif ch == "{":
             stack.append((line, col))
-        elif ch == "}" and stack:
-            stack.pop()
-    return stack[-1] if stack else None
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if stack:
+                stack.pop()
+    return stack, depth
+
+
+def _tokens(text: str) -> list[Token]:
+    """`text` split by a lexer that knows no context, so keywords always come out as
+    keywords (the parser's contextual lexer lets `var count` lex `count` as a name).
+    Stops quietly at a character no token matches."""
+    out = []
+    try:
+        for tok in _parser().lex(text):
+            out.append(tok)
+    except lark.exceptions.LarkError:
+        pass
+    return out
+
+
+def _token_before(text: str, pos: int) -> Token | None:
+    before = _tokens(text[:pos])
+    return before[-1] if before else None
+
+
+# A name is declared right after these words (`var NAME`, `for NAME in`, ...): what it names.
+_DECLARES = {"spec": "the spec", "const": "a const", "enum": "an enum", "message": "a message kind",
+             "role": "a role", "var": "a variable", "action": "an action", "let": "a local",
+             "for": "a loop variable", "forall": "a bound variable", "exists": "a bound variable",
+             "scenario": "a scenario", "invariant": "an invariant", "property": "a property",
+             "from": "the sender"}
+
+
+def _keyword_declarations(tokens: list[Token]) -> list[tuple[Token, str]]:
+    """Reserved words in the place of a declared name: (the word, what it would name).
+    Covers the `_DECLARES` forms, enum members, message fields, action parameters,
+    handler parameters and `count(x in ...)`."""
+    out = []
+    open_list = None  # what names the items of an open ( or { list are, if any
+    for i, tok in enumerate(tokens):
+        prev = tokens[i - 1].value if i else None
+        prev2 = tokens[i - 2].value if i > 1 else None
+        if (tok.value == "(" and prev2 in ("message", "action", "on")) or (tok.value == "{" and prev2 == "enum"):
+            open_list = {"message": "a message field", "action": "an action parameter",
+                         "on": "a handler parameter", "enum": "an enum member"}[prev2]
+            continue
+        if tok.value in (")", "}"):
+            open_list = None
+            continue
+        if tok.type == "NAME" or tok.value not in HARD_KEYWORDS:
+            continue
+        if prev in _DECLARES:
+            out.append((tok, _DECLARES[prev]))
+        elif prev == "(" and prev2 == "count":
+            out.append((tok, "a bound variable"))
+        elif open_list is not None and prev in ("(", "{", ","):
+            out.append((tok, open_list))
+    return out
+
+
+def _keyword_name_error(tok: Token, what: str) -> Diagnostic:
+    word = str(tok.value)
+    role = " (the built-in count(x in S where P))" if word == "count" else ""
+    return Diagnostic("E003", f"'{word}' is a reserved keyword{role} and cannot name {what}", _span(tok),
+                      "pick another name; docs/language.md lists every reserved word")
+
+
+def _reserved_name_before(source: Source, pos: int) -> Diagnostic | None:
+    """After a syntax error: a reserved word declared as a name before it (`var count`)
+    is usually its cause (`when count < 2` then fails at '<'), so report that."""
+    bad = [(tok, what) for tok, what in _keyword_declarations(_tokens(source.text)) if tok.start_pos <= pos]
+    return _keyword_name_error(*bad[0]) if bad else None
+
+
+# What a NAME directly under these rules declares (for the E003 message).
+_RULE_NAMES = {"const_decl": "a const", "enum_decl": "an enum", "message_decl": "a message kind",
+               "field": "a field or parameter", "ghost_decl": "a variable", "var_decl": "a variable",
+               "persistent_var_decl": "a variable", "role_decl": "a role", "handler_params": "a handler parameter",
+               "sender": "the sender", "action": "an action", "let_stmt": "a local", "let_any": "a local",
+               "for_stmt": "a loop variable", "forall": "a bound variable", "exists": "a bound variable",
+               "count": "a bound variable", "set_comp": "a bound variable", "scenario_decl": "a scenario",
+               "invariant_decl": "an invariant", "property_decl": "a property", "spec_decl": "the spec"}
 
 
 def _reject_keyword_names(tree: lark.Tree) -> None:
-    """A hard keyword lexed as a NAME was used to declare something: say so."""
+    """A hard keyword lexed as a NAME was used to declare something: say so.
+    (`iter_subtrees` is iterative: trees may be thousands of levels deep.)"""
     bad = []
-    for tok in tree.scan_values(lambda t: isinstance(t, Token) and t.type == "NAME"):
-        if tok.value in HARD_KEYWORDS:
-            bad.append((tok, f"'{tok.value}' is a reserved keyword and cannot be used as a name"))
     for sub in tree.iter_subtrees():
+        for i, tok in enumerate(sub.children):
+            if isinstance(tok, Token) and tok.type == "NAME" and tok.value in HARD_KEYWORDS:
+                what = "an enum member" if sub.data == "enum_decl" and i else _RULE_NAMES.get(sub.data, "anything")
+                bad.append((tok, _keyword_name_error(tok, what)))
         if sub.data in ("role_decl", "enum_decl") and sub.children[0].value in TYPE_KEYWORDS:
             tok = sub.children[0]
-            bad.append((tok, f"'{tok.value}' is a built-in type and cannot name a role or an enum"))
+            bad.append((tok, Diagnostic("E003", f"'{tok.value}' is a built-in type and cannot name a role or an enum",
+                                        _span(tok), "pick another name")))
     if bad:
-        tok, msg = min(bad, key=lambda b: (b[0].line, b[0].column))
-        raise SpecError([Diagnostic("E003", msg, _span(tok), "pick another name")])
+        raise SpecError([min(bad, key=lambda b: (b[0].line, b[0].column))[1]])
+
+
+def _int_value(tok: Token) -> int:
+    """An integer literal's value, if modelcheck can use it (E206 otherwise). The
+    length is checked first: Python refuses to convert more than 4,300 digits."""
+    digits = str(tok).lstrip("0") or "0"
+    if len(digits) > len(str(S.MAX_INT)) or int(digits) > S.MAX_INT:
+        raise SpecError([Diagnostic("E206", f"the number {_abbreviated(digits)} is too large", _span(tok),
+                                    f"integers are limited to {S.MAX_INT:,} (2^63 - 1): a number that large "
+                                    "cannot bound a finite model")])
+    return int(digits)
+
+
+def _abbreviated(digits: str) -> str:
+    return digits if len(digits) <= 30 else f"{digits[:6]}... ({len(digits):,} digits)"
+
+
+def _too_deep(spec: S.Spec) -> None:
+    deep = S.too_deep(spec)
+    if deep is not None:
+        raise SpecError([Diagnostic(
+            "E004", f"{deep.what} nested {deep.depth} levels deep here; modelcheck allows at most {S.MAX_NESTING}",
+            deep.span, _DEEP_HINTS[deep.what])])
+
+
+_DEEP_HINTS = {
+    "expressions": "split it up: compute parts in `let` locals, or state them as separate invariants",
+    "statements": "flatten it: combine conditions with `and` or `elif`, or split the body into several actions",
+    "types": "simplify the type: a value nested this deep cannot be part of a small model's state",
+}
 
 
 def parse(source: Source) -> S.Spec:
-    """Parse a spec; raises SpecError with one diagnostic on the first syntax error."""
+    """Parse a spec; raises SpecError with one diagnostic on the first syntax error.
+    Long `and`/`or` chains are balanced, and then nesting past `S.MAX_NESTING` is
+    an error (E004), so no later pass can run out of Python's recursion."""
     try:
         tree = _parser().parse(source.text)
     except lark.exceptions.UnexpectedInput as err:
-        raise SpecError([_syntax_error(err, source)]) from None
+        pos = getattr(err, "pos_in_stream", None)
+        if pos is None:
+            pos = getattr(getattr(err, "token", None), "start_pos", None) or len(source.text)
+        raise SpecError([_reserved_name_before(source, pos) or _syntax_error(err, source)]) from None
     _reject_keyword_names(tree)
     try:
-        return _ToAst().transform(tree)
+        spec = _ToAst().transform(tree)
     except lark.exceptions.VisitError as err:
         if isinstance(err.orig_exc, SpecError):
             raise err.orig_exc from None
         raise
+    S.balance_chains(spec)
+    _too_deep(spec)
+    return spec
 
 
 def load(path: str) -> Source:
-    """Read a spec file; a missing or unreadable file is a user error (exit 2)."""
+    """Read a spec file; a missing, unreadable, non-regular or huge file is a user
+    error (exit 2). Only regular files are read: a FIFO would block for ever and a
+    device like /dev/zero would never end. A byte-order mark is dropped (`Source`)."""
+    data = _read_regular(path)
     try:
-        text = Path(path).read_text("utf-8")
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise SpecError([_file_error(f"{path} is not UTF-8 text (byte {err.start:,}, line {line})",
+                                     "save the spec as UTF-8")]) from None
+    return Source(path, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _file_error(message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic("E000", message, Span(0, 0, 0, 0), hint)
+
+
+def _read_regular(path: str) -> bytes:
+    """The bytes of a regular file of at most MAX_SPEC_BYTES. Opened without blocking
+    (a FIFO with no writer would hang `open`) and checked with fstat on the open file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise SpecError([Diagnostic("E000", f"no such spec file: {path}", Span(0, 0, 0, 0),
-                                    "check the path; spec files usually end in .ha")]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError([Diagnostic("E000", f"cannot read {path}: {err}", Span(0, 0, 0, 0))]) from None
-    return Source(path, text)
+        raise SpecError([_file_error(f"no such spec file: {path}",
+                                     "check the path; spec files usually end in .ha")]) from None
+    except IsADirectoryError:
+        raise SpecError([_file_error(f"{path} is a directory, not a spec file", "name a .ha file")]) from None
+    except (OSError, ValueError) as err:
+        raise SpecError([_file_error(f"cannot read {path}: {err}")]) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise SpecError([_file_error(f"{path} is a directory, not a spec file", "name a .ha file")])
+        if not stat.S_ISREG(mode):
+            raise SpecError([_file_error(f"{path} is not a regular file",
+                                         "a spec must be a regular file: reading a FIFO, socket or device "
+                                         "could block or never end; copy it to a file first")])
+        data = _read_at_most(fd, MAX_SPEC_BYTES + 1)
+    except OSError as err:
+        raise SpecError([_file_error(f"cannot read {path}: {err}")]) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError([_file_error(f"{path} is too large: more than {MAX_SPEC_BYTES // 2**20} MB",
+                                     "a spec is a small text file; check that this is the right file")])
+    return data
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(fd, min(1 << 20, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

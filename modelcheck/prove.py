@@ -33,12 +33,14 @@ assuming only those is the simple sound choice.
 """
 from __future__ import annotations
 
+import ctypes
 import itertools
 import time
 from dataclasses import dataclass, field
 
 import z3
 
+from . import limits
 from .explorer import Result, Stats
 from .model import Model, State
 from .symbolic import FALSE, TRUE, AND, Frame, Symbolic, Unsupported, _f
@@ -88,7 +90,17 @@ class _Timeout(Exception):
 
 def prove(model: Model, k_max: int = DEFAULT_K, timeout: float | None = None, infer: bool = True) -> ProveResult:
     """k-induction for the model's (selected) invariants. Raises Unsupported when the
-    spec is outside the encoded fragment, EncodingMismatch on an internal bug."""
+    spec is outside the encoded fragment, EncodingMismatch on an internal bug, and
+    KeyboardInterrupt when a signal stops it before the first check."""
+    try:
+        return _prove(model, k_max, timeout, infer)
+    except (z3.Z3Exception, ctypes.ArgumentError):
+        if not limits.signalled():
+            raise
+        raise KeyboardInterrupt() from None  # z3 was canceled by Ctrl-C or SIGTERM while encoding
+
+
+def _prove(model: Model, k_max: int, timeout: float | None, infer: bool) -> ProveResult:
     start = time.monotonic()
     deadline = start + timeout if timeout else None
     enc = Symbolic(model)
@@ -193,6 +205,12 @@ def prove(model: Model, k_max: int = DEFAULT_K, timeout: float | None = None, in
         out.reason = "interrupted" if "cancel" in str(err) else f"solver-unknown: {err}"
         out.cti = None
     except KeyboardInterrupt:
+        out.reason = "interrupted"
+        out.cti = None
+    except (z3.Z3Exception, ctypes.ArgumentError):
+        # a signal canceled z3 in a call other than check() (push, an And being built)
+        if not limits.signalled():
+            raise
         out.reason = "interrupted"
         out.cti = None
     out.verdict = "unknown"

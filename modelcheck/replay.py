@@ -41,7 +41,10 @@ def load_trace(doc) -> dict:
     steps = trace.get("steps")
     if not isinstance(steps, list) or not isinstance(trace.get("initial"), dict):
         raise MalformedTrace("trace.steps / trace.initial missing")
-    for i, st in enumerate(steps + (trace.get("cycle") or []), 1):
+    cycle = trace.get("cycle") or []
+    if not isinstance(cycle, list):
+        raise MalformedTrace("trace.cycle is not a list of steps")
+    for i, st in enumerate(steps + cycle, 1):
         if not isinstance(st, dict) or any(k not in st for k in IDENTITY_FIELDS + ("state",)):
             raise MalformedTrace(f"step {i} is missing one of {', '.join(IDENTITY_FIELDS)}, state")
     return doc

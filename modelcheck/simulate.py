@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .explorer import Result, Stats, Violation, _check, _runtime
-from .limits import MemoryGuard
+from .limits import Budget, MemoryGuard, StopSearch
 from .model import FAULT_KINDS, Model
 
 
@@ -86,6 +86,8 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
     max_depth = 0
     n_seen = None  # set when seen_states was freed to recover from a MemoryError
     guard = MemoryGuard(opts.memory_limit)
+    # checked along a walk too: one walk of a large --depth can outlast the --timeout
+    budget = Budget(start + opts.timeout if opts.timeout is not None else None, guard, every=256)
     try:
         for run in range(1, opts.runs + 1):
             if best is not None and not best[0]:
@@ -106,6 +108,7 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
             walk: list = []
             limit = opts.depth if best is None else min(opts.depth, len(best[0]) - 1)
             for _ in range(limit):
+                budget.tick()
                 trs = model.successors(state)
                 allowed = [tr for tr in trs if _feature(model, tr.step) not in off] or trs
                 if not allowed:  # deadlock: nothing can happen
@@ -128,6 +131,8 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
             max_depth = max(max_depth, len(walk))
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM (limits.Terminated): report what the runs found
         report.stop_reason = "interrupted"
+    except StopSearch as stop:  # the --timeout or the memory limit, in the middle of a walk
+        report.stop_reason = stop.reason
     except MemoryError:
         n_seen = len(seen_states)
         seen_states.clear()

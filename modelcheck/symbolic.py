@@ -423,6 +423,8 @@ class Symbolic:
             if t.lo is None:
                 raise Unsupported("an unbounded integer where a finite set of values is needed "
                                   "(a set of computed integers?)", span)
+            if t.hi - t.lo + 1 > MAX_UNIVERSE:  # before building it: 0..2^63 is a valid range
+                raise Unsupported(f"the type {t} has {t.hi - t.lo + 1:,} values, too many to encode", span)
             return list(range(t.lo, t.hi + 1))
         if isinstance(t, EnumT):
             return list(range(len(t.members)))

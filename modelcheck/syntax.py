@@ -397,3 +397,151 @@ def walk(node):
         for name in x.__dataclass_fields__:
             if name not in ("type", "ref", "span"):
                 stack.append(getattr(x, name))
+
+
+# ---- limits every engine can handle -----------------------------------------------
+
+# Integer literals and const values must lie in -MAX_INT..MAX_INT (a signed 64-bit
+# word): no finite model needs a larger bound, and Python's int/str conversion
+# (4,300 digits) would otherwise fail on the way to a trace or to generated code.
+MAX_INT = 2**63 - 1
+
+# How deeply syntax may nest (expressions, statements and types together, counted
+# from the declaration). Every pass over the tree (checker, code generator, the z3
+# encodings, the explanation of a violation) recurses along it, and the generated
+# Python for one expression may open up to 3 brackets per level, where CPython
+# allows 200: 64 leaves both far from their limits and is far deeper than any spec.
+MAX_NESTING = 64
+
+# `and`/`or` chains up to this many terms keep the parser's left-nested shape (so
+# explanations of short chains read as before); longer ones become a balanced tree
+# of such chunks, so that a 2,000-term chain is 16 levels deep, not 2,000.
+CHAIN_CHUNK = 8
+
+
+def int_text(value: int) -> str:
+    """`value` in decimal, or its size when it is too long to print (Python refuses
+    to convert ints of more than 4,300 digits, and nobody reads 30 digits)."""
+    if -10**30 < value < 10**30:
+        return str(value)
+    digits = int(value.bit_length() * 0.30103) + 1
+    return f"{'-' if value < 0 else ''}a number of about {digits:,} digits"
+
+
+def _children(x):
+    """The direct syntax children of a node, with the fields the checker fills in
+    (type, ref) and spans skipped; lists and tuples are looked through."""
+    out = []
+    stack = [getattr(x, n) for n in x.__dataclass_fields__ if n not in ("type", "ref", "span")]
+    stack.reverse()
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(reversed(v))
+        elif hasattr(v, "__dataclass_fields__"):
+            out.append(v)
+    return out
+
+
+def _chain_terms(e: BinOp) -> list[Expr]:
+    """The operands of a chain of one associative operator, left to right."""
+    terms, stack = [], [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, BinOp) and x.op == e.op:
+            stack.append(x.right)
+            stack.append(x.left)
+        else:
+            terms.append(x)
+    return terms
+
+
+def _balanced(op: str, terms: list[Expr]) -> Expr:
+    """A tree of `op` over terms with the same left-to-right order. `and` and `or`
+    are associative and short-circuit left to right, so any bracketing evaluates
+    the same terms in the same order: only the depth changes."""
+    if len(terms) <= CHAIN_CHUNK:
+        out = terms[0]
+        for t in terms[1:]:
+            out = BinOp(out.span.to(t.span), op, out, t)
+        return out
+    mid = len(terms) // 2
+    left, right = _balanced(op, terms[:mid]), _balanced(op, terms[mid:])  # depth log2(n)
+    return BinOp(left.span.to(right.span), op, left, right)
+
+
+def _rebalance(x):
+    """x itself, or the balanced form of x when it is a long `and`/`or` chain."""
+    if isinstance(x, BinOp) and x.op in ("and", "or"):
+        terms = _chain_terms(x)
+        if len(terms) > CHAIN_CHUNK:
+            return _balanced(x.op, terms)
+    return x
+
+
+def _rebalanced_value(v):
+    if isinstance(v, list):
+        v[:] = [_rebalanced_value(i) for i in v]
+        return v
+    if isinstance(v, tuple):
+        return tuple(_rebalanced_value(i) for i in v)
+    return _rebalance(v)
+
+
+def balance_chains(spec: "Spec") -> None:
+    """Rebuild every long `and`/`or` chain of the spec as a balanced tree, in place,
+    without recursion (a chain of thousands of terms is nested that deeply)."""
+    stack = [spec]
+    while stack:
+        x = stack.pop()
+        for name in x.__dataclass_fields__:
+            if name in ("type", "ref", "span"):
+                continue
+            v = getattr(x, name)
+            if isinstance(v, (list, tuple, BinOp)):
+                new = _rebalanced_value(v)
+                if new is not v:
+                    setattr(x, name, new)
+        stack.extend(_children(x))
+
+
+@dataclass
+class TooDeep:
+    """Where a spec nests past MAX_NESTING: the deepest node, its depth, and what
+    kind of syntax crossed the limit (expression, statement or type)."""
+
+    span: Span
+    depth: int
+    what: str
+
+
+def _kind(x) -> str:
+    if isinstance(x, Stmt):
+        return "statements"
+    if isinstance(x, TypeExpr):
+        return "types"
+    return "expressions"
+
+
+def _counts(x) -> bool:
+    return isinstance(x, (Expr, Stmt, TypeExpr))
+
+
+def too_deep(spec: "Spec", limit: int = MAX_NESTING) -> TooDeep | None:
+    """The deepest spot of the (first in the file) declaration that nests expressions,
+    statements and types more than `limit` levels deep. Declarations themselves do
+    not count. Walked with an explicit stack, so no nesting can exhaust Python's."""
+    worst: list[TooDeep] = []
+    for decl in _children(spec):
+        found: TooDeep | None = None
+        stack = [(decl, 0)]
+        while stack:
+            x, depth = stack.pop()
+            depth += _counts(x)
+            if depth > limit and (found is None or (-depth, x.span.line, x.span.column)
+                                  < (-found.depth, found.span.line, found.span.column)):
+                found = TooDeep(x.span, depth, found.what if found else _kind(x))  # deepest, then first
+            stack.extend((c, depth) for c in _children(x))
+        if found is not None:
+            worst.append(found)
+    return min(worst, key=lambda f: (f.span.line, f.span.column), default=None)

@@ -148,3 +148,31 @@ def test_help_and_version_exit_zero():
     assert run("verify", "--help").returncode == 0
     assert run("verify").returncode == 2
     assert run("nosuchcommand").returncode == 2
+
+
+def test_property_domain_out_of_range_is_a_spec_error(tmp_path):
+    spec = tmp_path / "s.ha"
+    spec.write_text("spec s\nrole Server[1] { var x: bool = false }\n"
+                    "property p: forall s in {Server[1]}: eventually s.x\n")
+    p = run("verify", str(spec))
+    assert p.returncode == 2 and "E211" not in p.stdout
+    assert f"{spec}:3:26" in p.stderr and "domain of 's'" in p.stderr
+    assert run("verify", "specs/quorum_register.ha", "--const", "N=1").returncode == 2
+
+
+def test_replay_cycle_not_a_list(tmp_path):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"format": "modelcheck-result", "version": 1, "verdict": "violated", "violation": {},
+                             "trace": {"initial": {}, "steps": [], "cycle": "x"}}))
+    p = run("replay", "specs/naive_failover.ha", str(f))
+    assert p.returncode == 2 and "trace.cycle" in p.stderr
+
+
+def test_simulate_timeout_inside_one_long_walk():
+    import time
+    t = time.monotonic()
+    p = run("simulate", "specs/stale_read_fixed.ha", "--runs", "20", "--depth", "1000000", "--timeout", "1")
+    assert p.returncode == 0
+    assert time.monotonic() - t < 15  # was: the whole walk, whatever the timeout
+    assert '"stop_reason": "timeout"' in run("simulate", "specs/stale_read_fixed.ha", "--runs", "20", "--depth",
+                                             "1000000", "--timeout", "1", "--format", "json").stdout

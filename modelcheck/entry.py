@@ -11,6 +11,11 @@ import sys
 def main() -> None:
     from . import limits
     limits.install_signal_handlers()
+    # Integers in a model are bounded (E206) but an intermediate value (`let` chains of
+    # `*`) is not; Python's 4,300-digit conversion guard must not turn its message
+    # into a crash. Traces abbreviate such numbers (values.int_text).
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
     try:
         from .cli import main as cli_main
     except KeyboardInterrupt:

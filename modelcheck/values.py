@@ -24,6 +24,16 @@ class SpecRuntimeError(Exception):
         self.kind = kind  # "runtime_error" | "assert"
 
 
+def int_text(v: int) -> str:
+    """An integer as a trace shows it. A value that a chain of multiplications in
+    `let`s made huge (it can only be an intermediate: stored values fit their types)
+    is abbreviated: its digits would bury the trace."""
+    if v.bit_length() <= 3300:  # about 1,000 digits
+        return str(v)
+    digits = int(v.bit_length() * 0.30103) + 1
+    return f"{'-' if v < 0 else ''}<an integer of about {digits:,} digits>"
+
+
 def sort_key(v):
     """A total order over all run-time values (None < bools < ints < tuples < sets)."""
     if v is None:
@@ -197,7 +207,7 @@ class Renderer:
             return "(" + inner + ("," if len(t.items) == 1 else "") + ")"
         if isinstance(t, (AnyT, NoneT)):
             return self._untyped(v)
-        return str(v)
+        return int_text(v) if isinstance(v, int) else str(v)
 
     def _untyped(self, v) -> str:
         if isinstance(v, bool):
@@ -206,7 +216,7 @@ class Renderer:
             return "{" + ", ".join(self._untyped(x) for x in ordered(v)) + "}"
         if isinstance(v, tuple):
             return "(" + ", ".join(self._untyped(x) for x in v) + ")"
-        return "none" if v is None else str(v)
+        return "none" if v is None else int_text(v) if isinstance(v, int) else str(v)
 
     def json(self, v, t: Type):
         """JSON-friendly form: node ids and enum members as names, sets as sorted lists,

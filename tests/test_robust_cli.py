@@ -176,3 +176,15 @@ def test_simulate_timeout_inside_one_long_walk():
     assert time.monotonic() - t < 15  # was: the whole walk, whatever the timeout
     assert '"stop_reason": "timeout"' in run("simulate", "specs/stale_read_fixed.ha", "--runs", "20", "--depth",
                                              "1000000", "--timeout", "1", "--format", "json").stdout
+
+
+def test_huge_intermediate_integer_is_a_run_time_error(tmp_path):
+    """Stored values fit their types, but `let` chains of `*` can make huge intermediates:
+    the trace abbreviates them instead of failing to print them."""
+    spec = tmp_path / "s.ha"
+    lets = "; ".join(f"let {n} = {p}*{p}*{p}*{p}*{p}*{p}*{p}*{p}" for n, p in zip("bcde", "abcd"))
+    spec.write_text(f"spec s\nrole S[1] {{\n  var x: 0..3 = 2\n  action a {{ let a = x * 1000000000000; {lets}; x = e }}\n}}\n"
+                    "invariant i: true\n")
+    p = run("verify", str(spec))
+    assert p.returncode == 1 and "<an integer of about" in p.stdout
+    assert run("verify", str(spec), "--format", "json").returncode == 1

@@ -21,6 +21,7 @@ from .explorer import Options, explore
 from .model import build
 from .parser import load, parse
 from .report import render_json, render_text, stop_text, summary_line
+from .values import int_text
 
 EXIT_HOLDS, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -381,7 +382,7 @@ def _check_with_recorded(parsed, given: dict, recorded: dict, trace: str):
             raise
         check_spec(parsed, given)  # raises when the spec or --const is wrong on its own
         click.echo(f"{trace}: error: the consts recorded in the trace (options.consts: "
-                   + ", ".join(f"{k}={v}" for k, v in recorded.items())
+                   + ", ".join(f"{k}={int_text(v)}" for k, v in recorded.items())
                    + ") do not fit the spec\n  = hint: override them with --const NAME=VALUE", err=True)
         raise err
 

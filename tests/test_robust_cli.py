@@ -52,8 +52,10 @@ def test_replay_huge_integer_in_consts(tmp_path, naive_trace):
     f = tmp_path / "t.json"
     text = json.dumps({**naive_trace, "options": {**naive_trace["options"], "consts": {"N": 1}}})
     f.write_text(text.replace('"N": 1', '"N": ' + "7" * 5000))
-    p = run("replay", "specs/naive_failover.ha", str(f))
-    assert p.returncode == 2
+    p = run("replay", "specs/naive_failover.ha", str(f))  # declares no N: the value is ignored
+    assert p.returncode == 0
+    p = run("replay", "specs/majority_election.ha", str(f))  # declares N: the value is refused, said where from
+    assert p.returncode == 2 and "consts recorded in the trace" in p.stderr
 
 
 @pytest.mark.parametrize("options", [3, "x", [1], None])

@@ -538,9 +538,10 @@ def too_deep(spec: "Spec", limit: int = MAX_NESTING) -> TooDeep | None:
         while stack:
             x, depth = stack.pop()
             depth += _counts(x)
-            if depth > limit and (found is None or (-depth, x.span.line, x.span.column)
-                                  < (-found.depth, found.span.line, found.span.column)):
-                found = TooDeep(x.span, depth, found.what if found else _kind(x))  # deepest, then first
+            span = getattr(x, "span", None)  # children include plain values and Spans themselves
+            if depth > limit and isinstance(span, Span) and (found is None or (-depth, span.line, span.column)
+                                                             < (-found.depth, found.span.line, found.span.column)):
+                found = TooDeep(span, depth, found.what if found else _kind(x))  # deepest, then first
             stack.extend((c, depth) for c in _children(x))
         if found is not None:
             worst.append(found)

@@ -190,3 +190,12 @@ def test_huge_intermediate_integer_is_a_run_time_error(tmp_path):
     p = run("verify", str(spec))
     assert p.returncode == 1 and "<an integer of about" in p.stdout
     assert run("verify", str(spec), "--format", "json").returncode == 1
+
+
+def test_deeply_nested_quantifiers_are_a_positioned_error(tmp_path):
+    """Found by tools/fuzz.py: nested `exists` past the limit crashed the depth check."""
+    spec = tmp_path / "s.ha"
+    spec.write_text("spec s\nrole Server[2] { var leader: bool = false }\n"
+                    "invariant i: " + "exists x in Server: " * 100 + "x.leader\n")
+    p = run("graph", str(spec))
+    assert p.returncode == 2 and f"{spec}:3:" in p.stderr and "at most 64" in p.stderr

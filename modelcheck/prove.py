@@ -72,7 +72,7 @@ class ProveResult:
     cti: list | None = None  # unknown: [(Step | None, State | None)], the k+1 states of the CTI
     cti_error: str | None = None  # the CTI's last step raises this run-time error
     cti_invariants: list[str] = field(default_factory=list)  # goals false in the CTI's last state
-    reason: str | None = None  # unknown: "not-inductive" | "timeout" | "solver-unknown"
+    reason: str | None = None  # unknown: "not-inductive" | "timeout" | "solver-unknown" | "interrupted"
     inferred: list[str] = field(default_factory=list)  # message invariants proved and assumed
     candidates: int = 0
     checks: list[Check] = field(default_factory=list)
@@ -91,13 +91,19 @@ class _Timeout(Exception):
 def prove(model: Model, k_max: int = DEFAULT_K, timeout: float | None = None, infer: bool = True) -> ProveResult:
     """k-induction for the model's (selected) invariants. Raises Unsupported when the
     spec is outside the encoded fragment, EncodingMismatch on an internal bug, and
-    KeyboardInterrupt when a signal stops it before the first check."""
+    an "unknown" result with reason "interrupted" when Ctrl-C or SIGTERM stops it,
+    even while the model is still being encoded."""
+    start = time.monotonic()
     try:
         return _prove(model, k_max, timeout, infer)
     except (z3.Z3Exception, ctypes.ArgumentError):
         if not limits.signalled():
             raise
-        raise KeyboardInterrupt() from None  # z3 was canceled by Ctrl-C or SIGTERM while encoding
+    except KeyboardInterrupt:
+        pass
+    # stopped before the first check (z3 canceled while encoding, or the signal itself)
+    return ProveResult("unknown", 0, [g.name for g in model.invariants], seconds=time.monotonic() - start,
+                       reason="interrupted")
 
 
 def _prove(model: Model, k_max: int, timeout: float | None, infer: bool) -> ProveResult:

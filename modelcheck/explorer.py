@@ -111,6 +111,9 @@ class Stats:
     # With symmetry: the states the search without it would visit, from the orbit
     # size of each stored state (explorer._orbits_start); None when not known.
     states_without_symmetry: int | None = None
+    # A search stopped early: the states found but not yet expanded (their successors
+    # were never looked at); None for a complete search.
+    frontier: int | None = None
 
     @property
     def states_per_second(self) -> float:
@@ -189,12 +192,15 @@ def explore(model: Model, options: Options | None = None) -> Result:
     sleep = None  # the sleep sets, when pruning (below)
     guard = MemoryGuard(options.memory_limit)
     n_states = None  # set when the visited set was freed to recover from a MemoryError
+    expanded = 0  # states whose successors were generated (for the frontier of a stopped search)
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         if sleep is not None:
             stats.pruned_transitions = sleep.skipped
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         n = len(parents) if n_states is None else n_states
+        if verdict == "incomplete":
+            stats.frontier = max(n - expanded, 0)
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        properties=[p.name for p in properties], graph=graph if options.record_graph else None,
                        symmetric_roles=sym.roles if sym is not None else [], **kw)
@@ -290,6 +296,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
                 break
             nxt = []
             for s in level:
+                expanded += 1
                 sk = s if fpr is None else fpr(s)
                 if graph is not None:
                     graph.succ.append([])
@@ -439,6 +446,8 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         n = len(parents) if n_states is None else n_states
+        if verdict == "incomplete":
+            stats.frontier = max(n - expanded, 0)
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
@@ -455,7 +464,7 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
         if not collect:
             return finish("violated", Finding(bad))
         findings.setdefault(bad.name or "", Finding(bad))
-    level, depth, transitions = [init], 0, 0
+    level, depth, transitions, expanded = [init], 0, 0, 0
     try:
         while level:
             if options.max_depth is not None and depth >= options.max_depth:
@@ -465,6 +474,7 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                 break
             nxt: list = []
             for s in (level if fpr is None else _consume(level)):
+                expanded += 1
                 sk = s if fpr is None else fpr(s)
                 for t in successors(s):
                     transitions += 1

@@ -347,9 +347,13 @@ def stop_text(reason: str) -> str:
 
 def _incomplete_text(result: Result) -> str:
     why = stop_text(result.stop_reason)
+    waiting = ""
+    if result.stats.frontier:
+        waiting = (f" {result.stats.frontier:,} of them were found but not yet expanded: "
+                   "their successors were never looked at.")
     return (f"Incomplete: {why} before the whole state space was explored. No violation was found in the "
             f"{result.stats.distinct_states:,} states explored (every behaviour up to depth "
-            f"{max(result.stats.depth - 1, 0)} was checked).")
+            f"{max(result.stats.depth - 1, 0)} was checked).{waiting}")
 
 
 def _violation_text(result: Result, model: Model, source: Source, last: State) -> list[str]:
@@ -420,7 +424,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "stop_reason": result.stop_reason,
         "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions,
                   "pruned_transitions": s.pruned_transitions, "states_without_symmetry": s.states_without_symmetry,
-                  "depth": s.depth,
+                  "depth": s.depth, "frontier": s.frontier,
                   "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second)},
         "violation": None,
         "trace": None,

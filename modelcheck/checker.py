@@ -758,8 +758,16 @@ class Checker:
             kt: Type = ANY
             vt: Type = ANY
             for k, v in e.entries:
-                kt = join(kt, self.expr(k)) or kt
-                vt = join(vt, self.expr(v)) or vt
+                for part, was in ((k, "keys"), (v, "values")):
+                    it = self.expr(part)
+                    cur = kt if was == "keys" else vt
+                    j = join(cur, it)
+                    if j is None:  # found by tools/fuzz.py: a mixed map reached the renderer
+                        self.error("E201", f"the {was} of one map must have one type: {cur} and {it}", part.span)
+                    elif was == "keys":
+                        kt = j
+                    else:
+                        vt = j
             return MapT(kt, vt)
         if isinstance(e, S.Temporal):
             self.error("E209", f"'{e.op}' is a temporal operator and may appear only in a property", e.span,

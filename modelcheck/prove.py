@@ -43,7 +43,7 @@ import z3
 from . import limits
 from .explorer import Result, Stats
 from .model import Model, State
-from .symbolic import FALSE, TRUE, AND, Frame, Symbolic, Unsupported, _f
+from .symbolic import FALSE, TRUE, AND, EncodingTimeout, Frame, Symbolic, Unsupported, _f
 from .types import BoolT, EnumT, IntT, NodeT, OptT, SetT, TupleT
 
 DEFAULT_K = 4
@@ -101,6 +101,9 @@ def prove(model: Model, k_max: int = DEFAULT_K, timeout: float | None = None, in
             raise
     except KeyboardInterrupt:
         pass
+    except EncodingTimeout:  # the --timeout ran out while the model was still being encoded
+        return ProveResult("unknown", 0, [g.name for g in model.invariants], seconds=time.monotonic() - start,
+                           reason="timeout")
     # stopped before the first check (z3 canceled while encoding, or the signal itself)
     return ProveResult("unknown", 0, [g.name for g in model.invariants], seconds=time.monotonic() - start,
                        reason="interrupted")
@@ -109,7 +112,7 @@ def prove(model: Model, k_max: int = DEFAULT_K, timeout: float | None = None, in
 def _prove(model: Model, k_max: int, timeout: float | None, infer: bool) -> ProveResult:
     start = time.monotonic()
     deadline = start + timeout if timeout else None
-    enc = Symbolic(model)
+    enc = Symbolic(model, deadline)
     goals = list(model.invariants)
     out = ProveResult("unknown", 0, [g.name for g in goals])
     cands = message_candidates(enc) if infer else []
@@ -203,7 +206,7 @@ def _prove(model: Model, k_max: int, timeout: float | None, infer: bool) -> Prov
             _cti(out, model, enc, g, mdl)
         out.reason = "not-inductive"
         out.inferred = [cands[i].text for i in active]
-    except _Timeout:
+    except (_Timeout, EncodingTimeout):
         out.reason = "timeout"
         out.cti = None
     except _SolverUnknown as err:

@@ -37,6 +37,7 @@ of sets or set-valued message fields, and universes too large to enumerate.
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -383,10 +384,17 @@ class _Global:
         self.sender = None
 
 
+class EncodingTimeout(Exception):
+    """The deadline given to `Symbolic` passed while terms were still being built
+    (a large model's encoding can take longer than any solver call)."""
+
+
 class Symbolic:
     """The z3 encoding of one `Model` (its faults, its selected invariants)."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, deadline: float | None = None):
+        self.deadline = deadline  # time.monotonic() value: ev() stops with EncodingTimeout past it
+        self._ticks = 0
         self.model = model
         self.c = c = model.checked
         self.n_nodes = model.n_nodes
@@ -692,6 +700,10 @@ class Symbolic:
 
     def ev(self, e: S.Expr, cx):  # noqa: C901 - one case per expression form
         """(value, raises) of expression e in context cx (_Exec or _Global)."""
+        if self.deadline is not None:
+            self._ticks += 1
+            if not self._ticks % 256 and time.monotonic() > self.deadline:
+                raise EncodingTimeout()
         if isinstance(e, S.IntLit):
             return Sc(z3.IntVal(int(e.value))), FALSE
         if isinstance(e, S.BoolLit):

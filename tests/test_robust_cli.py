@@ -199,3 +199,22 @@ def test_deeply_nested_quantifiers_are_a_positioned_error(tmp_path):
                     "invariant i: " + "exists x in Server: " * 100 + "x.leader\n")
     p = run("graph", str(spec))
     assert p.returncode == 2 and f"{spec}:3:" in p.stderr and "at most 64" in p.stderr
+
+
+def test_map_literal_with_mixed_key_types(tmp_path):
+    """Found by tools/fuzz.py: `{P[0]: 0, [1]: 0}` passed the type check and crashed the renderer."""
+    spec = tmp_path / "s.ha"
+    spec.write_text("spec s\nrole P[2] {\n  var m: map<P, 0..1> = {P[0]: 0, [1]: 0}\n}\ninvariant i: true\n")
+    p = run("check", str(spec))
+    assert p.returncode == 2 and f"{spec}:3:35" in p.stderr and "keys of one map" in p.stderr
+
+
+def test_prove_timeout_covers_the_encoding(tmp_path):
+    """Found by tools/fuzz.py: with 16 nodes the encoding alone outlasted --timeout 2."""
+    import time
+    spec = tmp_path / "s.ha"
+    spec.write_text((ROOT / "specs/majority_election_proof.ha").read_text().replace("const N = 3", "const N = 16"))
+    t = time.monotonic()
+    p = run("prove", str(spec), "--k", "2", "--timeout", "2")
+    assert p.returncode == 3 and "Result: UNKNOWN (timeout)" in p.stdout
+    assert time.monotonic() - t < 60  # was: minutes

@@ -845,7 +845,9 @@ class Symbolic:
         """A value read from one of several nodes: if node == ids[0] then pick(ids[0]) else ..."""
         v = concrete(node)
         if v is not _NOT_CONCRETE:
-            return pick(v)
+            # a constant index out of the role (Server[-4]): the read raises (the caller's
+            # error term says so) and its value is never used
+            return pick(v if v in ids else ids[0])
         acc = pick(ids[-1])
         for i in reversed(ids[:-1]):
             acc = merge(eq_const(node, i), pick(i), acc)

@@ -218,3 +218,12 @@ def test_prove_timeout_covers_the_encoding(tmp_path):
     p = run("prove", str(spec), "--k", "2", "--timeout", "2")
     assert p.returncode == 3 and "Result: UNKNOWN (timeout)" in p.stdout
     assert time.monotonic() - t < 60  # was: minutes
+
+
+def test_prove_constant_node_index_out_of_range(tmp_path):
+    """Found by tools/fuzz.py: `S[-4].x` crashed the z3 encoding; prove and verify now
+    agree that the invariant fails in the initial state (a run-time error)."""
+    spec = tmp_path / "s.ha"
+    spec.write_text("spec s\nrole S[2] { var x: bool = false\n action a { x = true } }\ninvariant i: not S[-4].x\n")
+    assert "REFUTED · violation after 0 steps" in run("prove", str(spec)).stdout
+    assert "VIOLATED · 1 distinct states" in run("verify", str(spec), "-q").stdout

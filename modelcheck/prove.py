@@ -132,6 +132,8 @@ def _prove(model: Model, k_max: int, timeout: float | None, infer: bool) -> Prov
     def C(i: int, f: Frame):
         key = (i, f.tag)
         if key not in cand_cache:
+            if deadline is not None and time.monotonic() > deadline:  # encoding candidates can take minutes
+                raise _Timeout()
             cand_cache[key] = cands[i].fn(f)
         return cand_cache[key]
 

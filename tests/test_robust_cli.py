@@ -227,3 +227,14 @@ def test_prove_constant_node_index_out_of_range(tmp_path):
     spec.write_text("spec s\nrole S[2] { var x: bool = false\n action a { x = true } }\ninvariant i: not S[-4].x\n")
     assert "REFUTED · violation after 0 steps" in run("prove", str(spec)).stdout
     assert "VIOLATED · 1 distinct states" in run("verify", str(spec), "-q").stdout
+
+
+def test_prove_timeout_covers_candidate_invariants():
+    """Found by tools/fuzz.py: building the message-invariant candidates for 5 servers
+    took 15 s past --timeout 2."""
+    import time
+    t = time.monotonic()
+    p = run("prove", "specs/read_only_degraded.ha", "--k", "2", "--timeout", "2", "--const", "N=5",
+            "--const", "MAX_TERM=5")
+    assert p.returncode == 3 and "Result: UNKNOWN (timeout)" in p.stdout
+    assert time.monotonic() - t < 30

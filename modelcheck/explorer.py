@@ -293,7 +293,9 @@ def explore(model: Model, options: Options | None = None) -> Result:
             if options.max_depth is not None and depth >= options.max_depth:
                 if any(tr.state is None or keyfn(tr.state) not in parents for s in level for tr in model.successors(s)):
                     truncated = "max-depth"
-                break
+                    break
+                # nothing lies beyond the bound: expanding this level finds no new state,
+                # but records its edges, which the liveness check needs (fuzz finding)
             nxt = []
             for s in level:
                 expanded += 1

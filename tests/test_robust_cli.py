@@ -238,3 +238,23 @@ def test_prove_timeout_covers_candidate_invariants():
             "--const", "MAX_TERM=5")
     assert p.returncode == 3 and "Result: UNKNOWN (timeout)" in p.stdout
     assert time.monotonic() - t < 30
+
+
+def test_spec_files_over_1_mb_are_refused_at_once(tmp_path):
+    """Found by tools/fuzz.py: 50,000 nested `exists` (1 MB) took 8 s to parse before
+    the nesting limit could refuse it; past 1 MB a spec is refused unread."""
+    spec = tmp_path / "s.ha"
+    spec.write_text("spec s\nrole Server[2] { var leader: bool = false }\n"
+                    "invariant i: " + "exists x in Server: " * 60_000 + "x.leader\n")
+    p = run("graph", str(spec))
+    assert p.returncode == 2 and "too large: more than 1 MB" in p.stderr
+
+
+def test_max_depth_with_properties_and_nothing_beyond(tmp_path):
+    """Found by tools/fuzz.py: --max-depth at the last level of a model with properties
+    left that level out of the state graph, and the liveness check read past it."""
+    p = run("verify", "specs/read_only_degraded.ha", "--const", "N=1", "--max-depth", "5",
+            "--scenario", "minority_partitioned", "-q")
+    q = run("verify", "specs/read_only_degraded.ha", "--const", "N=1", "--scenario", "minority_partitioned", "-q")
+    assert p.returncode == q.returncode == 1
+    assert p.stdout.splitlines()[-1].split("·")[1:3] == q.stdout.splitlines()[-1].split("·")[1:3]

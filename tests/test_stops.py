@@ -89,7 +89,7 @@ def test_address_space_limit_stops_cleanly_by_default():
     """Under ulimit -v the default limit follows it: a clean stop, not a MemoryError."""
     p = subprocess.run([sys.executable, "-m", "modelcheck", "verify", *BIG, "--no-symmetry", "--format", "json"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300,
-                       preexec_fn=_limit_address_space(450 << 20))
+                       preexec_fn=_limit_address_space(250 << 20))
     assert p.returncode == 3, p.stderr
     assert '"stop_reason": "memory"' in p.stdout
     assert "internal error" not in p.stderr
@@ -109,7 +109,7 @@ def test_memory_error_is_a_clean_stop(tmp_path, extra):
         main()
     """))
     p = subprocess.run([sys.executable, str(script), "verify", *BIG, "--no-symmetry", *extra], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300, preexec_fn=_limit_address_space(450 << 20))
+                       capture_output=True, text=True, timeout=300, preexec_fn=_limit_address_space(250 << 20))
     assert p.returncode == 3, p.stdout + p.stderr
     assert "Result: INCOMPLETE (memory)" in p.stdout
     assert "internal error" not in p.stderr

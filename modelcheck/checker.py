@@ -973,8 +973,10 @@ class Checker:
                     self.error("E213", "'pause' needs a time block", f.span,
                                "a pause lasts some ticks: declare time { max M } (see docs/language.md, Time)")
                 duration = self.const_int(f.duration, "a pause length")
-                if duration is not None and duration < 1:
-                    self.error("E206", f"a pause lasts at least 1 tick, not {duration}", f.duration.span)
+                if duration is not None and not 1 <= duration <= 1000:  # each length is a transition
+                    self.error("E206", f"a pause lasts at least 1 tick and at most 1000, not {S.int_text(duration)}",
+                               f.duration.span, "time itself is bounded by 'max' (at most 1000)")
+                    duration = None
             out.append(FaultInfo(f.kind, role, budget, f.span, duration))
         self._check_assumptions(out)
         return out
@@ -999,8 +1001,8 @@ class Checker:
         if within is not None and within < 1:
             self.error("E206", f"'delivery within' must be at least 1 tick, not {within}", t.within.span)
             ok = False
-        if skew < 0:
-            self.error("E206", f"'skew' must be >= 0, not {skew}", t.skew.span)
+        if not 0 <= skew <= 1000:  # each offset is a choice per node
+            self.error("E206", f"'skew' must be between 0 and 1000, not {S.int_text(skew)}", t.skew.span)
             ok = False
         if within is not None and spec.delivery == "set":
             self.error("E213", "'delivery within' does not work with 'delivery set'", t.within.span,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .syntax import int_text  # noqa: F401 - one definition, also used by cli
 from .types import (AnyT, BoolT, EnumT, IntT, MapT, NodeT, NoneT, OptT, SeqT, SetT, TupleT, Type)
 
 
@@ -22,16 +23,6 @@ class SpecRuntimeError(Exception):
         self.message = message
         self.span = span
         self.kind = kind  # "runtime_error" | "assert"
-
-
-def int_text(v: int) -> str:
-    """An integer as a trace shows it. A value that a chain of multiplications in
-    `let`s made huge (it can only be an intermediate: stored values fit their types)
-    is abbreviated: its digits would bury the trace."""
-    if v.bit_length() <= 3300:  # about 1,000 digits
-        return str(v)
-    digits = int(v.bit_length() * 0.30103) + 1
-    return f"{'-' if v < 0 else ''}<an integer of about {digits:,} digits>"
 
 
 def sort_key(v):

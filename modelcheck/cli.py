@@ -1,4 +1,4 @@
-"""The `modelcheck` command line (DESIGN.md section 2).
+"""The `modelcheck` command line.
 
 Exit codes: 0 every checked property holds; 1 a counterexample was found;
 2 the spec or the command is wrong; 3 exploration stopped early (a bound, the

@@ -5,7 +5,7 @@ running out of memory. Each must end like a bound does: exit 3 and a summary of
 what was done, never "internal error". Two mechanisms make that uniform:
 
 - SIGTERM is delivered as `Terminated`, a `KeyboardInterrupt`, so every place that
-  already turns Ctrl-C into an "interrupted" summary handles both; `signal_name()`
+  already turns Ctrl-C into an "interrupted" summary handles both; `interrupted_text()`
   says which one it was, for the summary.
 - `MemoryGuard` is polled by the explorers (every few hundred new states, a 3 µs
   read of /proc/self/statm) and asks them to stop before the process hits the
@@ -53,11 +53,6 @@ def signalled() -> bool:
     the middle of a call (z3's "canceled", ctypes' ArgumentError wrapping the
     KeyboardInterrupt raised while it converted arguments) is that signal's doing."""
     return _signalled
-
-
-def signal_name() -> str:
-    """The signal that stopped the run: "SIGINT" (Ctrl-C) or "SIGTERM"."""
-    return _last_signal
 
 
 def interrupted_text() -> str:
@@ -132,13 +127,6 @@ def _address_space_limit() -> int | None:
 
 def default_memory_limit() -> int:
     return int(available_memory() * DEFAULT_SHARE)
-
-
-def format_size(n: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 _statm: tuple[int, int] | None = None  # (pid, fd): /proc/self is resolved when opened

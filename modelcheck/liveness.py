@@ -1,7 +1,7 @@
 """Liveness on the reachable state graph: find a fair lasso that breaks a property.
 
 A property is checked by looking for a counterexample behaviour of the form
-stem + cycle repeated forever (a lasso), under the assumptions DESIGN.md 1.6 and
+stem + cycle repeated forever (a lasso), under the assumptions
 docs/language.md ("Liveness") state:
 
 - Weak fairness of every non-fault step. Steps are grouped into *fairness units*

@@ -366,7 +366,7 @@ class Model:
             out.extend(self._fault(state, f, slot))
         return out
 
-    # ---- time (DESIGN.md 1.7) -------------------------------------------------------
+    # ---- time (docs/language.md, Time) -------------------------------------------------------
 
     def _stamp(self, msgs: list) -> list:
         """With `delivery within`, a message in flight carries its age in ticks."""

@@ -1,4 +1,4 @@
-"""The three delivery modes of DESIGN.md 1.5, behind one small interface.
+"""The three delivery modes (docs/language.md), behind one small interface.
 
 A message is the tuple `(src, dst, kind, payload)`, or `(src, dst, kind, payload,
 age)` when the spec bounds delivery time (`time { delivery within D }`). Each mode keeps the

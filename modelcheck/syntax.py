@@ -342,7 +342,7 @@ class FaultDecl:
 
 @dataclass
 class TimeDecl:
-    """`time { max M  delivery within D  skew K }` (DESIGN.md 1.7)."""
+    """`time { max M  delivery within D  skew K }` (docs/language.md, Time)."""
 
     span: Span
     max: Expr | None = None

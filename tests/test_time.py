@@ -1,4 +1,4 @@
-"""The time block (DESIGN.md 1.7): tick, delivery bounds, clocks, skew, pause.
+"""The time block (docs/language.md, Time): tick, delivery bounds, clocks, skew, pause.
 
 State counts here are derived by hand in the comments."""
 from __future__ import annotations

@@ -14,14 +14,15 @@ import sys
 
 import click
 
-from . import __version__, limits
-from .checker import check as check_spec
-from .diagnostics import Source, SpecError, render_all
-from .explorer import Options, explore
-from .model import build
-from .parser import load, parse
-from .report import render_json, render_text, stop_text, summary_line
-from .values import int_text
+from . import __version__
+from . import limits
+from .lang.checker import check as check_spec
+from .lang.diagnostics import Source, SpecError, render_all
+from .engine.explorer import Options, explore
+from .engine.model import build
+from .lang.parser import load, parse
+from .report.text import render_json, render_text, stop_text, summary_line
+from .lang.values import int_text
 
 EXIT_HOLDS, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -156,7 +157,7 @@ def _front_end(path: str, consts: dict[str, int], fmt: str):
 
 def _scenario_faults(checked, name: str):
     """The fault lines of scenario `name`; an unknown name is a user error (E104)."""
-    from .diagnostics import NO_SPAN, Diagnostic, did_you_mean
+    from .lang.diagnostics import NO_SPAN, Diagnostic, did_you_mean
 
     if name not in checked.scenarios:
         guess = did_you_mean(name, checked.scenarios)
@@ -267,10 +268,10 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
     if html_out:
-        from .html_report import render_html
+        from .report.html import render_html
         files.append((html_out, render_html(result, model, source)))
     if fmt == "mermaid":
-        from .mermaid import render_mermaid
+        from .report.mermaid import render_mermaid
         click.echo(render_mermaid(result, model), nl=False)
         click.echo(summary_line(result), err=True)
     if fmt == "text":
@@ -308,7 +309,7 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
     cell has a verdict (violated cells included: the table is the result), 3 when a
     bound stopped a row, 1 with --fail-on-violation and a violated cell.
     """
-    from . import matrix as mx
+    from .engine import matrix as mx
 
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, fmt)
@@ -318,7 +319,7 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
         known = [name for name, _ in every]
         for name in scenarios:
             if name not in known:
-                from .diagnostics import NO_SPAN, Diagnostic, did_you_mean
+                from .lang.diagnostics import NO_SPAN, Diagnostic, did_you_mean
                 guess = did_you_mean(name, known)
                 hint = f"did you mean '{guess}'?" if guess else "rows: " + ", ".join(known)
                 raise SpecError([Diagnostic("E104", f"--scenario {name}: the spec has no such row", NO_SPAN, hint)])
@@ -398,8 +399,8 @@ def replay(spec, trace, consts):
     Exit 0 when the trace still reproduces its violation, 1 when it no longer does
     (the first step that no longer applies is named), 2 on a malformed trace.
     """
-    from .replay import MalformedTrace, load_trace
-    from .replay import replay as run_replay
+    from .engine.replay import MalformedTrace, load_trace
+    from .engine.replay import replay as run_replay
 
     try:
         doc = load_trace(_read_json(trace))
@@ -478,7 +479,7 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout):
     Violating states are red, the first counterexample's edges bold red, edges
     are labelled with the step. Render DOT with `dot -Tsvg`.
     """
-    from .graph import render_dot, render_mermaid_graph
+    from .report.graph import render_dot, render_mermaid_graph
 
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, "text")
@@ -524,8 +525,8 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
     reports the shortest violation found as a normal, replayable counterexample.
     Finding nothing is not a proof. Exit 0 nothing found, 1 a violation found.
     """
-    from .simulate import SimOptions
-    from .simulate import simulate as run_sim
+    from .engine.simulate import SimOptions
+    from .engine.simulate import simulate as run_sim
 
     _check_outputs([spec], [("--trace-out", trace_out)])
     overrides = _parse_consts(consts)
@@ -587,7 +588,7 @@ def check(spec, consts, strict):
 
     Warnings (dead guards, vacuous invariants, unsent or unhandled messages, unread
     variables, unusable budgets) are printed on stderr; with --strict they fail."""
-    from .lint import format_note, lint
+    from .smt.lint import format_note, lint
 
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, "text")
@@ -633,12 +634,12 @@ def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infe
     (not k-inductive: a counterexample to induction is printed; or the timeout ran
     out; or the spec uses something prove does not encode), 2 spec or usage error.
     """
-    from .diagnostics import Diagnostic, render
-    from .prove import prove as run_prove
-    from .prove import render_json as prove_json
-    from .prove import render_text as prove_text
-    from .report import render_json as result_json
-    from .symbolic import Unsupported
+    from .lang.diagnostics import Diagnostic, render
+    from .smt.prove import prove as run_prove
+    from .smt.prove import render_json as prove_json
+    from .smt.prove import render_text as prove_text
+    from .report.text import render_json as result_json
+    from .smt.symbolic import Unsupported
 
     _check_outputs([spec], [("--trace-out", trace_out)])
     source, checked, model = _load_model(spec, consts, fmt, no_faults, scenario, invariants, ())

@@ -32,17 +32,17 @@ def spec_file(tmp_path):
 
 def pipeline(text: str, consts: dict | None = None, faults: bool = True, path: str = "t.ha"):
     """Parse, check and build a model in-process."""
-    from modelcheck.checker import check
-    from modelcheck.diagnostics import Source
-    from modelcheck.model import build
-    from modelcheck.parser import parse
+    from modelcheck.lang.checker import check
+    from modelcheck.lang.diagnostics import Source
+    from modelcheck.engine.model import build
+    from modelcheck.lang.parser import parse
 
     source = Source(path, text)
     return build(check(parse(source), consts or {}), source, use_faults=faults)
 
 
 def explore_text(text: str, **kw):
-    from modelcheck.explorer import Options, explore
+    from modelcheck.engine.explorer import Options, explore
 
     opts = {k: kw.pop(k) for k in ("max_states", "max_depth", "timeout") if k in kw}
     model = pipeline(text, **kw)

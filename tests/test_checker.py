@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from modelcheck.checker import check
-from modelcheck.diagnostics import Source, SpecError
-from modelcheck.parser import parse
+from modelcheck.lang.checker import check
+from modelcheck.lang.diagnostics import Source, SpecError
+from modelcheck.lang.parser import parse
 
 BASE = """spec t
 const N = 3

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import ROOT, verify_json
-from modelcheck.explorer import Options, explore
-from modelcheck.model import Step, Transition
+from modelcheck.engine.explorer import Options, explore
+from modelcheck.engine.model import Step, Transition
 
 
 @dataclass

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
-from modelcheck.checker import check
-from modelcheck.diagnostics import Source, SpecError
-from modelcheck.explorer import Options, explore
-from modelcheck.model import build
-from modelcheck.parser import _grammar_text, parse
+from modelcheck.lang.checker import check
+from modelcheck.lang.diagnostics import Source, SpecError
+from modelcheck.engine.explorer import Options, explore
+from modelcheck.engine.model import build
+from modelcheck.lang.parser import _grammar_text, parse
 
 # Ignored whitespace is not generated, so names carry their own spaces.
 _GRAMMAR = lark.Lark(_grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=True)

@@ -102,8 +102,8 @@ def test_failing_steps_stay_out_of_liveness_cycles(spec_file):
     # the recorded graph keeps a failing step as a fault self-loop (never fair, never
     # part of a cycle) and lists it in graph.errors for drawing
     from conftest import pipeline
-    from modelcheck.explorer import Options, explore
-    from modelcheck.liveness import FAULT
+    from modelcheck.engine.explorer import Options, explore
+    from modelcheck.engine.liveness import FAULT
 
     model = pipeline(FAILING_ASSERT)
     result = explore(model, Options(collect_all=True, record_graph=True))

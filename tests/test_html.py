@@ -12,10 +12,10 @@ import shutil
 import pytest
 
 from conftest import ROOT, pipeline
-from modelcheck.diagnostics import Source
-from modelcheck.explorer import Options, Result, Stats, Violation, explore
-from modelcheck.html_report import render_html
-from modelcheck.report import Describer
+from modelcheck.lang.diagnostics import Source
+from modelcheck.engine.explorer import Options, Result, Stats, Violation, explore
+from modelcheck.report.html import render_html
+from modelcheck.report.text import Describer
 
 
 def run(text: str, path: str = "t.ha", **build):
@@ -187,9 +187,9 @@ def test_lasso_repeats_forever():
 
 
 def test_stuck_lasso_with_crashes():
-    from modelcheck.checker import check
-    from modelcheck.model import build
-    from modelcheck.parser import parse
+    from modelcheck.lang.checker import check
+    from modelcheck.engine.model import build
+    from modelcheck.lang.parser import parse
 
     rel = "tests/matrix/vote.ha"
     source = Source(rel, (ROOT / rel).read_text())

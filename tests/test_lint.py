@@ -1,4 +1,4 @@
-"""`modelcheck check` warnings (modelcheck/lint.py): each one at the right line,
+"""`modelcheck check` warnings (modelcheck/smt/lint.py): each one at the right line,
 no false alarms on expressions outside the z3 fragment, --strict."""
 from __future__ import annotations
 
@@ -150,10 +150,10 @@ def test_nested_quantifiers_under_the_limit_are_still_checked(spec_file):
 
 
 def test_the_z3_checks_share_one_time_budget():
-    from modelcheck.checker import check
-    from modelcheck.diagnostics import Source
-    from modelcheck.lint import lint
-    from modelcheck.parser import parse
+    from modelcheck.lang.checker import check
+    from modelcheck.lang.diagnostics import Source
+    from modelcheck.smt.lint import lint
+    from modelcheck.lang.parser import parse
 
     checked = check(parse(Source("planted.ha", PLANTED)), {})
     notes: list = []

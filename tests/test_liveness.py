@@ -1,4 +1,4 @@
-"""Liveness on hand-built graphs (modelcheck.liveness), with known answers.
+"""Liveness on hand-built graphs (modelcheck.engine.liveness), with known answers.
 
 Graphs are written as {state: [(target, unit), ...]} where unit is a fairness
 unit name, or None for a fault step. `settled` marks states allowed on a cycle.
@@ -10,7 +10,7 @@ import random
 import networkx as nx
 import pytest
 
-from modelcheck.liveness import FAULT, Graph, find_lasso, sccs
+from modelcheck.engine.liveness import FAULT, Graph, find_lasso, sccs
 
 
 def make(edges: dict[int, list[tuple[int, str | None]]]) -> Graph:

@@ -60,7 +60,7 @@ property bounded: always Counter.n <= 2
 def test_each_temporal_operator(limit, reset, expect):
     text = OPS.replace("LIMIT", str(limit)).replace("RESET", reset)
     from conftest import pipeline
-    from modelcheck.explorer import Options, explore
+    from modelcheck.engine.explorer import Options, explore
 
     model = pipeline(text)
     r = explore(model, Options(collect_all=True))

@@ -113,8 +113,8 @@ def test_parallel_rows_run_in_worker_processes(monkeypatch):
     # the table test above would pass if --jobs were ignored: here each row records
     # the process that computed it (forked workers inherit the patched function)
     from conftest import pipeline
-    from modelcheck import matrix as mx
-    from modelcheck.explorer import Options
+    from modelcheck.engine import matrix as mx
+    from modelcheck.engine.explorer import Options
 
     model = pipeline((ROOT / SPEC).read_text())
     real = mx._run_row

@@ -247,7 +247,7 @@ role S[2] { var i: 0..3 = 3
 
 
 def test_initial_value_out_of_range_is_a_spec_error():
-    from modelcheck.diagnostics import SpecError
+    from modelcheck.lang.diagnostics import SpecError
     with pytest.raises(SpecError) as info:
         pipeline("spec t\nrole S { var x: 1..3 = 0 }")
     d = info.value.diagnostics[0]
@@ -279,7 +279,7 @@ role S[2] {
 def test_iteration_order_memo_never_mixes_bools_and_ints():
     """`{true} == {1}` in Python: sets of bools are never answered from the memo that
     sets of ints use (values.ordered_no_bools), so a choice keeps its type."""
-    from modelcheck.types import BoolT, IntT, MapT, OptT, SetT, TupleT, holds_no_bools
+    from modelcheck.lang.types import BoolT, IntT, MapT, OptT, SetT, TupleT, holds_no_bools
 
     assert holds_no_bools(SetT(TupleT((IntT(0, 3), OptT(IntT(0, 1))))))
     assert not holds_no_bools(SetT(BoolT())) and not holds_no_bools(MapT(IntT(0, 1), BoolT()))

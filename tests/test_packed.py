@@ -1,4 +1,4 @@
-"""The packed fast path (modelcheck/packed.py) against the search on `State`s.
+"""The packed fast path (modelcheck/engine/packed.py) against the search on `State`s.
 
 Packing must be invisible: the same states in the same order, so the same counts,
 depth, first violation and step-for-step trace, in every mode the fast path takes
@@ -15,12 +15,12 @@ import pytest
 from conftest import ROOT, pipeline
 from test_reduction_random import SEEDS, make_spec
 
-from modelcheck import packed
-from modelcheck.checker import check
-from modelcheck.diagnostics import Source
-from modelcheck.explorer import Options, explore
-from modelcheck.model import build
-from modelcheck.parser import parse
+from modelcheck.engine import packed
+from modelcheck.lang.checker import check
+from modelcheck.lang.diagnostics import Source
+from modelcheck.engine.explorer import Options, explore
+from modelcheck.engine.model import build
+from modelcheck.lang.parser import parse
 
 SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.ha"))
 CAP = 20_000  # states per comparison: both searches stop at the same state

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from modelcheck import syntax as S
-from modelcheck.diagnostics import Source, SpecError, render
-from modelcheck.parser import parse
+from modelcheck.lang import syntax as S
+from modelcheck.lang.diagnostics import Source, SpecError, render
+from modelcheck.lang.parser import parse
 
 
 def p(text: str) -> S.Spec:

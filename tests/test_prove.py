@@ -11,7 +11,7 @@ Soundness is the point, so most tests compare the z3 encoding with the explicit 
    does not;
 3. proved implies verify holds (and refuted implies verify violated), for every spec in
    specs/ that prove supports and for hand-written specs, including mutants;
-4. a refuted trace replays with modelcheck/replay.py and `modelcheck replay`.
+4. a refuted trace replays with modelcheck/engine/replay.py and `modelcheck replay`.
 """
 from __future__ import annotations
 
@@ -22,17 +22,17 @@ import pytest
 import z3
 from conftest import ROOT, run_cli
 
-from modelcheck.checker import check
-from modelcheck.diagnostics import Source
-from modelcheck.explorer import explore
-from modelcheck.model import State, build
-from modelcheck.parser import load, parse
-from modelcheck.prove import prove
-from modelcheck.replay import replay
-from modelcheck.report import render_json
-from modelcheck.symbolic import Symbolic, Unsupported
-from modelcheck.types import SetT
-from modelcheck.values import SpecRuntimeError
+from modelcheck.lang.checker import check
+from modelcheck.lang.diagnostics import Source
+from modelcheck.engine.explorer import explore
+from modelcheck.engine.model import State, build
+from modelcheck.lang.parser import load, parse
+from modelcheck.smt.prove import prove
+from modelcheck.engine.replay import replay
+from modelcheck.report.text import render_json
+from modelcheck.smt.symbolic import Symbolic, Unsupported
+from modelcheck.lang.types import SetT
+from modelcheck.lang.values import SpecRuntimeError
 
 MODELS = ROOT / "tests" / "models"
 SPECS = ROOT / "specs"

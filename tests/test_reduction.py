@@ -1,4 +1,4 @@
-"""Sleep-set pruning (modelcheck/reduction.py): hand-counted savings, the
+"""Sleep-set pruning (modelcheck/engine/reduction.py): hand-counted savings, the
 independence of footprints, and unchanged states, verdicts and trace lengths on
 every example spec."""
 from __future__ import annotations
@@ -7,9 +7,9 @@ import pytest
 
 from conftest import ROOT, pipeline, run_cli, verify_json
 
-from modelcheck.explorer import Options, explore
-from modelcheck.model import Step
-from modelcheck.reduction import Footprints, independent
+from modelcheck.engine.explorer import Options, explore
+from modelcheck.engine.model import Step
+from modelcheck.engine.reduction import Footprints, independent
 
 GRID = """
 spec grid
@@ -89,10 +89,10 @@ HEAVY = {"raft_membership_fixed.ha", "raft_membership_broken.ha", "stale_read_fi
 
 
 def _model(name: str):
-    from modelcheck.checker import check
-    from modelcheck.diagnostics import Source
-    from modelcheck.model import build
-    from modelcheck.parser import parse
+    from modelcheck.lang.checker import check
+    from modelcheck.lang.diagnostics import Source
+    from modelcheck.engine.model import build
+    from modelcheck.lang.parser import parse
 
     path = ROOT / "specs" / name
     source = Source(str(path), path.read_text())

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import pipeline
 
-from modelcheck.explorer import Options, explore
+from modelcheck.engine.explorer import Options, explore
 
 MODES = ["unordered", "fifo", "set"]
 FAULTS = ["crash A at most 1", "crash at most 1", "restart", "partition at most 1", "heal", "one_way at most 1", "loss at most 1",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from modelcheck import syntax as S
+from modelcheck.lang import syntax as S
 from modelcheck.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ def _nested(form: str, k: int) -> str:
 
 
 def _depth(form: str, k: int) -> int:
-    from modelcheck.parser import _ToAst, _parser
+    from modelcheck.lang.parser import _ToAst, _parser
     spec = _ToAst().transform(_parser().parse(_nested(form, k)))
     best, stack = 0, [(spec, 0)]
     while stack:
@@ -242,8 +242,8 @@ def test_long_chains_keep_left_to_right_short_circuits(tmp_path):
 
 
 def test_balanced_chain_is_shallow_and_keeps_order():
-    from modelcheck.diagnostics import Source
-    from modelcheck.parser import parse
+    from modelcheck.lang.diagnostics import Source
+    from modelcheck.lang.parser import parse
     spec = parse(Source("x.ha", BASE + "invariant i: " + " or ".join(f"R.x == {i}" for i in range(2000)) + "\n"))
     expr = spec.invariants[0].expr
     terms = S._chain_terms(expr)

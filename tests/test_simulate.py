@@ -6,7 +6,7 @@ import json
 
 from conftest import run_cli
 
-from modelcheck.simulate import _cut_loops
+from modelcheck.engine.simulate import _cut_loops
 
 
 def sim_json(*args):
@@ -68,7 +68,7 @@ def test_loops_are_cut_from_walks():
 def _sim(text: str, **kw):
     from conftest import pipeline
 
-    from modelcheck.simulate import SimOptions, simulate
+    from modelcheck.engine.simulate import SimOptions, simulate
 
     return simulate(pipeline(text), SimOptions(**kw))
 

@@ -136,7 +136,7 @@ def test_bad_memory_limit_is_a_usage_error():
 def test_liveness_phase_honours_timeout(tmp_path):
     """The timeout covers the search for a fair cycle, not only the BFS."""
     from modelcheck.limits import Budget, StopSearch
-    from modelcheck.liveness import Graph, find_lasso
+    from modelcheck.engine.liveness import Graph, find_lasso
 
     # a long chain ending in a self-loop: 'eventually' is checked by SCC search
     n = 50_000

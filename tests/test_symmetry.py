@@ -1,4 +1,4 @@
-"""Symmetry reduction (modelcheck/symmetry.py): detection, exact orbit counts,
+"""Symmetry reduction (modelcheck/engine/symmetry.py): detection, exact orbit counts,
 unchanged verdicts and shortest-trace lengths, concrete replayable traces."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from conftest import ROOT, pipeline, run_cli, verify_json
 
-from modelcheck.explorer import Options, explore
-from modelcheck.symmetry import Symmetry, symmetric_groups, symmetric_roles
+from modelcheck.engine.explorer import Options, explore
+from modelcheck.engine.symmetry import Symmetry, symmetric_groups, symmetric_roles
 
 
 def roles_of(text: str) -> list[str]:
@@ -170,8 +170,8 @@ def test_not_used_with_temporal_properties():
     ("tests/regression/two_phase.ha", {}, True),
 ])
 def test_packed_canonical_form_is_the_same_for_every_renaming(spec, consts, faults):
-    from modelcheck.packed import PackedModel
-    from modelcheck.symmetry import PackedSymmetry
+    from modelcheck.engine.packed import PackedModel
+    from modelcheck.engine.symmetry import PackedSymmetry
 
     model = pipeline((ROOT / spec).read_text(), consts, faults=faults)
     sym = Symmetry(model, symmetric_roles(model.checked))

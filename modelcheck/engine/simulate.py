@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .explorer import Result, Stats, Violation, _check, _runtime
-from .limits import Budget, MemoryGuard, StopSearch
+from ..limits import Budget, MemoryGuard, StopSearch
 from .model import FAULT_KINDS, Model
 
 

@@ -11,7 +11,7 @@ messages in flight compare equal however they got there.
 """
 from __future__ import annotations
 
-from .values import sort_key
+from ..lang.values import sort_key
 
 Message = tuple  # (src, dst, kind, payload)
 

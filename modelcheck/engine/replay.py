@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .model import FAULT_KINDS, Model, State
-from .report import IDENTITY_FIELDS, Describer, step_identity
+from ..report.text import IDENTITY_FIELDS, Describer, step_identity
 
 
 class MalformedTrace(Exception):

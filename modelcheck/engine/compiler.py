@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import syntax as S
-from .checker import CheckedSpec, VarInfo
+from ..lang import syntax as S
+from ..lang.checker import CheckedSpec, VarInfo
 from .codegen import CodeGen
-from .diagnostics import Source
-from .types import MapT, SeqT, Type, holds_no_bools
-from .values import Renderer, SpecRuntimeError, map_get, map_set, ordered, ordered_no_bools, value_checker
+from ..lang.diagnostics import Source
+from ..lang.types import MapT, SeqT, Type, holds_no_bools
+from ..lang.values import Renderer, SpecRuntimeError, map_get, map_set, ordered, ordered_no_bools, value_checker
 
 
 class Disabled(Exception):

@@ -7,9 +7,9 @@ and in most docs tools. Reads only the result and the model's names.
 """
 from __future__ import annotations
 
-from .explorer import Result
-from .model import Model
-from .report import Describer
+from ..engine.explorer import Result
+from ..engine.model import Model
+from .text import Describer
 
 
 def _ident(i: int) -> str:

@@ -6,10 +6,10 @@ they never explore. The JSON schema is documented in docs/json-format.md; bump
 """
 from __future__ import annotations
 
-from .diagnostics import Source
+from ..lang.diagnostics import Source
 from .explain import Explainer
-from .explorer import Result
-from .model import Model, State, Step
+from ..engine.explorer import Result
+from ..engine.model import Model, State, Step
 
 JSON_VERSION = 1
 
@@ -184,7 +184,7 @@ def fault_summary(model: Model) -> str:
 def symmetry_summary(model: Model, roles: list[str]) -> str:
     """Which nodes symmetry treats as interchangeable: a whole role, or the nodes of a
     role that the spec does not name (`Server[0]` in the spec keeps Server[0] apart)."""
-    from .symmetry import symmetric_groups
+    from ..engine.symmetry import symmetric_groups
     c = model.checked
     parts = []
     for role, nodes in symmetric_groups(c):
@@ -339,7 +339,7 @@ def liveness_assumptions(model: Model) -> str:
 
 def stop_text(reason: str) -> str:
     """Why a search stopped early, in words (every command's summary uses this)."""
-    from .limits import interrupted_text
+    from ..limits import interrupted_text
     return {"max-states": "the --max-states bound was reached", "max-depth": "the --max-depth bound was reached",
             "timeout": "the --timeout ran out", "interrupted": interrupted_text(),
             "memory": "the memory limit was reached (--memory-limit)"}.get(reason, reason)
@@ -357,7 +357,7 @@ def _incomplete_text(result: Result) -> str:
 
 
 def _violation_text(result: Result, model: Model, source: Source, last: State) -> list[str]:
-    from .diagnostics import Diagnostic, render
+    from ..lang.diagnostics import Diagnostic, render
 
     v = result.violation
     out = []

@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from . import syntax as S
-from .checker import CheckedSpec, RoleInfo
-from .diagnostics import Source
-from .types import MapT, SeqT, SetT, TupleT, holds_no_bools
-from .values import Renderer, SpecRuntimeError, map_from, map_has, map_keys, ordered, ordered_no_bools
+from ..lang import syntax as S
+from ..lang.checker import CheckedSpec, RoleInfo
+from ..lang.diagnostics import Source
+from ..lang.types import MapT, SeqT, SetT, TupleT, holds_no_bools
+from ..lang.values import Renderer, SpecRuntimeError, map_from, map_has, map_keys, ordered, ordered_no_bools
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

@@ -30,12 +30,12 @@ import dataclasses
 import html
 import re
 
-from . import syntax as S
-from .diagnostics import Source, Span
+from ..lang import syntax as S
+from ..lang.diagnostics import Source, Span
 from .explain import Explainer
-from .explorer import Result
-from .model import Model, State, Step
-from .report import (Describer, _binding_env, _binding_text, _grouped_sends, _incomplete_text,
+from ..engine.explorer import Result
+from ..engine.model import Model, State, Step
+from .text import (Describer, _binding_env, _binding_text, _grouped_sends, _incomplete_text,
                      _property_claim, fault_summary, liveness_assumptions)
 
 # ---- geometry (px) ----

@@ -13,13 +13,13 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from . import syntax as S
-from .checker import CheckedSpec, FaultInfo, RoleInfo
+from ..lang import syntax as S
+from ..lang.checker import CheckedSpec, FaultInfo, RoleInfo
 from .compiler import Compiler, Ctx, Disabled
-from .diagnostics import Diagnostic, Source, SpecError
+from ..lang.diagnostics import Diagnostic, Source, SpecError
 from .network import MODES
-from .types import BoolT, EnumT, IntT, MapT, NodeT, OptT, Type
-from .values import Renderer, SpecRuntimeError, value_checker
+from ..lang.types import BoolT, EnumT, IntT, MapT, NodeT, OptT, Type
+from ..lang.values import Renderer, SpecRuntimeError, value_checker
 
 
 class State(NamedTuple):
@@ -329,7 +329,7 @@ class Model:
         """Every transition from `state`, in a fixed order: node steps (by node:
         deliveries, then actions), then faults in faults-block order. Node steps for
         which `skip` says yes are left out before their target state is built (sleep
-        sets, modelcheck/reduction.py)."""
+        sets, modelcheck/engine/reduction.py)."""
         out: list[Transition] = []
         if state.time and state.time[1] is None:
             return self._clock_choices(state)
@@ -711,7 +711,7 @@ def build(checked: CheckedSpec, source: Source, use_faults: bool = True,
 
 
 def _select(decls: list[S.PropertyDecl], names: list[str], kind: str) -> list[S.PropertyDecl]:
-    from .diagnostics import NO_SPAN, did_you_mean
+    from ..lang.diagnostics import NO_SPAN, did_you_mean
 
     known = {d.name for d in decls}
     for name in names:

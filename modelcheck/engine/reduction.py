@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import itertools
 
-from . import syntax as S
+from ..lang import syntax as S
 from .model import Model, State, Step, ghosts_named
 
 EMPTY_SET: frozenset = frozenset()

@@ -11,10 +11,10 @@ drawing an unreadable hairball.
 """
 from __future__ import annotations
 
-from .explorer import Result
-from .liveness import Graph
-from .model import Model
-from .report import Describer
+from ..engine.explorer import Result
+from ..engine.liveness import Graph
+from ..engine.model import Model
+from .text import Describer
 
 
 def graph_facts(result: Result, model: Model):

@@ -8,10 +8,10 @@ uses.
 """
 from __future__ import annotations
 
-from . import syntax as S
-from .compiler import Compiler, Ctx
-from .diagnostics import Source
-from .values import Renderer, SpecRuntimeError
+from ..lang import syntax as S
+from ..engine.compiler import Compiler, Ctx
+from ..lang.diagnostics import Source
+from ..lang.values import Renderer, SpecRuntimeError
 
 MAX_LINES = 40
 MAX_DEPTH = 12

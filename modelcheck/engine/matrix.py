@@ -98,7 +98,7 @@ def run_matrix(model: Model, rows: list[tuple[str, list]], options: Options,
 
 
 def _run_row(model: Model, name: str, faults: list, options: Options, columns: list) -> Row:
-    from .report import fault_summary
+    from ..report.text import fault_summary
 
     m = model.with_faults(faults)
     result = explore(m, Options(max_states=options.max_states, max_depth=options.max_depth,
@@ -110,7 +110,7 @@ def _run_row(model: Model, name: str, faults: list, options: Options, columns: l
 
 
 def _not_run(model: Model, name: str, faults: list, columns: list) -> Row:
-    from .report import fault_summary
+    from ..report.text import fault_summary
     return Row(name, fault_summary(model.with_faults(faults)), {col: Cell("incomplete") for col, _ in columns},
                Stats(), "interrupted")
 

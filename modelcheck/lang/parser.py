@@ -52,7 +52,7 @@ def _grammar_text() -> str:
         return resources.files("modelcheck.grammar").joinpath("ha.lark").read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         # Running from a source checkout without installing: grammar/ is a sibling.
-        here = Path(__file__).resolve().parent.parent / "grammar" / "ha.lark"
+        here = Path(__file__).resolve().parents[2] / "grammar" / "ha.lark"
         return here.read_text("utf-8")
 
 

@@ -43,12 +43,12 @@ from dataclasses import dataclass, field
 
 import z3
 
-from . import syntax as S
-from .checker import RoleInfo
-from .diagnostics import NO_SPAN, Span
-from .model import Model, State
-from .types import BoolT, EnumT, IntT, MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
-from .values import sort_key
+from ..lang import syntax as S
+from ..lang.checker import RoleInfo
+from ..lang.diagnostics import NO_SPAN, Span
+from ..engine.model import Model, State
+from ..lang.types import BoolT, EnumT, IntT, MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
+from ..lang.values import sort_key
 
 MAX_UNIVERSE = 4096  # elements of one finite type (set elements, payloads of one kind)
 MAX_MESSAGES = 20000  # possible messages in flight, all kinds together

@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 
 import z3
 
-from . import limits
-from .explorer import Result, Stats
-from .model import Model, State
+from .. import limits
+from ..engine.explorer import Result, Stats
+from ..engine.model import Model, State
 from .symbolic import FALSE, TRUE, AND, EncodingTimeout, Frame, Symbolic, Unsupported, _f
-from .types import BoolT, EnumT, IntT, NodeT, OptT, SetT, TupleT
+from ..lang.types import BoolT, EnumT, IntT, NodeT, OptT, SetT, TupleT
 
 DEFAULT_K = 4
 MAX_CANDIDATES = 600
@@ -313,7 +313,7 @@ def _decode_path(enc: Symbolic, frames: list[Frame], mdl) -> tuple[list[State], 
 
 
 def _refuted(out: ProveResult, model: Model, enc: Symbolic, solver, frames: list[Frame], start: float):
-    from .explorer import _check, _runtime
+    from ..engine.explorer import _check, _runtime
 
     mdl = solver.model()
     solver.pop()
@@ -514,10 +514,10 @@ def _net_change(d, model: Model, before: State, after: State) -> list[str]:
 
 
 def render_text(pr: ProveResult, model: Model, source, k_max: int) -> str:
-    from .diagnostics import Diagnostic, render
-    from .explain import Explainer
-    from .report import Describer, _steps_text, fault_summary
-    from .report import render_text as render_result
+    from ..lang.diagnostics import Diagnostic, render
+    from ..report.explain import Explainer
+    from ..report.text import Describer, _steps_text, fault_summary
+    from ..report.text import render_text as render_result
 
     d = Describer(model)
     c = model.checked
@@ -580,7 +580,7 @@ def render_text(pr: ProveResult, model: Model, source, k_max: int) -> str:
         elif pr.reason == "timeout":
             out.append(f"Unknown: the --timeout ran out (last k tried: {pr.k}).")
         elif pr.reason == "interrupted":
-            from .limits import interrupted_text
+            from ..limits import interrupted_text
             done = ", ".join(f"{c.what} k={c.k}: {c.outcome}" for c in pr.checks) or "no check finished"
             out.append(f"Unknown: {interrupted_text()} while trying k = {pr.k} ({done}).")
         else:
@@ -607,8 +607,8 @@ def summary_line(pr: ProveResult) -> str:
 
 
 def render_json(pr: ProveResult, model: Model, source, options: dict) -> dict:
-    from .report import Describer, step_identity
-    from .report import render_json as result_json
+    from ..report.text import Describer, step_identity
+    from ..report.text import render_json as result_json
 
     d = Describer(model)
     doc = {

@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from . import packed, reduction
-from .limits import Budget, MemoryGuard, StopSearch
+from . import packed
+from . import reduction
+from ..limits import Budget, MemoryGuard, StopSearch
 from .liveness import FAULT, Graph, Lasso, find_lasso
 from .model import FAULT_KINDS, Model, State, Step
-from .values import SpecRuntimeError
+from ..lang.values import SpecRuntimeError
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Options:
     # Keep the whole state graph in Result.graph (`modelcheck graph`); liveness
     # checking records it anyway when the model has properties.
     record_graph: bool = False
-    # Symmetry reduction (modelcheck/symmetry.py) for the roles the spec cannot tell
+    # Symmetry reduction (modelcheck/engine/symmetry.py) for the roles the spec cannot tell
     # apart. Not used while recording a graph (liveness, `graph`): fairness is not
     # preserved by merging renamed states. `verify` turns it on unless --no-symmetry.
     symmetry: bool = False
@@ -42,12 +43,12 @@ class Options:
     # approach): far less memory, at a stated probability that two states collide
     # and one is never explored. Off by default (exact).
     fingerprints: bool = False
-    # Sleep sets (modelcheck/reduction.py): skip transitions whose target another
+    # Sleep sets (modelcheck/engine/reduction.py): skip transitions whose target another
     # order of independent steps reaches. Same states, verdicts and counts; fewer
     # transitions. Opt-in (`--prune`): in CPython its bookkeeping costs about what a
     # skipped transition saves (measurements in docs/language.md, "Pruning").
     prune: bool = False
-    # The packed fast path (modelcheck/packed.py) where it applies: no pruning and no
+    # The packed fast path (modelcheck/engine/packed.py) where it applies: no pruning and no
     # graph (temporal properties). Same results; False only to compare the two.
     packed: bool = True
     # Stop (stop_reason "memory") when the process's resident memory passes this many
@@ -224,7 +225,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
     depth = 0
     deadline = start + options.timeout if options.timeout else None
     truncated = None
-    # Sleep sets (modelcheck/reduction.py): not while a graph is recorded (liveness
+    # Sleep sets (modelcheck/engine/reduction.py): not while a graph is recorded (liveness
     # needs every edge), with symmetry (renamed states rename the steps too) or time.
     if options.prune:  # explore() already turned it off where it cannot work (_why_no_pruning)
         sleep = reduction.SleepSets(model)
@@ -401,7 +402,7 @@ def _symmetric(model: Model) -> bool:
 
 
 def _explore_packed(model: Model, options: Options, start: float) -> Result:
-    """`explore` on packed states (modelcheck/packed.py): the same breadth-first
+    """`explore` on packed states (modelcheck/engine/packed.py): the same breadth-first
     search, counts, first violation and trace, several times faster. Used when
     there is no property (no graph) and no pruning. With symmetry,
     every state is stored as its canonical renaming (symmetry.PackedSymmetry)."""

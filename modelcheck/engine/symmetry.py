@@ -37,12 +37,12 @@ from __future__ import annotations
 import itertools
 import math
 
-from . import syntax as S
-from .checker import CheckedSpec
+from ..lang import syntax as S
+from ..lang.checker import CheckedSpec
 from .model import MEMO_LIMIT
 from .packed import Interner
-from .types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
-from .values import sort_key
+from ..lang.types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
+from ..lang.values import sort_key
 
 _ORDERING = {"<", "<=", ">", ">=", "+", "-", "*", "/", "%"}
 MAX_TIE_ORDERS = 24
@@ -346,7 +346,7 @@ MAX_PACKED_ORDERS = 120
 
 
 class PackedSymmetry:
-    """`Symmetry.canon` for packed states (modelcheck/packed.py), and canonical.
+    """`Symmetry.canon` for packed states (modelcheck/engine/packed.py), and canonical.
 
     The representative of a state is the least packed tuple among its renamings
     that sort each symmetric role's nodes by a renaming-invariant key (status, own

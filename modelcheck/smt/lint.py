@@ -31,10 +31,10 @@ import time
 
 import z3
 
-from . import syntax as S
-from .checker import CheckedSpec, RoleInfo, VarInfo
-from .diagnostics import NO_SPAN, Diagnostic
-from .types import BoolT, EnumT, IntT, NodeT
+from ..lang import syntax as S
+from ..lang.checker import CheckedSpec, RoleInfo, VarInfo
+from ..lang.diagnostics import NO_SPAN, Diagnostic
+from ..lang.types import BoolT, EnumT, IntT, NodeT
 
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 

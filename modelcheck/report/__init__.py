@@ -1,0 +1,2 @@
+"""What users read: step descriptions and the text and JSON results, invariant
+explanations, Mermaid and DOT diagrams, and the HTML report."""

@@ -91,6 +91,26 @@ def test_deterministic():
     assert a.stats.distinct_states == b.stats.distinct_states
 
 
+def test_models_meet_the_contract():
+    from conftest import pipeline
+    from modelcheck.engine.contract import Explorable, Symmetric, Temporal
+
+    double = GraphModel({0: [1]})
+    assert isinstance(double, Explorable)
+    assert not isinstance(double, Temporal) and not isinstance(double, Symmetric)
+    model = pipeline((ROOT / "specs/naive_failover.ha").read_text())
+    assert isinstance(model, Explorable) and isinstance(model, Temporal) and isinstance(model, Symmetric)
+
+
+@pytest.mark.parametrize("cap", [0, 1, 2, 511, 512, 513, 1024, 1500])
+def test_max_states_stops_at_the_bound_wherever_it_lies(cap):
+    # the state bound is checked after every new state; the initial state is never cut off
+    chain = {i: [i + 1] for i in range(2000)}
+    r = explore(GraphModel(chain), Options(max_states=cap))
+    assert (r.verdict, r.stop_reason) == ("incomplete", "max-states")
+    assert (r.stats.distinct_states, r.stats.transitions, r.stats.frontier) == (max(cap, 2), max(cap, 2) - 1, 1)
+
+
 # ---- fingerprint mode (Options.fingerprints) --------------------------------------
 
 

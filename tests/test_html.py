@@ -13,7 +13,8 @@ import pytest
 
 from conftest import ROOT, pipeline
 from modelcheck.lang.diagnostics import Source
-from modelcheck.engine.explorer import Options, Result, Stats, Violation, explore
+from modelcheck.engine.explorer import Options, explore
+from modelcheck.engine.result import Result, Stats, Violation
 from modelcheck.report.html import render_html
 from modelcheck.report.text import Describer
 

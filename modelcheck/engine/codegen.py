@@ -5,17 +5,24 @@ single Python expression with nested `all(...)` generators instead of a tree of
 closures, several times faster on the explorer's hottest path.
 
 Why it is safe: the generated text contains only (1) fixed templates written
-here, (2) integer literals produced by `int()`, (3) identifiers that the grammar
-restricts to `[A-Za-z_][A-Za-z0-9_]*`, always behind a `l_` prefix or inside
-`repr()`, and (4) indexes into tables built here. Nothing from a spec reaches
+here and in lang/operators.py (each operator's code), (2) integer literals
+produced by `int()`, (3) identifiers that the grammar restricts to
+`[A-Za-z_][A-Za-z0-9_]*`, always behind a `l_` prefix or inside `repr()`, and
+(4) indexes into tables built here. Nothing from a spec reaches
 the generated text as free-form text, and the functions run with no builtins
 but the few listed in `CodeGen.namespace`.
+
+What it reads: generation records, per generated function, which parts of the
+global state its code reads beyond the acting node, its ghosts and its bindings
+(`GLOBAL_READS`), at the very places it emits such a read. The model memoises a
+handler's outcomes only when it reads none (Model._reads_global).
 """
 from __future__ import annotations
 
 import re
 from typing import Callable
 
+from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec, RoleInfo
 from ..lang.diagnostics import Source
@@ -23,6 +30,11 @@ from ..lang.types import MapT, SeqT, SetT, TupleT, holds_no_bools
 from ..lang.values import Renderer, SpecRuntimeError, map_from, map_has, map_keys, ordered, ordered_no_bools
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# What generated code can read beyond its own node, ghosts and bindings: another
+# node's variables ("nodes": `n.var`), whether a node is up ("up": crashed()), the
+# acting node's clock ("clock") and true time ("now").
+GLOBAL_READS = ("nodes", "up", "clock", "now")
 
 
 class CodeGen:
@@ -35,9 +47,12 @@ class CodeGen:
         self.var_index = [{v.name: v.index for v in role.vars} for role in checked.node_roles]
         self.spans: list = []  # spans of expressions that may raise, referenced by index
         self.key_types: dict = {}  # span index -> key type, to name a missing map key
-        # Every generated source, in order: the model inspects a handler's to learn
-        # whether it reads anything beyond its own node (see Model._reads_global).
+        # Every generated source, in order, and beside each the GLOBAL_READS its code
+        # makes: the model asks a handler's whether it reads anything beyond its own
+        # node (see Model._reads_global).
         self.sources: list[str] = []
+        self.source_reads: list[frozenset[str]] = []
+        self._reads: set[str] = set()  # of the function being generated
         # Everything generated code can name: its only "builtins".
         self.namespace = {
             "__builtins__": {}, "all": all, "any": any, "sum": sum, "len": len, "min": min, "max": max,
@@ -48,14 +63,25 @@ class CodeGen:
         }
 
     def function(self, e: S.Expr) -> Callable:
+        self._reads = set()
         src = "lambda c: " + self.gen(e, frozenset())
-        self.sources.append(src)
+        self._record(src)
         return eval(compile(src, f"<{self.source.path}>", "eval"), self.namespace)  # noqa: S307 - see module doc
 
     def domain_function(self, e: S.Expr) -> Callable:
+        self._reads = set()
         src = "lambda c: " + self.domain(e, frozenset())
-        self.sources.append(src)
+        self._record(src)
         return eval(compile(src, f"<{self.source.path}>", "eval"), self.namespace)  # noqa: S307
+
+    def _record(self, src: str) -> None:
+        self.sources.append(src)
+        self.source_reads.append(frozenset(self._reads))
+
+    def _read(self, what: str) -> None:
+        """Note that the code being generated reads `what` (one of GLOBAL_READS)."""
+        assert what in GLOBAL_READS, what
+        self._reads.add(what)
 
     # ---- helpers ----
 
@@ -122,12 +148,8 @@ class CodeGen:
             return f"frozenset({g(e.elem, inner)} for {x} in {dom} if {cond})"
         if isinstance(e, S.Ite):
             return f"({g(e.then, bound)} if {g(e.cond, bound)} else {g(e.other, bound)})"
-        if isinstance(e, S.Not):
-            return f"(not {g(e.operand, bound)})"
-        if isinstance(e, S.Neg):
-            return f"(-{g(e.operand, bound)})"
-        if isinstance(e, S.BinOp):
-            return self._binop(e, bound)
+        if isinstance(e, (S.Not, S.Neg, S.BinOp)):
+            return self._operator(e, bound)
         if isinstance(e, (S.TupleLit, S.SeqLit)):
             return "(" + "".join(g(i, bound) + ", " for i in e.items) + ")"
         if isinstance(e, S.SetLit):
@@ -148,8 +170,10 @@ class CodeGen:
         if kind in ("const", "enum"):
             return repr(int(payload))
         if kind == "clock":
+            self._read("clock")
             return "c.clock"
         if kind == "now":
+            self._read("now")
             return "c.now"
         role: RoleInfo = payload
         if role.count is None:
@@ -163,8 +187,10 @@ class CodeGen:
         obj = self.gen(e.obj, bound)
         if e.obj.type.role is not None:
             role = next(r for r in self.c.roles if r.name == e.obj.type.role)
+            self._read("nodes")
             return f"c.nodes[{obj}][{int(role.var(e.name).index)}]"
         assert _IDENT.match(e.name)
+        self._read("nodes")
         return f"_gen.dynamic_field(c, {obj}, {e.name!r}, {self._span(e)})"
 
     def dynamic_field(self, c, n, name: str, k: int):
@@ -208,28 +234,13 @@ class CodeGen:
         if f == "keys":
             return f"frozenset(_mkeys({args[0]}))"
         if f == "crashed":
+            self._read("up")
             return f"(not c.up[{args[0]}])"
         raise AssertionError(f)
 
-    def _binop(self, e: S.BinOp, bound: frozenset) -> str:
-        a, b, op = self.gen(e.left, bound), self.gen(e.right, bound), e.op
-        if op in ("and", "or"):
-            return f"({a} {op} {b})"
-        if op == "=>":
-            return f"((not {a}) or {b})"
-        if op in ("==", "!=", "<", "<=", ">", ">=", "|", "&", "-", "+", "*"):
-            return f"({a} {op} {b})"
-        if op in ("in", "not in"):
-            if isinstance(e.right.type, MapT):
-                test = f"_mhas({b}, {a})"
-                return test if op == "in" else f"(not {test})"
-            return f"({a} {op} {b})"
-        if op == "has":
-            return f"_mhas({a}, {b})"
-        if op in ("/", "%"):
-            return f"_divmod({a}, {b}, {op!r}, {self._span(e)})"
-        raise AssertionError(op)
-
+    def _operator(self, e: S.Expr, bound: frozenset) -> str:
+        """Operands left to right, then the operator's code (lang/operators.py)."""
+        return operators.lookup(e).python_source(self, e, *(self.gen(x, bound) for x in operators.operands(e)))
 
     # ---- run-time helpers for generated code (errors carry the expression's span) ----
 
@@ -262,4 +273,4 @@ class CodeGen:
     def divmod(self, a, b, op: str, k: int):
         if b == 0:
             raise SpecRuntimeError(f"division by zero in '{self.source.slice(self.spans[k])}'", self.spans[k])
-        return a // b if op == "/" else a % b
+        return operators.BINARY[op].fold(a, b)

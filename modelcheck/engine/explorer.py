@@ -1,24 +1,32 @@
 """Breadth-first exploration with a visited set: the first violation found comes
 with a shortest trace.
 
-The explorer sees only the `Model` contract (an initial state and an ordered
-successor function). It stores, per visited state, only its parent; a trace is
+The explorer sees only the model contract (contract.py: an initial state, an
+ordered successor function, the invariants a state breaks, and the optional
+capabilities). It stores, per visited state, only its parent; a trace is
 rebuilt by walking parents back and re-running `successors` on each state to
 recover the step taken (the first successor, in the model's fixed order, that
 reaches the child), so the stored graph stays small and traces are deterministic.
+
+There are two searches, one on the model's `State`s and a faster one on packed
+states (packed.py); they share the stop rules (stops.py) and the result types
+(result.py).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from . import packed
 from . import reduction
-from ..limits import Budget, MemoryGuard, StopSearch
+from .contract import Explorable, Symmetric, Temporal
 from .liveness import FAULT, Graph, Lasso, find_lasso
-from .model import FAULT_KINDS, Model, State, Step
+from .model import FAULT_KINDS, State, Step
+from .result import Finding, Result, Stats, Violation
+from .stops import STOPPING, Stops
 from ..lang.values import SpecRuntimeError
+from ..limits import Budget
 
 
 @dataclass
@@ -57,6 +65,40 @@ class Options:
     # --memory-limit defaults to a share of the machine's memory.
     memory_limit: int | None = None
 
+    def validate(self, model: Explorable) -> "Plan":
+        """These options checked against `model`, once, before the search starts:
+        what the search will do. An option that cannot apply is turned off, with a
+        note when the user asked for it (--prune); nothing raises. (The bounds come
+        checked from the command line, by click's ranges; a bound of 0 seconds is
+        no timeout.)"""
+        properties = list(model.properties) if isinstance(model, Temporal) else []
+        graph = bool(properties) or self.record_graph
+        # Both merge states, which a recorded graph must not: fairness is not
+        # preserved by merging renamed states, and the graph keeps the states anyway.
+        roles = model.symmetric_roles() if self.symmetry and not graph and isinstance(model, Symmetric) else []
+        fingerprints = self.fingerprints and not graph
+        prune, notes = self.prune, []
+        if prune:
+            why = _why_no_pruning(model, graph, roles)
+            if why is not None:
+                prune = False
+                notes.append(f"--prune is off: {why}")
+        fast = self.packed and packed.applicable(model) and not graph and not prune
+        return Plan(properties, graph, roles, fingerprints, prune, fast, notes)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a search does, decided once from its Options and the model (Options.validate)."""
+
+    properties: list  # the temporal properties checked after a complete search
+    graph: bool  # record the state graph (liveness, or Options.record_graph)
+    symmetric_roles: list[str]  # the roles reduced by symmetry: none without it
+    fingerprints: bool  # store fingerprints of states instead of states
+    prune: bool  # sleep sets
+    packed: bool  # the packed fast path (no graph, no pruning, a compiled model)
+    notes: list[str]  # options asked for that cannot be honoured, and why (Result.notes)
+
 
 PROGRESS_EVERY = 4096
 
@@ -70,118 +112,41 @@ class Progress:
     seconds: float
 
 
-@dataclass
-class Violation:
-    kind: str  # "invariant" | "property" | "assert" | "runtime_error"
-    name: str | None  # the invariant's or property's name
-    message: str
-    span: object  # where in the spec: the invariant, property, assert or failing expression
-    in_invariant: bool = False  # a runtime error raised while evaluating an invariant or property
-    binding: tuple = ()  # a quantified property's instance: ((var, value, type), ...)
-
-
-@dataclass
-class Finding:
-    """One counterexample: a violation and the steps that lead to it.
-
-    For a property, `cycle` holds the steps that repeat forever after `trace`
-    (empty with `stutters`: the last state has no non-fault step enabled), and
-    `trigger` (leads_to) how many steps of `trace` lead to the state where the
-    left side holds."""
-
-    violation: Violation
-    trace: list = field(default_factory=list)  # [(Step, State | None)]
-    cycle: list | None = None  # [(Step, State)] for a liveness lasso
-    trigger: int | None = None
-
-    @property
-    def length(self) -> int:
-        return len(self.trace) + len(self.cycle or ())
-
-
-@dataclass
-class Stats:
-    distinct_states: int = 0
-    transitions: int = 0
-    depth: int = 0
-    seconds: float = 0.0
-    # Sleep-set pruning (Options.prune): transitions not taken because another order
-    # of independent steps already reached their target; None when pruning was off.
-    pruned_transitions: int | None = None
-    revisits: int = 0  # states expanded again by the revisit rule (see reduction.py)
-    # With symmetry: the states the search without it would visit, from the orbit
-    # size of each stored state (explorer._orbits_start); None when not known.
-    states_without_symmetry: int | None = None
-    # A search stopped early: the states found but not yet expanded (their successors
-    # were never looked at); None for a complete search.
-    frontier: int | None = None
-
-    @property
-    def states_per_second(self) -> float:
-        return self.distinct_states / self.seconds if self.seconds > 0 else float(self.distinct_states)
-
-
-@dataclass
-class Result:
-    verdict: str  # "holds" | "violated" | "incomplete"
-    stats: Stats
-    initial: State
-    trace: list[tuple[Step, State | None]] = field(default_factory=list)
-    violation: Violation | None = None
-    stop_reason: str | None = None  # for "incomplete": max-states, max-depth, timeout, interrupted
-    invariants: list[str] = field(default_factory=list)
-    properties: list[str] = field(default_factory=list)
-    cycle: list | None = None  # liveness lasso: the steps that repeat forever after `trace`
-    trigger: int | None = None  # leads_to: steps of `trace` up to the state where the left side holds
-    # collect_all mode: the first finding per invariant/property name ("" = assert or
-    # run-time error), in the order found
-    findings: dict[str, Finding] = field(default_factory=dict)
-    graph: Graph | None = None  # with Options.record_graph
-    symmetric_roles: list[str] = field(default_factory=list)  # roles reduced by symmetry
-    # With fingerprints: the probability that two of the visited states shared a
-    # fingerprint (so one was never explored), by the birthday bound n^2 / 2^65.
-    collision_probability: float | None = None
-    # Options asked for that could not be honoured, and why (shown in the report header)
-    notes: list[str] = field(default_factory=list)
-
-
-def explore(model: Model, options: Options | None = None) -> Result:
+def explore(model: Explorable, options: Options | None = None) -> Result:
     """Breadth-first search of every reachable state, checking invariants on each
     new state; then, when the model has temporal properties and the search was
     complete, a liveness check of each on the recorded state graph."""
     options = options or Options()
     start = time.monotonic()
-    properties = list(getattr(model, "properties", ()))
-    if options.prune:
-        why = _why_no_pruning(model, options, properties)
-        if why is not None:
-            result = explore(model, replace(options, prune=False))
-            result.notes.append(f"--prune is off: {why}")
-            return result
-    if options.packed and packed.applicable(model) and not properties and not options.record_graph \
-            and not options.prune:
-        return _explore_packed(model, options, start)
+    plan = options.validate(model)
+    search = _explore_packed if plan.packed else _explore_states
+    result = search(model, options, plan, start)
+    result.notes.extend(plan.notes)
+    return result
+
+
+def _explore_states(model: Explorable, options: Options, plan: Plan, start: float) -> Result:
+    """`explore` on the model's own states: any model, every option."""
     stats = Stats()
+    properties = plan.properties
     init = model.initial
     parents: dict[State, State | None] = {init: None}
     collect = options.collect_all
     findings: dict[str, Finding] = {}
     # The graph is recorded only when liveness needs it: ids in BFS order.
-    graph = Graph() if properties or options.record_graph else None
+    graph = Graph() if plan.graph else None
     index: dict[State, int] = {}
     sym, unreduced = None, None  # unreduced: see _orbits_start
-    if options.symmetry and graph is None and hasattr(model, "checked"):
-        from .symmetry import Symmetry, symmetric_roles
-        roles = symmetric_roles(model.checked)
-        if roles:
-            sym = Symmetry(model, roles)
-            init = sym.canon(init)
-            parents = {init: None}
-            unreduced = _orbits_start(sym)
+    if plan.symmetric_roles:
+        from .symmetry import Symmetry
+        sym = Symmetry(model, plan.symmetric_roles)
+        init = sym.canon(init)
+        parents = {init: None}
+        unreduced = _orbits_start(sym)
     canon = sym.canon if sym is not None else None
     # Fingerprint mode (TLC's): the visited set stores a 64-bit hash of each state
     # instead of the state; expanded states are freed. Not while a graph is recorded.
-    fpr = hash if options.fingerprints and graph is None else None
+    fpr = hash if plan.fingerprints else None
     if fpr is not None:
         parents = {fpr(init): None}
 
@@ -191,7 +156,7 @@ def explore(model: Model, options: Options | None = None) -> Result:
         return st if fpr is None else fpr(st)
 
     sleep = None  # the sleep sets, when pruning (below)
-    guard = MemoryGuard(options.memory_limit)
+    stops = Stops(options, start)
     n_states = None  # set when the visited set was freed to recover from a MemoryError
     expanded = 0  # states whose successors were generated (for the frontier of a stopped search)
 
@@ -223,11 +188,10 @@ def explore(model: Model, options: Options | None = None) -> Result:
         record(bad.name or "", Finding(bad))
     level = [init]
     depth = 0
-    deadline = start + options.timeout if options.timeout else None
     truncated = None
     # Sleep sets (modelcheck/engine/reduction.py): not while a graph is recorded (liveness
     # needs every edge), with symmetry (renamed states rename the steps too) or time.
-    if options.prune:  # explore() already turned it off where it cannot work (_why_no_pruning)
+    if plan.prune:  # Options.validate turned it off where it cannot work (_why_no_pruning)
         sleep = reduction.SleepSets(model)
     nxt: list[State] = []
 
@@ -274,26 +238,22 @@ def explore(model: Model, options: Options | None = None) -> Result:
                 return finish("violated", finding)
             record(bad.name or "", finding)
         nxt.append(t)
-        if options.on_progress is not None and len(parents) % PROGRESS_EVERY == 0:
-            options.on_progress(Progress(len(parents), stats.transitions, depth + 1,
-                                         len(level) + len(nxt), time.monotonic() - start))
-        if options.max_states is not None and len(parents) >= options.max_states:
-            stats.depth = depth + 1
-            return finish("incomplete", stop_reason="max-states")
-        if len(parents) % 512 == 0:
-            if deadline is not None and time.monotonic() > deadline:
+        n = len(parents)
+        if n >= stops.check_at:
+            if options.on_progress is not None and n % PROGRESS_EVERY == 0:
+                options.on_progress(Progress(n, stats.transitions, depth + 1,
+                                             len(level) + len(nxt), time.monotonic() - start))
+            reason = stops.reached(n)
+            if reason is not None:
                 stats.depth = depth + 1
-                return finish("incomplete", stop_reason="timeout")
-            if guard.exceeded():
-                stats.depth = depth + 1
-                return finish("incomplete", stop_reason="memory")
+                return finish("incomplete", stop_reason=reason)
         return None
 
     try:
         while level:
-            if options.max_depth is not None and depth >= options.max_depth:
-                if any(tr.state is None or keyfn(tr.state) not in parents for s in level for tr in model.successors(s)):
-                    truncated = "max-depth"
+            if stops.at_depth_bound(depth):
+                truncated = stops.depth_stop((tr.state for s in level for tr in model.successors(s)), keyfn, parents)
+                if truncated is not None:
                     break
                 # nothing lies beyond the bound: expanding this level finds no new state,
                 # but records its edges, which the liveness check needs (fuzz finding)
@@ -331,32 +291,30 @@ def explore(model: Model, options: Options | None = None) -> Result:
                 depth += 1
                 stats.depth = depth
             level = nxt
-            if deadline is not None and time.monotonic() > deadline and level:
-                return finish("incomplete", stop_reason="timeout")
+            reason = stops.after_level(bool(level))
+            if reason is not None:
+                return finish("incomplete", stop_reason=reason)
         if truncated:
             return finish("incomplete", stop_reason=truncated)
         if graph is not None:
-            budget = Budget(deadline, guard)
-            for name, finding in _check_properties(model, graph, properties, collect, budget):
+            for name, finding in _check_properties(model, graph, properties, collect, stops.budget()):
                 if not collect:
                     return finish("violated", finding)
                 record(name, finding)
-    except KeyboardInterrupt:
-        return finish("incomplete", stop_reason="interrupted")
-    except StopSearch as stop:
-        return finish("incomplete", stop_reason=stop.reason)
-    except MemoryError:
+    except MemoryError as err:
         n_states = len(parents)  # free what the search holds, so the summary can be made
         level = nxt = graph = index = None
         parents.clear()
-        return finish("incomplete", stop_reason="memory")
+        return finish("incomplete", stop_reason=Stops.reason(err))
+    except STOPPING as err:  # Ctrl-C, SIGTERM; the liveness phase's timeout or memory limit
+        return finish("incomplete", stop_reason=Stops.reason(err))
     if findings:
         first = next(iter(findings.values()))
         return finish("violated", first)
     return finish("holds")
 
 
-def _result(verdict: str, finding: Finding | None, model: Model, stats: Stats, start: float, n_states: int,
+def _result(verdict: str, finding: Finding | None, model: Explorable, stats: Stats, start: float, n_states: int,
             findings: dict, fingerprints: bool, **kw) -> Result:
     """The Result of a search that stops now (both searches end through this)."""
     stats.distinct_states = n_states
@@ -385,44 +343,37 @@ def _if_complete(unreduced: int | None, verdict: str, collect: bool) -> int | No
     return unreduced if verdict == "holds" or (collect and verdict == "violated") else None
 
 
-def _why_no_pruning(model: Model, options: Options, properties: list) -> str | None:
+def _why_no_pruning(model: Explorable, graph: bool, symmetric_roles: list[str]) -> str | None:
     """Why sleep sets cannot be used on this run (None: they can)."""
-    if properties or options.record_graph:
+    if graph:
         return "liveness needs every transition of the state graph"
     if not reduction.applicable(model):
         return "a time block's ticks touch every node"
-    if options.symmetry and _symmetric(model):
+    if symmetric_roles:
         return "symmetry renames steps along with states; --no-symmetry --prune prunes"
     return None
 
 
-def _symmetric(model: Model) -> bool:
-    from .symmetry import symmetric_roles
-    return hasattr(model, "checked") and bool(symmetric_roles(model.checked))
-
-
-def _explore_packed(model: Model, options: Options, start: float) -> Result:
+def _explore_packed(model: Explorable, options: Options, plan: Plan, start: float) -> Result:
     """`explore` on packed states (modelcheck/engine/packed.py): the same breadth-first
     search, counts, first violation and trace, several times faster. Used when
     there is no property (no graph) and no pruning. With symmetry,
     every state is stored as its canonical renaming (symmetry.PackedSymmetry)."""
     stats = Stats()
+    sym_roles = plan.symmetric_roles
     try:  # a Ctrl-C while the successor code is generated still gets a summary
         pm = packed.PackedModel(model)
-        canon, sym_roles, psym = None, [], None
-        if options.symmetry:
-            from .symmetry import PackedSymmetry, Symmetry, symmetric_roles
-            sym_roles = symmetric_roles(model.checked)
-            if sym_roles:
-                psym = PackedSymmetry(pm, Symmetry(model, sym_roles))
-                canon = psym.canon
+        canon, psym = None, None
+        if sym_roles:
+            from .symmetry import PackedSymmetry, Symmetry
+            psym = PackedSymmetry(pm, Symmetry(model, sym_roles))
+            canon = psym.canon
     except (KeyboardInterrupt, MemoryError) as err:
         stats.seconds = time.monotonic() - start
-        return Result("incomplete", stats, model.initial,
-                      stop_reason="interrupted" if isinstance(err, KeyboardInterrupt) else "memory",
+        return Result("incomplete", stats, model.initial, stop_reason=Stops.reason(err),
                       invariants=[i.name for i in model.invariants])
     successors = pm.successors
-    fpr = hash if options.fingerprints else None
+    fpr = hash if plan.fingerprints else None
     collect = options.collect_all
     findings: dict[str, Finding] = {}
     init = pm.initial if canon is None else canon(pm.initial)
@@ -432,9 +383,9 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     # invariants read the nodes and up (p[:k1]), the ghosts (p[gi]) and the time (p[tm:], if any)
     k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
     inv_memo: dict = {}
-    max_states, deadline = options.max_states, start + options.timeout if options.timeout else None
+    stops = Stops(options, start)
+    check_at = stops.check_at  # the state count at which the stop rules are asked next
     progress = options.on_progress
-    guard = MemoryGuard(options.memory_limit)
     n_states = None  # set when the visited set was freed to recover from a MemoryError
 
     def key(p: tuple):
@@ -470,10 +421,11 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
     level, depth, transitions, expanded = [init], 0, 0, 0
     try:
         while level:
-            if options.max_depth is not None and depth >= options.max_depth:
+            if stops.at_depth_bound(depth):
                 stats.transitions = transitions
-                if any(t is None or key(t) not in parents for s in level for t in successors(s)):
-                    return finish("incomplete", stop_reason="max-depth")
+                reason = stops.depth_stop((t for s in level for t in successors(s)), key, parents)
+                if reason is not None:
+                    return finish("incomplete", stop_reason=reason)
                 break
             nxt: list = []
             for s in (level if fpr is None else _consume(level)):
@@ -516,36 +468,33 @@ def _explore_packed(model: Model, options: Options, start: float) -> Result:
                             findings[bad.name or ""] = finding
                     nxt.append(t)
                     n = len(parents)
-                    if n % 512 == 0:
+                    if n >= check_at:
                         if progress is not None and n % PROGRESS_EVERY == 0:
                             progress(Progress(n, transitions, depth + 1, len(level) + len(nxt),
                                               time.monotonic() - start))
-                        if deadline is not None and time.monotonic() > deadline:
+                        reason = stops.reached(n)
+                        if reason is not None:
                             stats.depth, stats.transitions = depth + 1, transitions
-                            return finish("incomplete", stop_reason="timeout")
-                        if guard.exceeded():
-                            stats.depth, stats.transitions = depth + 1, transitions
-                            return finish("incomplete", stop_reason="memory")
-                    if max_states is not None and n >= max_states:
-                        stats.depth, stats.transitions = depth + 1, transitions
-                        return finish("incomplete", stop_reason="max-states")
+                            return finish("incomplete", stop_reason=reason)
+                        check_at = stops.check_at
             if nxt:
                 depth += 1
                 stats.depth = depth
             level = nxt
-            if deadline is not None and time.monotonic() > deadline and level:
+            reason = stops.after_level(bool(level))
+            if reason is not None:
                 stats.transitions = transitions
-                return finish("incomplete", stop_reason="timeout")
-    except KeyboardInterrupt:
-        stats.transitions = transitions
-        return finish("incomplete", stop_reason="interrupted")
-    except MemoryError:
+                return finish("incomplete", stop_reason=reason)
+    except MemoryError as err:
         n_states = len(parents)  # free what the search holds, so the summary can be made
         level = nxt = inv_memo = None
         parents.clear()
         pm.release()
         stats.transitions = transitions
-        return finish("incomplete", stop_reason="memory")
+        return finish("incomplete", stop_reason=Stops.reason(err))
+    except STOPPING as err:  # Ctrl-C, SIGTERM
+        stats.transitions = transitions
+        return finish("incomplete", stop_reason=Stops.reason(err))
     stats.transitions = transitions
     if findings:
         return finish("violated", next(iter(findings.values())))
@@ -571,7 +520,7 @@ def _unit(graph: Graph, step: Step) -> int:
     return graph.unit_ids.setdefault(key, len(graph.unit_ids))
 
 
-def _check_properties(model: Model, graph: Graph, properties: list, collect: bool, budget: Budget | None = None):
+def _check_properties(model: Explorable, graph: Graph, properties: list, collect: bool, budget: Budget | None = None):
     """(name, Finding) for each violated property, in declaration order. Of a
     quantified property's instances, the one with the shortest lasso is reported.
     `budget` stops the phase (StopSearch) at the --timeout or the memory limit."""
@@ -620,7 +569,7 @@ def _evaluate(pred, graph: Graph, budget: Budget) -> list[bool]:
     return out
 
 
-def _lasso_finding(model: Model, graph: Graph, prop, inst, lasso: Lasso) -> Finding:
+def _lasso_finding(model: Explorable, graph: Graph, prop, inst, lasso: Lasso) -> Finding:
     v = Violation("property", prop.name, f"property '{prop.name}' is violated", prop.decl.expr.span,
                   binding=inst.binding)
     stem = _replay(model, graph, lasso.stem)
@@ -628,7 +577,7 @@ def _lasso_finding(model: Model, graph: Graph, prop, inst, lasso: Lasso) -> Find
     return Finding(v, stem, cycle, lasso.trigger)
 
 
-def _replay(model: Model, graph: Graph, edges: list[tuple[int, int]]) -> list[tuple[Step, State]]:
+def _replay(model: Explorable, graph: Graph, edges: list[tuple[int, int]]) -> list[tuple[Step, State]]:
     """Turn (state id, successor index) edges back into the model's steps."""
     out = []
     cache: dict[int, list] = {}
@@ -640,7 +589,7 @@ def _replay(model: Model, graph: Graph, edges: list[tuple[int, int]]) -> list[tu
     return out
 
 
-def _check(model: Model, state: State, collect: bool) -> list[Violation]:
+def _check(model: Explorable, state: State, collect: bool) -> list[Violation]:
     """The invariants `state` violates: the first one only, unless `collect`."""
     out = []
     for inv, err in model.violated_invariants(state, collect):
@@ -656,7 +605,7 @@ def _runtime(err: SpecRuntimeError) -> Violation:
     return Violation(err.kind, None, err.message, err.span)
 
 
-def _trace(model: Model, parents: dict, last, keyfn) -> list[tuple[Step, State]]:
+def _trace(model: Explorable, parents: dict, last, keyfn) -> list[tuple[Step, State]]:
     """Steps from the initial state to the state stored under key `last`, recovered
     by re-running successors from the real initial state and taking, at each step,
     the first successor (in the model's order) stored under the next key.
@@ -676,14 +625,14 @@ def _trace(model: Model, parents: dict, last, keyfn) -> list[tuple[Step, State]]
     return steps
 
 
-def _state_at(model: Model, parents: dict, key, keyfn, canon) -> State:
+def _state_at(model: Explorable, parents: dict, key, keyfn, canon) -> State:
     """The stored state under `key`, rebuilt from its trace (fingerprint mode)."""
     trace = _trace(model, parents, key, keyfn)
     st = trace[-1][1] if trace else model.initial
     return st if canon is None else canon(st)
 
 
-def _error_finding(model: Model, parents, key, tr, keyfn) -> Finding:
+def _error_finding(model: Explorable, parents, key, tr, keyfn) -> Finding:
     """A step that raised a run-time error, with the concrete trace leading to it."""
     trace = _trace(model, parents, key, keyfn)
     last = trace[-1][1] if trace else model.initial

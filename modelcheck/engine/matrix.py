@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .explorer import Options, Result, Stats, explore
+from .explorer import Options, explore
+from .result import Result, Stats
 from .model import Model
 
 NO_FAULTS, FAULTS_BLOCK = "no-faults", "faults"

@@ -2,8 +2,9 @@
 
 This is the whole contract between the language and the explorer (the shape of
 stateright's `init_states` / `actions` / `next_state`): an initial `State`, and
-`successors(state)` returning `Transition`s in a fixed, deterministic order.
-The explorer knows nothing else about specs.
+`successors(state)` returning `Transition`s in a fixed, deterministic order,
+with the invariants, properties and symmetric roles (contract.py writes the
+contract down). The explorer knows nothing else about specs.
 """
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 from ..lang import syntax as S
+from ..faults import ASSUMPTION_KINDS, ENVIRONMENT_STEPS, KINDS
 from ..lang.checker import CheckedSpec, FaultInfo, RoleInfo
 from .compiler import Compiler, Ctx, Disabled
 from ..lang.diagnostics import Diagnostic, Source, SpecError
-from .network import MODES
+from ..network import MODES
 from ..lang.types import BoolT, EnumT, IntT, MapT, NodeT, OptT, Type
 from ..lang.values import Renderer, SpecRuntimeError, value_checker
 
@@ -44,11 +46,8 @@ _new_state = functools.partial(tuple.__new__, State)
 # Most outcomes memoised by Model._run; the table is emptied when it reaches this size.
 MEMO_LIMIT = 1_000_000
 
-# Environment steps. Liveness never relies on them (faults eventually stop): they are
-# not weakly fair and a liveness cycle takes none of them.
-FAULT_KINDS = frozenset({"crash", "restart", "partition", "one_way", "heal", "loss", "duplicate", "pause",
-                         "clocks"})
-ASSUMPTION_KINDS = frozenset({"eventually_heal", "eventually_restart"})
+# Environment steps (every fault kind, and `clocks`): see modelcheck/faults.
+FAULT_KINDS = ENVIRONMENT_STEPS
 
 
 @dataclass(slots=True)
@@ -169,11 +168,7 @@ class Model:
         for i, f in enumerate(self.faults):
             if f.budget is not None:
                 self.budget_slot[i] = len(self.budget_slot)
-        has_partition = any(f.kind == "partition" for f in self.faults)
-        self.partitions = _bipartitions(self.n_nodes) if has_partition else []
-        # each split with the directed links it cuts
-        self.partition_links = [((a, b), frozenset({(x, y) for x in a for y in b} | {(y, x) for x in a for y in b}))
-                                for a, b in self.partitions]
+        self.fault_kinds = [KINDS[f.kind] for f in self.faults]  # parallel to self.faults
 
     def with_faults(self, faults: list[FaultInfo]) -> "Model":
         """The same compiled model under other fault lines (a scenario): compilation
@@ -191,15 +186,22 @@ class Model:
             return False
         return all(state.up[n] for n in self.must_be_up)
 
+    def symmetric_roles(self) -> list[str]:
+        """The roles whose nodes the spec cannot tell apart (symmetry.symmetric_roles):
+        the explorer's symmetry reduction asks the model, not the syntax tree."""
+        from .symmetry import symmetric_roles
+        return symmetric_roles(self.checked)
+
     # ---- compilation --------------------------------------------------------------
 
     def _reads_global(self, mark: int) -> bool:
         """Whether the code generated since `mark` (one handler's or action's guard
         and body) reads beyond its own node, ghosts and bindings: another node's
         variables, whether a node is up, a clock. Generated code is the only place
-        such reads happen (codegen.py), so the test is exact."""
-        return any(tok in src for src in self.compiler.codegen.sources[mark:]
-                   for tok in ("c.nodes", "c.up", "c.clock", "c.now", "dynamic_field"))
+        such reads happen, and codegen records each one where it emits it
+        (CodeGen.source_reads), so the answer is exact and does not depend on how
+        the generated text spells a read."""
+        return any(self.compiler.codegen.source_reads[mark:])
 
     def _compile_roles(self) -> None:
         comp = self.compiler
@@ -363,8 +365,13 @@ class Model:
             slot = self.budget_slot.get(i)
             if slot is not None and state.budgets[slot] <= 0:
                 continue
-            out.extend(self._fault(state, f, slot))
+            out.extend(self.fault_kinds[i].successors(self, state, f, self._spend(state, slot)))
         return out
+
+    def fault_members(self, f: FaultInfo) -> list[int]:
+        """The nodes a node fault line applies to: those of its role, or all."""
+        roles = self.checked.node_roles
+        return [n for n in range(self.n_nodes) if f.role is None or roles[n].name == f.role]
 
     # ---- time (docs/language.md, Time) -------------------------------------------------------
 
@@ -525,66 +532,6 @@ class Model:
         b[slot] -= 1
         return tuple(b)
 
-    def _fault(self, state: State, f: FaultInfo, slot: int | None) -> list[Transition]:
-        out = []
-        budgets = self._spend(state, slot)
-        kind, span = f.kind, f.span
-        if f.kind in ("crash", "restart"):
-            roles = self.checked.node_roles
-            for n in range(self.n_nodes):
-                if f.role is not None and roles[n].name != f.role:
-                    continue
-                if f.kind == "crash" and state.up[n]:
-                    up = state.up[:n] + (False,) + state.up[n + 1:]
-                    nodes = state.nodes[:n] + (self._after_crash(state.nodes[n], n),) + state.nodes[n + 1:]
-                    time = state.time
-                    if time and time[2][n]:  # a crashed node is no longer paused
-                        time = (time[0], time[1], time[2][:n] + (0,) + time[2][n + 1:])
-                    out.append(Transition(Step(kind, n, span=span),
-                                          State(nodes, up, state.net, state.cut, state.ghosts, budgets, time)))
-                elif f.kind == "restart" and not state.up[n]:
-                    up = state.up[:n] + (True,) + state.up[n + 1:]
-                    woke = State(state.nodes, up, state.net, state.cut, state.ghosts, budgets, state.time)
-                    body = self.restart[roles[n].name]
-                    if body is None:
-                        out.append(Transition(Step(kind, n, span=span), woke))
-                    else:
-                        label = ("restart", None, (), None, f.span)
-                        out.extend(self._execute(woke, n, None, body, {}, None, label, woke.net))
-        elif f.kind == "pause":
-            roles = self.checked.node_roles
-            now, offsets, paused = state.time
-            for n in range(self.n_nodes):
-                if (f.role is None or roles[n].name == f.role) and state.up[n] and not paused[n]:
-                    for d in range(1, f.duration + 1):
-                        time = (now, offsets, paused[:n] + (d,) + paused[n + 1:])
-                        out.append(Transition(Step(kind, n, detail=d, span=span),
-                                              State(state.nodes, state.up, state.net, state.cut, state.ghosts,
-                                                    budgets, time)))
-        elif f.kind == "partition":
-            for (side_a, side_b), links in self.partition_links:
-                if links <= state.cut:
-                    continue
-                out.append(Transition(Step(kind, detail=(side_a, side_b), span=span),
-                                      State(state.nodes, state.up, state.net, state.cut | links, state.ghosts, budgets, state.time)))
-        elif f.kind == "one_way":
-            for a in range(self.n_nodes):
-                for b in range(self.n_nodes):
-                    if a != b and (a, b) not in state.cut:
-                        out.append(Transition(Step(kind, detail=(a, b), span=span),
-                                              State(state.nodes, state.up, state.net, state.cut | {(a, b)}, state.ghosts, budgets, state.time)))
-        elif f.kind == "heal":
-            if state.cut:
-                out.append(Transition(Step(kind, detail=tuple(sorted(state.cut)), span=span),
-                                      State(state.nodes, state.up, state.net, frozenset(), state.ghosts, budgets, state.time)))
-        elif f.kind == "loss":
-            for m, net in self.network.lose(state.net):
-                out.append(Transition(Step(kind, message=m, span=span), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
-        elif f.kind == "duplicate":
-            for m, net in self.network.duplicate(state.net):
-                out.append(Transition(Step(kind, message=m, span=span), State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time)))
-        return out
-
     def _after_crash(self, values: tuple, n: int) -> tuple:
         """A crashed node's memory is gone: volatile vars return to their initial values."""
         role = self.checked.node_roles[n]
@@ -664,22 +611,6 @@ def _values_of(t: Type, c: CheckedSpec) -> list:
     if isinstance(t, OptT):
         return [None] + _values_of(t.inner, c)
     raise AssertionError(t)
-
-
-def _bipartitions(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Every split of nodes 0..n-1 into two non-empty sides, each split once.
-
-    The last node is always on the second side, so {A, B} and {B, A} are not
-    both listed: 2^(n-1) - 1 splits.
-    """
-    out = []
-    if n < 2:  # nothing to split (a spec without nodes, or with one)
-        return out
-    for mask in range(1, 2 ** (n - 1)):
-        a = tuple(i for i in range(n - 1) if mask >> i & 1)
-        b = tuple(i for i in range(n) if not (i < n - 1 and mask >> i & 1))
-        out.append((a, b))
-    return out
 
 
 def _next_choices(choices: list[int], sizes: list[int]) -> list[int] | None:

@@ -171,7 +171,7 @@ class PackedModel:
                       "        if nt is None:",
                       "            nt = make_tick(NET, T)",
                       f"        append({tup(NET='nt[0]', T='nt[1]')})"]
-        roles = self.model.checked.node_roles
+        g = Generator(self.model, names, tup)
         for i, f in enumerate(self.model.faults):
             slot = self.model.budget_slot.get(i)
             ind = "    "
@@ -182,46 +182,7 @@ class PackedModel:
                           "        if B2 is None:",
                           f"            B2 = make_spend(B, {slot})"]
                 ind, b2 = "        ", "B2"
-            members = [n for n in range(k) if f.role is None or roles[n].name == f.role]
-            if f.kind == "crash":
-                for n in members:
-                    crashed = {names[n]: "c", "UP": f"flip(UP, {n})", "B": b2,
-                               "T": f"(unpause(T, {n}) if paused[{n}] else T)"}
-                    lines += [f"{ind}if up[{n}]:",
-                              f"{ind}    c = crash_memo.get(({n}, s{n}))",
-                              f"{ind}    if c is None:",
-                              f"{ind}        c = make_crash({n}, s{n})",
-                              f"{ind}    append({tup(**crashed)})"]
-            elif f.kind == "restart":
-                for n in members:
-                    woke = tup(**{"UP": f"flip(UP, {n})", "B": b2})
-                    if self.model.restart[roles[n].name] is None:
-                        lines += [f"{ind}if not up[{n}]:", f"{ind}    append({woke})"]
-                    else:
-                        lines += [f"{ind}if not up[{n}]:", f"{ind}    restarted({woke}, {n}, append)"]
-            elif f.kind in ("partition", "one_way", "heal"):
-                lines += [f"{ind}cuts = cuts_memo.get(({i}, CUT))",
-                          f"{ind}if cuts is None:",
-                          f"{ind}    cuts = make_cuts({i}, {f.kind!r}, CUT)",
-                          f"{ind}for c in cuts:",
-                          f"{ind}    append({tup(CUT='c', B=b2)})"]
-            elif f.kind in ("loss", "duplicate"):
-                lines += [f"{ind}nets = nets_memo.get(({i}, NET))",
-                          f"{ind}if nets is None:",
-                          f"{ind}    nets = make_nets({i}, {f.kind!r}, NET)",
-                          f"{ind}for c in nets:",
-                          f"{ind}    append({tup(NET='c', B=b2)})"]
-            elif f.kind == "pause":
-                for n in members:
-                    key = f"(T, {n}, {int(f.duration)})"
-                    lines += [f"{ind}if up[{n}] and not paused[{n}]:",
-                              f"{ind}    pts = pause_memo.get({key})",
-                              f"{ind}    if pts is None:",
-                              f"{ind}        pts = make_pause{key}",
-                              f"{ind}    for t2 in pts:",
-                              f"{ind}        append({tup(T='t2', B=b2)})"]
-            else:
-                raise AssertionError(f.kind)
+            lines += self.model.fault_kinds[i].packed(g, i, f, ind, b2)
         lines.append("    return out")
         return "\n".join(lines) + "\n"
 
@@ -326,15 +287,8 @@ class PackedModel:
         budgets[slot] -= 1
         return self._memo(self._spend, (b, slot), self.budgets.id(tuple(budgets)))
 
-    def _make_cuts(self, i: int, kind: str, cut: int) -> tuple:
-        links = self.cut.values[cut]
-        if kind == "partition":
-            after = [links | cut_links for _, cut_links in self.model.partition_links if not cut_links <= links]
-        elif kind == "one_way":
-            k = self.k
-            after = [links | {(a, b)} for a in range(k) for b in range(k) if a != b and (a, b) not in links]
-        else:  # heal
-            after = [frozenset()] if links else []
+    def _make_cuts(self, i: int, cut: int) -> tuple:
+        after = self.model.fault_kinds[i].cuts_after(self.k, self.cut.values[cut])
         return self._memo(self._cuts, (i, cut), tuple(self.cut.id(c) for c in after))
 
     # ---- time ---------------------------------------------------------------------
@@ -360,7 +314,37 @@ class PackedModel:
         return self._memo(self._pause, (t, n, longest), tuple(
             self.times.id((now, offsets, paused[:n] + (d,) + paused[n + 1:])) for d in range(1, longest + 1)))
 
-    def _make_nets(self, i: int, kind: str, net: int) -> tuple:
-        value, network = self.net.values[net], self.model.network
-        after = network.lose(value) if kind == "loss" else network.duplicate(value)
+    def _make_nets(self, i: int, net: int) -> tuple:
+        after = self.model.fault_kinds[i].nets_after(self.model.network, self.net.values[net])
         return self._memo(self._nets, (i, net), tuple(self.net.id(a) for _, a in after))
+
+
+class Generator:
+    """What a fault kind's `packed` hook may use to write its lines of the
+    generated `successors(p)` (modelcheck/faults/base.py): the state's local names,
+    a successor tuple with some parts replaced, and the shared lines of the cut and
+    network families (memoised per fault line and part)."""
+
+    def __init__(self, model: Model, names: list[str], tup):
+        self.model = model
+        self.names = names  # s0, s1, ...: each node's variables id
+        self.tup = tup  # tup(NET="nt", B="B2"): the successor tuple with those parts replaced
+
+    def members(self, f) -> list[int]:
+        return self.model.fault_members(f)
+
+    def cut_lines(self, i: int, ind: str, b2: str) -> list[str]:
+        """A step per cut the line's kind allows from CUT (kind.cuts_after)."""
+        return [f"{ind}cuts = cuts_memo.get(({int(i)}, CUT))",
+                f"{ind}if cuts is None:",
+                f"{ind}    cuts = make_cuts({int(i)}, CUT)",
+                f"{ind}for c in cuts:",
+                f"{ind}    append({self.tup(CUT='c', B=b2)})"]
+
+    def net_lines(self, i: int, ind: str, b2: str) -> list[str]:
+        """A step per network the line's kind allows from NET (kind.nets_after)."""
+        return [f"{ind}nets = nets_memo.get(({int(i)}, NET))",
+                f"{ind}if nets is None:",
+                f"{ind}    nets = make_nets({int(i)}, NET)",
+                f"{ind}for c in nets:",
+                f"{ind}    append({self.tup(NET='c', B=b2)})"]

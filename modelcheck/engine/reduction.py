@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 
 from ..lang import syntax as S
+from ..faults import KINDS
 from .model import Model, State, Step, ghosts_named
 
 EMPTY_SET: frozenset = frozenset()
@@ -85,7 +86,7 @@ class Footprints:
         self.all_nodes = (1 << n) - 1
         self.ghost_bit = 1 << n
         self.net0 = n + 1
-        self.fifo = model.checked.delivery == "fifo"
+        self.fifo = model.network.ordered  # a queue's order makes its operations conflict
         self.cut0 = self.net0 + (n * n if self.fifo else MSG_BITS)
         self.cut_set_bit = 1 << (self.cut0 + n * n)
         budget0 = self.cut0 + n * n + 1
@@ -135,7 +136,8 @@ class Footprints:
             self._cache[id(step)] = (step, k, (writes, reads))
             return k, (writes, reads)
         k = key(step)
-        if kind == "restart":  # what it sends depends on the state
+        fault = KINDS.get(kind)
+        if fault is not None and not fault.footprint_by_key:  # e.g. what a restart sends
             return k, self._fault(state, step)
         fp = self._faults.get(k)
         if fp is None:
@@ -143,31 +145,24 @@ class Footprints:
         return k, fp
 
     def _fault(self, state: State, step: Step) -> Footprint:
-        """A fault's or restart's footprint. A fault's is a function of its key (a
-        heal's key lists the links it heals)."""
-        kind, n = step.kind, step.node
-        writes, reads = self.budget.get(id(step.span), 0), 0
-        if kind == "restart":  # the restart body is not analysed: it may read anything
-            writes |= (1 << n) | self.ghost_bit
-            reads |= self.all_nodes
-            for m in step.sent:
-                writes |= self._msg(m)
-        elif kind == "crash":
-            writes |= 1 << n
-        elif kind in ("loss", "duplicate"):
-            writes |= self._msg(step.message)
-        elif kind in ("partition", "one_way", "heal"):
-            if kind == "partition":
-                side_a, side_b = step.detail
-                links = {(a, b) for a in side_a for b in side_b} | {(b, a) for a in side_a for b in side_b}
-            else:
-                links = {step.detail} if kind == "one_way" else state.cut
-            writes |= self.cut_set_bit
-            for a, b in links:
-                writes |= self._link(self.cut0, a, b)
-        else:  # time steps and anything unforeseen: dependent on everything
-            writes, reads = -1, -1
-        return writes, reads
+        """An environment step's footprint: its kind says what it touches
+        (modelcheck/faults), plus its line's budget. Time steps and anything else
+        depend on everything."""
+        fault = KINDS.get(step.kind)
+        if fault is None:
+            return -1, -1
+        writes, reads = fault.footprint(self, state, step)
+        return writes | self.budget.get(id(step.span), 0), reads
+
+    # ---- the bit layout, for fault kinds' footprint hooks ---------------------------
+
+    def link_bit(self, a: int, b: int) -> int:
+        """The bit of link a -> b's cut status."""
+        return self._link(self.cut0, a, b)
+
+    def message_bit(self, m: tuple) -> int:
+        """The bit of message m in flight."""
+        return self._msg(m)
 
 
 def _stable_hash(v) -> int:

@@ -17,7 +17,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from .explorer import Result, Stats, Violation, _check, _runtime
+from .explorer import _check, _runtime
+from .result import Result, Stats, Violation
 from ..limits import Budget, MemoryGuard, StopSearch
 from .model import FAULT_KINDS, Model
 

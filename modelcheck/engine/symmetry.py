@@ -37,6 +37,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from ..faults import KINDS
+from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec
 from .model import MEMO_LIMIT
@@ -44,7 +46,6 @@ from .packed import Interner
 from ..lang.types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
 from ..lang.values import sort_key
 
-_ORDERING = {"<", "<=", ">", ">=", "+", "-", "*", "/", "%"}
 MAX_TIE_ORDERS = 24
 
 
@@ -69,14 +70,20 @@ def symmetric_groups(c: CheckedSpec) -> list[tuple[str, list[int]]]:
                     broken.add(x.obj.ref[1].name)
                 else:
                     named.setdefault(x.obj.ref[1].name, set()).add(i)
-            elif isinstance(x, S.BinOp) and x.op in _ORDERING:
-                for side in (x.left, x.right):
+            elif (op := operators.lookup(x)) is not None and op.observes_node_order:
+                # order or arithmetic on node ids (lang/operators.py)
+                for side in operators.operands(x):
                     broken |= _node_roles(side.type)
             elif isinstance(x, S.Call) and x.func in ("min", "max"):
                 for a in x.args:
                     broken |= _node_roles(a.type)
             elif isinstance(x, S.For):
                 broken |= _node_roles(x.domain.type)
+    # A fault kind whose steps do not map onto each other under renaming (a shape
+    # tied to node numbers) makes nodes distinguishable: no symmetry at all.
+    lines = list(c.faults) + [f for fs in c.scenarios.values() for f in fs]
+    if any(f.kind in KINDS and not KINDS[f.kind].renaming_closed for f in lines):
+        return []
     if None in broken:
         return []
     out = []
@@ -327,7 +334,7 @@ class Symmetry:
 
     def _order_key(self, st) -> tuple:
         """A total order on states (to pick the least renaming), from memoised pieces."""
-        from .network import _msg_key
+        from ..network import msg_key as _msg_key
         nk = self._nkeys
         nodes = []
         for vals in st.nodes:

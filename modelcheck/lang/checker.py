@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..faults import KINDS
+from ..network import MODES
+from . import operators
 from . import syntax as S
 from .diagnostics import Diagnostic, Span, SpecError, did_you_mean
 from .types import (ANY, BOOL, INT, NONE, AnyT, BoolT, EnumT, IntT, MapT, NodeT, OptT, SeqT,
@@ -102,7 +105,6 @@ class Binding:
 
 
 BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed"}
-MAX_PARTITION_NODES = 16
 MAX_NODES = 256  # every node is a tuple in every state; past this, a count is surely a typo
 # An action explores one step per combination of parameter values; past this many the
 # model is almost certainly a mistake (a range like 0..1000000), so it is an error.
@@ -261,19 +263,13 @@ class Checker:
             if e.id not in self.global_names and not any(v.name == e.id for r in self.spec.roles for v in r.vars):
                 raise _NotConst(e.span, did_you_mean(e.id, self.consts), unknown=e.id)
             raise _NotConst(e.span, f"'{e.id}' is not a const: bounds, counts and budgets are fixed before exploring")
-        if isinstance(e, S.Neg):
-            return -self._const_eval(e.operand)
-        if isinstance(e, S.BinOp) and e.op in "+-*/%":
-            a, b = self._const_eval(e.left), self._const_eval(e.right)
-            if e.op in "/%" and b == 0:
-                raise _NotConst(e.span, "division by zero in a constant expression")
-            if e.op == "+":
-                return a + b
-            if e.op == "-":
-                return a - b
-            if e.op == "*":
-                return a * b
-            return a // b if e.op == "/" else a % b
+        op = operators.lookup(e)
+        if op is not None and op.fold is not None:  # + - * / % and unary -
+            args = [self._const_eval(x) for x in operators.operands(e)]
+            try:
+                return op.fold(*args)
+            except ZeroDivisionError:
+                raise _NotConst(e.span, "division by zero in a constant expression") from None
         raise _NotConst(e.span, None)
 
     def _declare_enums(self) -> None:
@@ -734,12 +730,8 @@ class Checker:
                 self.error("E201", f"the branches of if-then-else have different types: {a} and {b}", e.span)
                 return ANY
             return j
-        if isinstance(e, S.Not):
-            self.expect(e.operand, BOOL, "the operand of 'not'")
-            return BOOL
-        if isinstance(e, S.Neg):
-            self.expect(e.operand, INT, "the operand of unary '-'")
-            return INT
+        if isinstance(e, (S.Not, S.Neg)):
+            return operators.UNARY[type(e)].check(self, e)
         if isinstance(e, S.BinOp):
             return self._binop(e)
         if isinstance(e, S.TupleLit):
@@ -899,48 +891,11 @@ class Checker:
         return BOOL
 
     def _binop(self, e: S.BinOp) -> Type:
+        """Both operands are typed, left first; then the operator's type rule
+        (lang/operators.py) reports what does not fit and gives the result type."""
         a = self.expr(e.left)
         b = self.expr(e.right)
-        op = e.op
-        anyt = isinstance(a, AnyT) or isinstance(b, AnyT)
-        if op in ("and", "or", "=>"):
-            for side, t in ((e.left, a), (e.right, b)):
-                if not assignable(t, BOOL):
-                    self.error("E201", f"'{op}' needs bool operands, but this is {t}", side.span)
-            return BOOL
-        if op in ("==", "!="):
-            if join(a, b) is None:
-                self.error("E201", f"cannot compare {a} with {b}", e.span, "both sides must have the same type")
-            return BOOL
-        if op in ("<", "<=", ">", ">="):
-            if not anyt and not (isinstance(a, IntT) and isinstance(b, IntT)):
-                self.error("E201", f"'{op}' compares ints, not {a} and {b}", e.span)
-            return BOOL
-        if op in ("in", "not in"):
-            elem = collection_elem(b)
-            if elem is None and not isinstance(b, AnyT):
-                self.error("E201", f"'{op}' needs a set, seq or map on its right, not {b}", e.right.span)
-            elif elem is not None and join(a, elem) is None:
-                self.error("E201", f"a {a} can never be in a collection of {elem}", e.span)
-            return BOOL
-        if op == "has":
-            if not isinstance(a, (MapT, AnyT)):
-                self.error("E201", f"'has' tests a map's keys, but this is {a}", e.left.span)
-            elif isinstance(a, MapT) and not assignable(b, a.key):
-                self.error("E201", f"map key has type {b}, but the map's keys are {a.key}", e.right.span)
-            return BOOL
-        if op in ("|", "&") or (op == "-" and (isinstance(a, SetT) or isinstance(b, SetT))):
-            if isinstance(a, SetT) and isinstance(b, SetT) and join(a, b) is not None:
-                return join(a, b)
-            if not anyt:
-                self.error("E201", f"'{op}' on sets needs two sets of one element type, not {a} and {b}", e.span)
-            return a if isinstance(a, SetT) else b if isinstance(b, SetT) else ANY
-        # + - * / %
-        for side, t in ((e.left, a), (e.right, b)):
-            if not isinstance(t, (IntT, AnyT)):
-                hint = "to add to a set use s | {x}" if isinstance(t, SetT) and op == "+" else None
-                self.error("E201", f"'{op}' needs int operands, but this is {t}", side.span, hint)
-        return INT
+        return operators.BINARY[e.op].check(self, e, a, b)
 
     # ---- faults and properties ------------------------------------------------------
 
@@ -956,28 +911,18 @@ class Checker:
                 else:
                     role = f.role[0]
             budget = None
+            kind = KINDS.get(f.kind)  # None: a liveness assumption (eventually ...)
             if f.budget is not None:
                 budget = self.const_int(f.budget, "a fault budget")
                 if budget is not None and budget < 0:
                     self.error("E206", f"a fault budget must be >= 0, not {budget}", f.budget.span)
-            elif f.kind == "duplicate":
-                self.error("E210", "'duplicate' needs a bound", f.span,
-                           "write e.g. 'duplicate at most 1': unbounded duplication makes the state space infinite")
-            if f.kind == "partition" and self.node_count() > MAX_PARTITION_NODES:
-                self.error("E206", f"'partition' over {self.node_count()} nodes would try "
-                                   f"2^{self.node_count() - 1} - 1 splits in every state", f.span,
-                           f"partitions are supported up to {MAX_PARTITION_NODES} nodes; use one_way cuts instead")
-            duration = None
-            if f.kind == "pause":
-                if self.time is None:
-                    self.error("E213", "'pause' needs a time block", f.span,
-                               "a pause lasts some ticks: declare time { max M } (see docs/language.md, Time)")
-                duration = self.const_int(f.duration, "a pause length")
-                if duration is not None and not 1 <= duration <= 1000:  # each length is a transition
-                    self.error("E206", f"a pause lasts at least 1 tick and at most 1000, not {S.int_text(duration)}",
-                               f.duration.span, "time itself is bounded by 'max' (at most 1000)")
-                    duration = None
-            out.append(FaultInfo(f.kind, role, budget, f.span, duration))
+            elif kind is not None and kind.needs_bound:
+                self.error("E210", f"'{f.kind}' needs a bound", f.span,
+                           f"write e.g. '{f.kind} at most 1': unbounded {kind.noun} makes the state space infinite")
+            info = FaultInfo(f.kind, role, budget, f.span)
+            if kind is not None:
+                kind.check(self, f, info)
+            out.append(info)
         self._check_assumptions(out)
         return out
 
@@ -1004,7 +949,7 @@ class Checker:
         if not 0 <= skew <= 1000:  # each offset is a choice per node
             self.error("E206", f"'skew' must be between 0 and 1000, not {S.int_text(skew)}", t.skew.span)
             ok = False
-        if within is not None and spec.delivery == "set":
+        if within is not None and not MODES[spec.delivery].consumes:
             self.error("E213", "'delivery within' does not work with 'delivery set'", t.within.span,
                        "a message set is never consumed, so no delivery can be due; use unordered or fifo")
             ok = False

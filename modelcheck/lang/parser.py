@@ -17,6 +17,7 @@ import lark
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
+from ..faults import KINDS
 from . import syntax as S
 from .diagnostics import Diagnostic, Source, Span, SpecError
 
@@ -39,12 +40,12 @@ MAX_SPEC_BYTES = 1024 * 1024  # 80 times the largest example; parsing 1 MB takes
 KEYWORDS = {
     "spec", "const", "enum", "message", "ghost", "var", "persistent", "role", "network",
     "delivery", "unordered", "fifo", "set", "faults", "scenario", "invariant", "property",
-    "crash", "restart", "partition", "one_way", "heal", "loss", "duplicate", "at", "most",
+    "at", "most",
     "on", "from", "when", "action", "bool", "node", "map", "seq", "let", "any", "if", "elif",
     "else", "for", "in", "send", "to", "broadcast", "reply", "require", "assert", "then",
     "forall", "exists", "and", "or", "not", "has", "true", "false", "none", "self", "count",
-    "where", "eventually", "always", "leads_to", "time", "max", "within", "skew", "pause",
-}
+    "where", "eventually", "always", "leads_to", "time", "max", "within", "skew",
+} | set(KINDS)
 
 
 def _grammar_text() -> str:
@@ -67,6 +68,21 @@ def _span(item) -> Span:
     if isinstance(item, Token):
         return Span(item.line, item.column, item.end_line, item.end_column)
     return Span.from_meta(item)
+
+
+def _fault_line(kind):
+    """The builder of one fault kind's line: [Role] if the kind takes one, then the
+    optional budget, then (pause) the length."""
+    takes_role = KINDS[kind].takes_role
+
+    def build(self, meta, c):
+        role = None
+        if takes_role:
+            role, *c = c
+            role = (str(role), _span(role)) if role is not None else None
+        budget, *rest = c
+        return S.FaultDecl(kind, role, budget, Span.from_meta(meta), rest[0] if rest else None)
+    return build
 
 
 @v_args(meta=True)
@@ -190,29 +206,6 @@ class _ToAst(Transformer_NonRecursive):
 
     def scenario_decl(self, meta, c):
         return S.ScenarioDecl(str(c[0]), _span(c[0]), list(c[1:]))
-
-    def _fault(kind):
-        def build(self, meta, c):
-            if kind in ("crash", "restart"):
-                role, budget = c
-                role = (str(role), _span(role)) if role is not None else None
-            else:
-                role, budget = None, c[0]
-            return S.FaultDecl(kind, role, budget, Span.from_meta(meta))
-        return build
-
-    crash = _fault("crash")
-    restart = _fault("restart")
-    partition = _fault("partition")
-    one_way = _fault("one_way")
-    heal = _fault("heal")
-    loss = _fault("loss")
-    duplicate = _fault("duplicate")
-
-    def pause(self, meta, c):
-        role, budget, duration = c
-        role = (str(role), _span(role)) if role is not None else None
-        return S.FaultDecl("pause", role, budget, Span.from_meta(meta), duration)
 
     def time_decl(self, meta, c):
         t = S.TimeDecl(Span.from_meta(meta))
@@ -435,6 +428,11 @@ class _ToAst(Transformer_NonRecursive):
 
 
 # ---- error messages -------------------------------------------------------------
+
+
+# One transformer method per fault kind, named after its grammar alias (= keyword).
+for _kw in KINDS:
+    setattr(_ToAst, _kw, v_args(meta=True)(_fault_line(_kw)))
 
 _WORDS = {"NAME": "a name", "INT": "a number", "STRING": "a string in double quotes", "$END": "end of file"}
 _EXPR_START = {"INT", "NAME", "true", "false", "none", "self", "(", "[", "{", "-", "not", "count"}

@@ -8,6 +8,7 @@ uses.
 """
 from __future__ import annotations
 
+from ..lang import operators
 from ..lang import syntax as S
 from ..engine.compiler import Compiler, Ctx
 from ..lang.diagnostics import Source
@@ -15,8 +16,6 @@ from ..lang.values import Renderer, SpecRuntimeError
 
 MAX_LINES = 40
 MAX_DEPTH = 12
-_COMPARE = {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "has"}
-_CONNECTIVES = {"and", "or", "=>"}
 _TRIVIAL = (S.IntLit, S.BoolLit, S.NoneLit)
 
 
@@ -50,7 +49,8 @@ class Explainer:
             shown = f"{text}  is {'true' if v else 'false'}"
         else:
             shown = f"{text} = {self.render.text(v, e.type)}"
-        if isinstance(e, S.BinOp) and e.op in _COMPARE:
+        op = operators.lookup(e)  # how an operator is shown: its entry's `explain`
+        if op is not None and op.explain == operators.COMPARE:
             shown += f"   ({self._short(e.left, ctx)} {e.op} {self._short(e.right, ctx)})"
         if isinstance(e, S.Count):
             counted = self._members(e.var, e.domain, e.cond, ctx)
@@ -58,16 +58,14 @@ class Explainer:
         lines.append((depth, shown))
         if depth >= MAX_DEPTH:
             return
-        if isinstance(e, S.BinOp) and e.op in _CONNECTIVES:
-            for operand in _flatten(e):
+        if op is not None and op.explain == operators.TERMS:
+            for operand in _flatten(e) if isinstance(e, S.BinOp) else operators.operands(e):
                 self._walk(operand, ctx, depth + 1, lines)
-        elif isinstance(e, S.BinOp):
+        elif op is not None:
             # Operand values are already inline; only expand operands with more to say.
-            for operand in (e.left, e.right):
+            for operand in operators.operands(e):
                 if isinstance(operand, (S.Count, S.Quant, S.SetComp, S.BinOp, S.Not)):
                     self._walk(operand, ctx, depth + 1, lines)
-        elif isinstance(e, (S.Not, S.Neg)):
-            self._walk(e.operand, ctx, depth + 1, lines)
         elif isinstance(e, S.Ite):
             self._walk(e.cond, ctx, depth + 1, lines)
         elif isinstance(e, S.Quant):

@@ -11,7 +11,7 @@ drawing an unreadable hairball.
 """
 from __future__ import annotations
 
-from ..engine.explorer import Result
+from ..engine.result import Result
 from ..engine.liveness import Graph
 from ..engine.model import Model
 from .text import Describer

@@ -7,7 +7,8 @@ and in most docs tools. Reads only the result and the model's names.
 """
 from __future__ import annotations
 
-from ..engine.explorer import Result
+from ..faults import KINDS
+from ..engine.result import Result
 from ..engine.model import Model
 from .text import Describer
 
@@ -60,9 +61,8 @@ def _step(d: Describer, step, n: int, span: str) -> list[str]:
         out.append(f"    {_ident(m[0])}->>{_ident(m[1])}: {n}. {_label(d.message(m))}")
     elif k == "action":
         out.append(f"    Note over {_ident(step.node)}: {n}. {_label(d.headline(step).split(' does ', 1)[-1])}")
-    elif k in ("crash", "restart", "pause"):
-        out.append(f"    Note over {_ident(step.node)}: {n}. {k.upper()}"
-                   + (f" for {step.detail} ticks" if k == "pause" else ""))
+    elif k in KINDS and KINDS[k].on_lane:
+        out.append(f"    Note over {_ident(step.node)}: {n}. {KINDS[k].lane_word(step)}")
     else:
         out.append(f"    Note over {span}: {n}. {_label(d.headline(step))}")
     return out

@@ -6,9 +6,10 @@ they never explore. The JSON schema is documented in docs/json-format.md; bump
 """
 from __future__ import annotations
 
+from ..faults import KINDS
 from ..lang.diagnostics import Source
 from .explain import Explainer
-from ..engine.explorer import Result
+from ..engine.result import Result
 from ..engine.model import Model, State, Step
 
 JSON_VERSION = 1
@@ -50,32 +51,14 @@ class Describer:
         if k == "action":
             params = ", ".join(f"{n}={self.render.text(v, t)}" for n, v, t in step.params)
             return f"{who} does {step.name}" + (f"({params})" if step.params else "")
-        if k == "crash":
-            return f"fault: {who} crashes"
-        if k == "restart":
-            return f"fault: {who} restarts"
-        if k == "partition":
-            a, b = step.detail
-            return f"fault: network partition {self.nodes(a)} | {self.nodes(b)}"
-        if k == "one_way":
-            a, b = step.detail
-            return f"fault: link {self.node(a)} -> {self.node(b)} cut ({self.node(b)} stops hearing {self.node(a)})"
-        if k == "heal":
-            return "fault: network heals (all links restored)"
+        fault = KINDS.get(k)
+        if fault is not None:
+            return fault.headline(self, step)
         if k == "tick":
             return f"time passes: now = {step.detail}"
         if k == "clocks":
             skews = ", ".join(f"{self.node(n)} {o:+d}" for n, o in enumerate(step.detail) if o)
             return "clocks start: " + (f"{skews} (offset from true time)" if skews else "every clock reads true time")
-        if k == "pause":
-            return (f"fault: {who} pauses for {step.detail} tick{'s' if step.detail != 1 else ''} "
-                    "(GC, SIGSTOP: it takes no step and receives nothing)")
-        if k == "loss":
-            m = step.message
-            return f"fault: network loses {self.message(m)} from {self.node(m[0])} to {self.node(m[1])}"
-        if k == "duplicate":
-            m = step.message
-            return f"fault: network duplicates {self.message(m)} from {self.node(m[0])} to {self.node(m[1])}"
         return k
 
     def changes(self, before: State, after: State) -> list[tuple[str, str, str]]:
@@ -172,12 +155,10 @@ def fault_summary(model: Model) -> str:
     if not model.faults:
         return "none"
     parts = []
-    for f in model.faults + model.assumptions:
-        kind = f.kind.replace("_", " ") if f.kind.startswith("eventually") else f.kind
-        p = kind + (f" {f.role}" if f.role else "") + (f" at most {f.budget}" if f.budget is not None else "")
-        if f.kind == "pause":
-            p += f" for {f.duration}"
-        parts.append(p)
+    for f in model.faults:
+        parts.append(KINDS[f.kind].summary(f))
+    for f in model.assumptions:  # eventually heal, eventually restart [Role]
+        parts.append(f.kind.replace("_", " ") + (f" {f.role}" if f.role else ""))
     return ", ".join(parts)
 
 
@@ -497,17 +478,11 @@ def step_identity(d: Describer, step: Step) -> dict:
 
 
 def _detail_json(step: Step, d: Describer):
-    if step.kind == "partition":
-        a, b = step.detail
-        return {"sides": [[d.node(n) for n in a], [d.node(n) for n in b]]}
-    if step.kind == "one_way":
-        a, b = step.detail
-        return {"link": [d.node(a), d.node(b)]}
+    fault = KINDS.get(step.kind)
+    if fault is not None:
+        return fault.detail_json(d, step)
     if step.kind == "tick":
         return {"now": step.detail}
-    if step.kind == "pause":
-        return {"ticks": step.detail}
     if step.kind == "clocks":
         return {"clock_offsets": {d.node(n): o for n, o in enumerate(step.detail)}}
     return None
-

@@ -31,12 +31,11 @@ import time
 
 import z3
 
+from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec, RoleInfo, VarInfo
 from ..lang.diagnostics import NO_SPAN, Diagnostic
 from ..lang.types import BoolT, EnumT, IntT, NodeT
-
-_COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 
 # Largest expression the z3 checks encode, counted in sub-expressions after every
 # quantifier is expanded over its role's nodes (about 25 µs each to build: 20,000 is
@@ -172,33 +171,14 @@ class Encoder:
             if node is not None and z3.is_int_value(node):
                 return self.var(f"node{node.as_long()}.{e.name}", e.type)
             return None
-        if isinstance(e, S.Not):
-            x = g(e.operand)
-            return z3.Not(x) if x is not None else None
-        if isinstance(e, S.Neg):
-            x = g(e.operand)
-            return -x if x is not None else None
+        if isinstance(e, (S.Not, S.Neg, S.BinOp)):
+            # the operator's lint encoding (lang/operators.py); one it does not
+            # encode is an unknown value
+            op = operators.lookup(e)
+            return None if isinstance(op.lint, operators.NotEncoded) else op.lint(z3, self, e, g)
         if isinstance(e, S.Ite):
             c, a, b = g(e.cond), g(e.then), g(e.other)
             return z3.If(c, a, b) if None not in (c, a, b) else None
-        if isinstance(e, S.BinOp):
-            if e.op in ("and", "or", "=>"):
-                a, b = g(e.left), g(e.right)
-                if a is None or b is None:
-                    return None
-                return {"and": z3.And, "or": z3.Or, "=>": z3.Implies}[e.op](a, b)
-            if e.op in _COMPARE or e.op in ("+", "-", "*"):
-                if not (self.encodable(e.left.type) and self.encodable(e.right.type)):
-                    return None
-                a, b = g(e.left), g(e.right)
-                if a is None or b is None:
-                    return None
-                if isinstance(e.left.type, BoolT) != isinstance(e.right.type, BoolT):
-                    return None
-                return {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b,
-                        ">": lambda: a > b, ">=": lambda: a >= b, "+": lambda: a + b, "-": lambda: a - b,
-                        "*": lambda: a * b}[e.op]()
-            return None
         if isinstance(e, (S.Quant, S.Count)):
             dom = e.domain
             if not (isinstance(dom, S.Name) and dom.ref and dom.ref[0] == "role"):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import z3
 
 from .. import limits
-from ..engine.explorer import Result, Stats
+from ..engine.result import Result, Stats
 from ..engine.model import Model, State
 from .symbolic import FALSE, TRUE, AND, EncodingTimeout, Frame, Symbolic, Unsupported, _f
 from ..lang.types import BoolT, EnumT, IntT, NodeT, OptT, SetT, TupleT

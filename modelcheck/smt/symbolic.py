@@ -37,12 +37,16 @@ of sets or set-valued message fields, and universes too large to enumerate.
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import z3
 
+from ..faults import KINDS
+from ..network import MODES
+from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import RoleInfo
 from ..lang.diagnostics import NO_SPAN, Span
@@ -55,6 +59,10 @@ MAX_MESSAGES = 20000  # possible messages in flight, all kinds together
 
 TRUE = z3.BoolVal(True)
 FALSE = z3.BoolVal(False)
+
+# This module as the operator table's z3 hooks receive it: they build with its AND,
+# OR, NOT, Sc, eq, member, ... (lang/operators.py; lang does not import smt or z3).
+_SYMBOLIC = sys.modules[__name__]
 
 
 class Unsupported(Exception):
@@ -402,7 +410,7 @@ class Symbolic:
         self._fresh = itertools.count()
         if c.time is not None:
             raise Unsupported("a time block (bounded time, clocks, delivery bounds)", c.time.span)
-        if c.delivery not in ("set", "unordered"):
+        if not MODES[c.delivery].z3_encoded:
             raise Unsupported(f"'delivery {c.delivery}' (only 'set' and 'unordered' are encoded)",
                               c.spec.delivery_span)
         self.mode = c.delivery
@@ -416,7 +424,7 @@ class Symbolic:
         live = [f for f in self.faults if f.budget != 0]
         self.can_crash = [any(f.kind == "crash" and (f.role is None or f.role == c.node_roles[n].name) for f in live)
                           for n in range(self.n_nodes)]
-        self.has_cut = any(f.kind in ("partition", "one_way") for f in live)
+        self.has_cut = any(KINDS[f.kind].adds_cuts for f in live)
         self.links = [(a, b) for a in range(self.n_nodes) for b in range(self.n_nodes) if a != b]
         self.init = self.const_frame(model.initial)
         self.invariant_cache: dict = {}
@@ -775,14 +783,8 @@ class Symbolic:
             a, ae = self.ev(e.then, cx)
             b, be = self.ev(e.other, cx)
             return merge(c.z, a, b), OR(ce, AND(NOT(ce), OR(AND(c.z, ae), AND(NOT(c.z), be))))
-        if isinstance(e, S.Not):
-            a, ae = self.ev(e.operand, cx)
-            return Sc(NOT(a.z)), ae
-        if isinstance(e, S.Neg):
-            a, ae = self.ev(e.operand, cx)
-            return Sc(-a.z), ae
-        if isinstance(e, S.BinOp):
-            return self._binop(e, cx)
+        if isinstance(e, (S.Not, S.Neg, S.BinOp)):
+            return self._operator(e, cx)
         if isinstance(e, S.TupleLit):
             parts = [self.ev(i, cx) for i in e.items]
             return Tu(p for p, _ in parts), OR(*[x for _, x in parts])
@@ -914,59 +916,24 @@ class Symbolic:
             return Sc(self._node_values(node, list(range(self.n_nodes)), lambda i: Sc(NOT(up[i]))).z), err
         raise Unsupported(f"{f}() (seqs and maps are not encoded)", e.span)
 
-    def _binop(self, e: S.BinOp, cx):  # noqa: C901
-        op = e.op
+    def _operator(self, e: S.Expr, cx):
+        """An operator, encoded by its entry in lang/operators.py. The operands are
+        encoded left to right; an operator (or use of one) that prove does not encode
+        is refused once the left operand is encoded, so an unsupported construct in
+        that operand is the one reported, as the generated Python would meet it first."""
+        op = operators.lookup(e)
+        if op.arity == 1:
+            a, ae = self.ev(e.operand, cx)
+            why = op.z3_refusal(e)
+            if why is not None:
+                raise Unsupported(why, e.span)
+            return op.z3(_SYMBOLIC, e, a, ae)
         a, ae = self.ev(e.left, cx)
-        if op in ("and", "or", "=>"):
-            b, be = self.ev(e.right, cx)
-            if op == "and":
-                return Sc(AND(a.z, b.z)), OR(ae, AND(a.z, be))
-            if op == "or":
-                return Sc(OR(a.z, b.z)), OR(ae, AND(NOT(a.z), be))
-            return Sc(OR(NOT(a.z), b.z)), OR(ae, AND(a.z, be))
-        if op in ("in", "not in", "has"):
-            if op == "has" or isinstance(e.right.type, (SeqT, MapT)):
-                raise Unsupported(f"'{op}' on a map or seq (maps and seqs are not encoded)", e.span)
+        why = op.z3_refusal(e)
+        if why is not None:
+            raise Unsupported(why, e.span)
         b, be = self.ev(e.right, cx)
-        err = OR(ae, be)
-        if op == "==":
-            return Sc(eq(a, b)), err
-        if op == "!=":
-            return Sc(NOT(eq(a, b))), err
-        if op in ("in", "not in"):
-            m = member(a, b)
-            return Sc(m if op == "in" else NOT(m)), err
-        if isinstance(e.left.type, SetT) or isinstance(e.right.type, SetT):
-            keys = list(dict.fromkeys(list(a.members) + list(b.members)))
-            if op == "|":
-                ms = {k: OR(a.members.get(k, FALSE), b.members.get(k, FALSE)) for k in keys}
-            elif op == "&":
-                ms = {k: AND(a.members.get(k, FALSE), b.members.get(k, FALSE)) for k in keys}
-            elif op == "-":
-                ms = {k: AND(a.members.get(k, FALSE), NOT(b.members.get(k, FALSE))) for k in a.members}
-            else:
-                raise Unsupported(f"'{op}' on sets", e.span)
-            return _set_sorted(ms), err
-        x, y = a.z, b.z
-        if op == "<":
-            return Sc(x < y), err
-        if op == "<=":
-            return Sc(x <= y), err
-        if op == ">":
-            return Sc(x > y), err
-        if op == ">=":
-            return Sc(x >= y), err
-        if op == "+":
-            return Sc(x + y), err
-        if op == "-":
-            return Sc(x - y), err
-        if op == "*":
-            return Sc(x * y), err
-        if op in ("/", "%"):
-            # Python semantics: floor division, remainder with the divisor's sign
-            q = z3.If(y > 0, x / y, (-x) / (-y))
-            return Sc(q if op == "/" else x - y * q), OR(err, y == 0)
-        raise Unsupported(f"operator '{op}'", e.span)
+        return op.z3(_SYMBOLIC, e, a, ae, b, be)
 
     # ---- statements --------------------------------------------------------------------------
 
@@ -1191,70 +1158,15 @@ class Symbolic:
         return inst
 
     def _fault(self, pre: Frame, f, slot, tag) -> list[Inst]:
-        c = self.c
-        out = []
+        """The step instances of one fault line: its kind encodes them (modelcheck/faults)."""
         has = TRUE if slot is None else pre.budgets[slot] > 0
         spent = {} if slot is None else {slot: pre.budgets[slot] - 1}
-        name = f"{tag}:fault {f.kind}"
-        if f.kind in ("crash", "restart"):
-            for n in range(self.n_nodes):
-                role = c.node_roles[n]
-                if f.role is not None and role.name != f.role:
-                    continue
-                if f.kind == "crash":
-                    if not self.can_crash[n]:
-                        continue
-                    inst = Inst(f"{name} {c.node_names[n]}", ok=AND(has, pre.up[n]), budgets=dict(spent))
-                    inst.up[n] = FALSE
-                    for v in role.vars:
-                        if not v.persistent and pre.nodes[n][v.index] is not self.init.nodes[n][v.index]:
-                            inst.nodes[(n, v.index)] = self.init.nodes[n][v.index]
-                    out.append(inst)
-                else:
-                    if not self.can_crash[n]:
-                        continue  # never down: restart is never enabled
-                    body = role.decl.restart
-                    en = AND(has, NOT(pre.up[n]))
-                    if not body:
-                        inst = Inst(f"{name} {c.node_names[n]}", ok=en, budgets=dict(spent))
-                    else:
-                        x = _Exec(list(pre.nodes[n]), list(pre.ghosts), {}, n, None, en, [], [])
-                        x.tag = tag
-                        self.run(body, x)
-                        inst = self._finish(pre, n, x, {}, f"{name} {c.node_names[n]}")
-                        inst.budgets = dict(spent)
-                    inst.up[n] = TRUE
-                    out.append(inst)
-        elif f.kind == "partition":
-            for side_a, side_b in self.model.partitions:
-                links = [(a, b) for a in side_a for b in side_b] + [(b, a) for a in side_a for b in side_b]
-                en = AND(has, NOT(AND(*[pre.cut[k] for k in links])))
-                inst = Inst(f"{name} {side_a}|{side_b}", ok=en, budgets=dict(spent))
-                inst.cut = {k: TRUE for k in links}
-                out.append(inst)
-        elif f.kind == "one_way":
-            for k in self.links:
-                inst = Inst(f"{name} {k}", ok=AND(has, NOT(pre.cut[k])), budgets=dict(spent))
-                inst.cut = {k: TRUE}
-                out.append(inst)
-        elif f.kind == "heal":
-            inst = Inst(name, ok=AND(has, OR(*[pre.cut[k] for k in self.links])), budgets=dict(spent))
-            inst.cut = {k: FALSE for k in self.links}
-            out.append(inst)
-        elif f.kind == "loss":
-            for j in range(len(self.messages)):
-                inst = Inst(f"{name} #{j}", ok=AND(has, self.in_flight(pre, j)), budgets=dict(spent))
-                inst.net = {j: FALSE if self.mode == "set" else pre.net[j] - 1}
-                out.append(inst)
-        elif f.kind == "duplicate":
-            if self.mode == "unordered":
-                for j in range(len(self.messages)):
-                    inst = Inst(f"{name} #{j}", ok=AND(has, self.in_flight(pre, j)), budgets=dict(spent))
-                    inst.net = {j: pre.net[j] + 1}
-                    out.append(inst)
-        else:
-            raise Unsupported(f"the fault '{f.kind}'", f.span)
-        return out
+        self.current_tag = tag  # a restart body's fresh variables are named after it
+        return KINDS[f.kind].encode(self, pre, f, has, spent, f"{tag}:fault {f.kind}")
+
+    def fault_members(self, f) -> list[int]:
+        """The nodes a node fault line applies to: those of its role, or all."""
+        return [n for n in range(self.n_nodes) if f.role is None or self.c.node_roles[n].name == f.role]
 
     def transition(self, pre: Frame, post: Frame, tag: str | None = None) -> list:
         """Constraints: `post` is a successor of `pre` (post.err: the step raised)."""

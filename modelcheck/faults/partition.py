@@ -1,0 +1,63 @@
+"""`partition [at most K]`: the nodes split into two sides that cannot reach each
+other (every link between the sides is cut, both ways); links inside a side stay.
+
+One step per split of the nodes into two non-empty sides (2^(n-1) - 1 of them),
+enabled while some link of that split is still intact."""
+from __future__ import annotations
+
+from .base import CutShape, symmetric
+
+MAX_PARTITION_NODES = 16  # 2^15 - 1 splits per state beyond which `one_way` or `link` serve better
+
+
+def bipartitions(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Every split of nodes 0..n-1 into two non-empty sides, each split once.
+
+    The last node is always on the second side, so {A, B} and {B, A} are not
+    both listed: 2^(n-1) - 1 splits.
+    """
+    out = []
+    if n < 2:  # nothing to split (a spec without nodes, or with one)
+        return out
+    for mask in range(1, 2 ** (n - 1)):
+        a = tuple(i for i in range(n - 1) if mask >> i & 1)
+        b = tuple(i for i in range(n) if not (i < n - 1 and mask >> i & 1))
+        out.append((a, b))
+    return out
+
+
+def too_many_nodes(checker, decl, keyword: str, limit: int, count: str) -> None:
+    """E206 for a shape whose number of steps grows exponentially in the nodes."""
+    n = checker.node_count()
+    if n > limit:
+        checker.error("E206", f"'{keyword}' over {n} nodes would try {count} in every state", decl.span,
+                      f"{keyword} is supported up to {limit} nodes; use one_way or link cuts instead")
+
+
+class Partition(CutShape):
+    keyword = "partition"
+
+    def check(self, checker, decl, info):
+        n = checker.node_count()
+        if n > MAX_PARTITION_NODES:
+            checker.error("E206", f"'partition' over {n} nodes would try 2^{n - 1} - 1 splits in every state",
+                          decl.span,
+                          f"partitions are supported up to {MAX_PARTITION_NODES} nodes; use one_way cuts instead")
+
+    def shapes(self, n):
+        return [((a, b), symmetric((x, y) for x in a for y in b)) for a, b in bipartitions(n)]
+
+    def label(self, detail):
+        return f"{detail[0]}|{detail[1]}"
+
+    def headline(self, d, step):
+        a, b = step.detail
+        return f"fault: network partition {d.nodes(a)} | {d.nodes(b)}"
+
+    def detail_json(self, d, step):
+        a, b = step.detail
+        return {"sides": [[d.node(n) for n in a], [d.node(n) for n in b]]}
+
+    def note(self, d, step, i):
+        a, b = step.detail
+        return f"{i}. partition {d.nodes(a)} | {d.nodes(b)}", "note fault"

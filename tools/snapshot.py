@@ -46,6 +46,7 @@ TIMING = [
     (re.compile(r"\d[\d,]*(\.\d+)? ?(s|ms|states/s)\b"), "T"),
     (re.compile(r'"(seconds|states_per_second|elapsed|time)": [\d.e+-]+'), r'"\1": T'),
     (re.compile(r"\d+(\.\d+)? (seconds|minutes)"), "T"),
+    (re.compile(r"(?<=\s)\d+\.\d(?=\s*$)", re.M), "T"),  # the matrix's seconds column
 ]
 
 
@@ -79,7 +80,11 @@ def main() -> None:
     ap.add_argument("--modelcheck", default=f"{sys.executable} -m modelcheck")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", help="substring of the spec paths to run")
+    ap.add_argument("--renormalise", action="store_true", help="only re-normalise the files already in OUT")
     a = ap.parse_args()
+    if a.renormalise:
+        renormalise(a.out)
+        return
     specs = sorted(p for d in ("specs", "tests", "bench") for p in (ROOT / d).rglob("*.ha"))
     if a.only:
         specs = [s for s in specs if a.only in str(s)]
@@ -89,6 +94,13 @@ def main() -> None:
         for j in jobs:
             j.result()
     print(f"{len(jobs)} runs over {len(specs)} specs in {a.out}")
+
+
+def renormalise(folder: Path) -> None:
+    """Apply today's normalisation to a snapshot taken with an older one."""
+    for f in folder.rglob("*"):
+        if f.is_file():
+            f.write_text(normal(f.read_text()))
 
 
 if __name__ == "__main__":

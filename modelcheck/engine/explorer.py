@@ -182,7 +182,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
             findings[name] = finding
 
     add_state(init, None)
-    for bad in _check(model, init, collect):
+    for bad in check_state(model, init, collect):
         if not collect:
             return finish("violated", Finding(bad))
         record(bad.name or "", Finding(bad))
@@ -229,7 +229,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
             sleep.arrive(tk, is_new)
         if not is_new:
             return None
-        for bad in _check(model, t, collect):
+        for bad in check_state(model, t, collect):
             stats.depth = max(stats.depth, depth + 1)
             if (bad.name or "") in findings:
                 continue  # collect mode: the first (shortest) one is kept
@@ -411,7 +411,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         if bad is None:
             if len(inv_memo) >= packed.MEMO_LIMIT:
                 inv_memo.clear()
-            bad = inv_memo[read] = _check(model, pm.unpack(p), collect)
+            bad = inv_memo[read] = check_state(model, pm.unpack(p), collect)
         return bad
 
     for bad in violations(init):
@@ -589,7 +589,7 @@ def _replay(model: Explorable, graph: Graph, edges: list[tuple[int, int]]) -> li
     return out
 
 
-def _check(model: Explorable, state: State, collect: bool) -> list[Violation]:
+def check_state(model: Explorable, state: State, collect: bool) -> list[Violation]:
     """The invariants `state` violates: the first one only, unless `collect`."""
     out = []
     for inv, err in model.violated_invariants(state, collect):
@@ -601,7 +601,7 @@ def _check(model: Explorable, state: State, collect: bool) -> list[Violation]:
     return out
 
 
-def _runtime(err: SpecRuntimeError) -> Violation:
+def runtime_violation(err: SpecRuntimeError) -> Violation:
     return Violation(err.kind, None, err.message, err.span)
 
 
@@ -639,4 +639,4 @@ def _error_finding(model: Explorable, parents, key, tr, keyfn) -> Finding:
     if tr.step not in [t.step for t in model.successors(last) if t.error is not None]:
         # a renamed state (symmetry): the same error from the concrete state reached
         tr = next(t for t in model.successors(last) if t.error is not None)
-    return Finding(_runtime(tr.error), trace + [(tr.step, None)])
+    return Finding(runtime_violation(tr.error), trace + [(tr.step, None)])

@@ -333,18 +333,22 @@ class Generator:
     def members(self, f) -> list[int]:
         return self.model.fault_members(f)
 
+    def lookup(self, ind: str, var: str, memo: str, key: str, make: str) -> list[str]:
+        """`var = memo[key]`, computed by `make(...)` on a miss (`make` is the call's
+        text with its arguments)."""
+        return [f"{ind}{var} = {memo}.get({key})",
+                f"{ind}if {var} is None:",
+                f"{ind}    {var} = {make}"]
+
     def cut_lines(self, i: int, ind: str, b2: str) -> list[str]:
         """A step per cut the line's kind allows from CUT (kind.cuts_after)."""
-        return [f"{ind}cuts = cuts_memo.get(({int(i)}, CUT))",
-                f"{ind}if cuts is None:",
-                f"{ind}    cuts = make_cuts({int(i)}, CUT)",
-                f"{ind}for c in cuts:",
-                f"{ind}    append({self.tup(CUT='c', B=b2)})"]
+        return self._each(ind, "cuts", "cuts_memo", "make_cuts", int(i), "CUT", b2)
 
     def net_lines(self, i: int, ind: str, b2: str) -> list[str]:
         """A step per network the line's kind allows from NET (kind.nets_after)."""
-        return [f"{ind}nets = nets_memo.get(({int(i)}, NET))",
-                f"{ind}if nets is None:",
-                f"{ind}    nets = make_nets({int(i)}, NET)",
-                f"{ind}for c in nets:",
-                f"{ind}    append({self.tup(NET='c', B=b2)})"]
+        return self._each(ind, "nets", "nets_memo", "make_nets", int(i), "NET", b2)
+
+    def _each(self, ind: str, var: str, memo: str, make: str, i: int, part: str, b2: str) -> list[str]:
+        return self.lookup(ind, var, memo, f"({i}, {part})", f"{make}({i}, {part})") + [
+            f"{ind}for c in {var}:",
+            f"{ind}    append({self.tup(**{part: 'c', 'B': b2})})"]

@@ -17,7 +17,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from .explorer import _check, _runtime
+from .explorer import check_state, runtime_violation
 from .result import Result, Stats, Violation
 from ..limits import Budget, MemoryGuard, StopSearch
 from .model import FAULT_KINDS, Model
@@ -80,7 +80,7 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
     seen_states = {model.initial}
     best: tuple[list, Violation] | None = None
     report = SimReport(Result("holds", Stats(), model.initial))
-    init_bad = _check(model, model.initial, False)
+    init_bad = check_state(model, model.initial, False)
     if init_bad:
         best = ([], init_bad[0])
         report.first_found_in_run = 0
@@ -121,11 +121,11 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
                 taken.add(_feature(model, tr.step))
                 walk.append((tr.step, tr.state))
                 if tr.error is not None:
-                    best = _better(best, walk, _runtime(tr.error), report, run, model.initial)
+                    best = _better(best, walk, runtime_violation(tr.error), report, run, model.initial)
                     break
                 state = tr.state
                 seen_states.add(state)
-                bad = _check(model, state, False)
+                bad = check_state(model, state, False)
                 if bad:
                     best = _better(best, walk, bad[0], report, run, model.initial)
                     break

@@ -53,9 +53,8 @@ class Stops:
     def reached(self, n: int) -> str | None:
         """Called when the visited set has grown to `n` states, once n >= check_at
         (it grows one state at a time, so n == check_at): the stop reason, or None
-        (and `check_at` moves on). The state bound is
-        tested before the clock and the memory, so a run stopped by it does not
-        depend on the machine."""
+        (and `check_at` moves on). The state bound is tested before the clock and
+        the memory, so a run stopped by it does not depend on the machine."""
         self.check_at = self._next(n)
         if self.max_states is not None and n >= self.max_states:
             return "max-states"

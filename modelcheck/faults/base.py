@@ -120,6 +120,21 @@ class CutShape(FaultKind):
     Everything else (State and packed successors, z3, footprints) is here."""
 
     adds_cuts = True
+    # Shapes that grow exponentially with the nodes have a limit (E206 past it):
+    # `max_nodes`, and `count_text(n)` / `plural` to say why in the message.
+    max_nodes: int | None = None
+    plural: str = ""
+    count: str = "{shapes} shapes"  # formatted with n, n1 = n - 1, n2 = n - 2
+
+    def count_text(self, n: int) -> str:
+        return self.count.format(n=n, n1=n - 1, n2=n - 2, shapes="many")
+
+    def check(self, checker, decl, info):
+        n = checker.node_count()
+        if self.max_nodes is not None and n > self.max_nodes:
+            checker.error("E206", f"'{self.keyword}' over {n} nodes would try {self.count_text(n)} in every state",
+                          decl.span, f"{self.plural} are supported up to {self.max_nodes} nodes; "
+                                     "use one_way cuts instead")
 
     @abstractmethod
     def shapes(self, n: int) -> list[tuple[object, tuple[Link, ...]]]:
@@ -162,6 +177,31 @@ class CutShape(FaultKind):
         for a, b in _shape_links(self, fp.n, step.detail):
             writes |= fp.link_bit(a, b)
         return writes, 0
+
+
+class PairCut(CutShape):
+    """A cut shape named by two nodes (a, b): `one_way` (a -> b) and `link` (a <-> b).
+    Subclasses give the arrow and the JSON key; the descriptions are shared."""
+
+    arrow = "->"  # in traces
+    html_arrow = "→"  # in the HTML report
+    json_key = "link"
+    tail = ""  # what the cut means, after the headline
+
+    def label(self, detail):
+        return f"{detail}"
+
+    def headline(self, d, step):
+        a, b = step.detail
+        return f"fault: link {d.node(a)} {self.arrow} {d.node(b)} cut" + self.tail.format(a=d.node(a), b=d.node(b))
+
+    def detail_json(self, d, step):
+        a, b = step.detail
+        return {self.json_key: [d.node(a), d.node(b)]}
+
+    def note(self, d, step, i):
+        a, b = step.detail
+        return f"{i}. link {d.node(a)} {self.html_arrow} {d.node(b)} cut", "note fault"
 
 
 class NetFault(FaultKind):

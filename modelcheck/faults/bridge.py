@@ -10,17 +10,14 @@ always on the second side, so each split is listed once."""
 from __future__ import annotations
 
 from .base import CutShape, symmetric
-from .partition import bipartitions, too_many_nodes
+from .partition import bipartitions
 
 MAX_BRIDGE_NODES = 16
 
 
 class Bridge(CutShape):
     keyword = "bridge"
-
-    def check(self, checker, decl, info):
-        n = checker.node_count()
-        too_many_nodes(checker, decl, self.keyword, MAX_BRIDGE_NODES, f"{n} * (2^{n - 2} - 1) bridges")
+    max_nodes, plural, count = MAX_BRIDGE_NODES, "bridges", "{n} * (2^{n2} - 1) bridges"
 
     def shapes(self, n):
         out = []

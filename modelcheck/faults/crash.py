@@ -34,11 +34,9 @@ class Crash(FaultKind):
         for n in g.members(f):
             crashed = {g.names[n]: "c", "UP": f"flip(UP, {n})", "B": b2,
                        "T": f"(unpause(T, {n}) if paused[{n}] else T)"}
-            lines += [f"{ind}if up[{n}]:",
-                      f"{ind}    c = crash_memo.get(({n}, s{n}))",
-                      f"{ind}    if c is None:",
-                      f"{ind}        c = make_crash({n}, s{n})",
-                      f"{ind}    append({g.tup(**crashed)})"]
+            lines += ([f"{ind}if up[{n}]:"]
+                      + g.lookup(ind + "    ", "c", "crash_memo", f"({n}, s{n})", f"make_crash({n}, s{n})")
+                      + [f"{ind}    append({g.tup(**crashed)})"])
         return lines
 
     def encode(self, sym, pre, f, has, spent, name):

@@ -2,26 +2,12 @@
 still hears b). One step per directed link not cut yet."""
 from __future__ import annotations
 
-from .base import CutShape
+from .base import PairCut
 
 
-class OneWay(CutShape):
+class OneWay(PairCut):
     keyword = "one_way"
+    tail = " ({b} stops hearing {a})"
 
     def shapes(self, n):
         return [((a, b), ((a, b),)) for a in range(n) for b in range(n) if a != b]
-
-    def label(self, detail):
-        return f"{detail}"
-
-    def headline(self, d, step):
-        a, b = step.detail
-        return f"fault: link {d.node(a)} -> {d.node(b)} cut ({d.node(b)} stops hearing {d.node(a)})"
-
-    def detail_json(self, d, step):
-        a, b = step.detail
-        return {"link": [d.node(a), d.node(b)]}
-
-    def note(self, d, step, i):
-        a, b = step.detail
-        return f"{i}. link {d.node(a)} → {d.node(b)} cut", "note fault"

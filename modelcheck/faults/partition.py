@@ -26,23 +26,9 @@ def bipartitions(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     return out
 
 
-def too_many_nodes(checker, decl, keyword: str, limit: int, count: str) -> None:
-    """E206 for a shape whose number of steps grows exponentially in the nodes."""
-    n = checker.node_count()
-    if n > limit:
-        checker.error("E206", f"'{keyword}' over {n} nodes would try {count} in every state", decl.span,
-                      f"{keyword} is supported up to {limit} nodes; use one_way or link cuts instead")
-
-
 class Partition(CutShape):
     keyword = "partition"
-
-    def check(self, checker, decl, info):
-        n = checker.node_count()
-        if n > MAX_PARTITION_NODES:
-            checker.error("E206", f"'partition' over {n} nodes would try 2^{n - 1} - 1 splits in every state",
-                          decl.span,
-                          f"partitions are supported up to {MAX_PARTITION_NODES} nodes; use one_way cuts instead")
+    max_nodes, plural, count = MAX_PARTITION_NODES, "partitions", "2^{n1} - 1 splits"
 
     def shapes(self, n):
         return [((a, b), symmetric((x, y) for x in a for y in b)) for a, b in bipartitions(n)]

@@ -45,12 +45,9 @@ class Pause(FaultKind):
         lines = []
         for n in g.members(f):
             key = f"(T, {n}, {int(f.duration)})"
-            lines += [f"{ind}if up[{n}] and not paused[{n}]:",
-                      f"{ind}    pts = pause_memo.get({key})",
-                      f"{ind}    if pts is None:",
-                      f"{ind}        pts = make_pause{key}",
-                      f"{ind}    for t2 in pts:",
-                      f"{ind}        append({g.tup(T='t2', B=b2)})"]
+            lines += ([f"{ind}if up[{n}] and not paused[{n}]:"]
+                      + g.lookup(ind + "    ", "pts", "pause_memo", key, f"make_pause{key}")
+                      + [f"{ind}    for t2 in pts:", f"{ind}        append({g.tup(T='t2', B=b2)})"])
         return lines
 
     def encode(self, sym, pre, f, has, spent, name):

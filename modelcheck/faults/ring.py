@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 
 from .base import CutShape, symmetric
-from .partition import too_many_nodes
 
 MAX_RING_NODES = 8  # 2,520 shapes; 9 nodes would try 20,160 in every state
 
@@ -28,10 +27,7 @@ def radius(n: int) -> int:
 
 class Ring(CutShape):
     keyword = "ring"
-
-    def check(self, checker, decl, info):
-        n = checker.node_count()
-        too_many_nodes(checker, decl, self.keyword, MAX_RING_NODES, f"({n} - 1)!/2 rings")
+    max_nodes, plural, count = MAX_RING_NODES, "rings", "({n} - 1)!/2 rings"
 
     def shapes(self, n):
         if n < 4:

@@ -38,7 +38,7 @@ from ..faults import KINDS
 from ..lang import syntax as S
 from ..lang.diagnostics import Source, Span
 from .explain import Explainer
-from ..engine.explorer import Result
+from ..engine.result import Result
 from ..engine.model import Model, State, Step
 from .text import (Describer, _binding_env, _binding_text, _grouped_sends, _incomplete_text,
                      _property_claim, fault_summary, liveness_assumptions)

@@ -313,7 +313,7 @@ def _decode_path(enc: Symbolic, frames: list[Frame], mdl) -> tuple[list[State], 
 
 
 def _refuted(out: ProveResult, model: Model, enc: Symbolic, solver, frames: list[Frame], start: float):
-    from ..engine.explorer import _check, _runtime
+    from ..engine.explorer import check_state, runtime_violation
 
     mdl = solver.model()
     solver.pop()
@@ -324,9 +324,9 @@ def _refuted(out: ProveResult, model: Model, enc: Symbolic, solver, frames: list
     trace = [(step, st) for step, st, _ in path]
     last = path[-1][1] if path and not err else (states[-2] if err else states[-1])
     if err:
-        violation = _runtime(path[-1][2])
+        violation = runtime_violation(path[-1][2])
     else:
-        bad = _check(model, last, False)
+        bad = check_state(model, last, False)
         if not bad:
             raise EncodingMismatch("z3 found a violation that the explicit model does not confirm")
         violation = bad[0]

@@ -122,12 +122,9 @@ class CodeGen:
             return "None"
         if isinstance(e, S.SelfRef):
             return "c.self_id"
-        if isinstance(e, S.Name):
-            return self._name(e, bound)
-        if isinstance(e, S.Field):
-            return self._field(e, bound)
-        if isinstance(e, S.Index):
-            return self._index(e, bound)
+        form = self._FORMS.get(type(e))  # names, fields, indexing: a method each
+        if form is not None:
+            return form(self, e, bound)
         if isinstance(e, S.Slice):
             lo = g(e.lo, bound) if e.lo is not None else "None"
             hi = g(e.hi, bound) if e.hi is not None else "None"
@@ -220,6 +217,8 @@ class CodeGen:
             return f"({obj})[{int(e.index.value)}]"
         raise AssertionError(t)
 
+
+    _FORMS = {S.Name: _name, S.Field: _field, S.Index: _index}
     def _call(self, e: S.Call, bound: frozenset) -> str:
         args = [self.gen(a, bound) for a in e.args]
         f = e.func

@@ -287,11 +287,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
                             stop = visit(t, tk, tr)
                             if stop is not None:
                                 return stop
-            if nxt:
-                depth += 1
-                stats.depth = depth
-            level = nxt
-            reason = stops.after_level(bool(level))
+            level, depth, reason = _advance(nxt, depth, stats, stops)
             if reason is not None:
                 return finish("incomplete", stop_reason=reason)
         if truncated:
@@ -477,11 +473,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             stats.depth, stats.transitions = depth + 1, transitions
                             return finish("incomplete", stop_reason=reason)
                         check_at = stops.check_at
-            if nxt:
-                depth += 1
-                stats.depth = depth
-            level = nxt
-            reason = stops.after_level(bool(level))
+            level, depth, reason = _advance(nxt, depth, stats, stops)
             if reason is not None:
                 stats.transitions = transitions
                 return finish("incomplete", stop_reason=reason)
@@ -499,6 +491,15 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     if findings:
         return finish("violated", next(iter(findings.values())))
     return finish("holds")
+
+
+def _advance(nxt: list, depth: int, stats: Stats, stops) -> tuple[list, int, str | None]:
+    """Move a search to its next level: (the level, its depth, the reason to stop
+    before exploring it or None)."""
+    if nxt:
+        depth += 1
+        stats.depth = depth
+    return nxt, depth, stops.after_level(bool(nxt))
 
 
 def _consume(level: list):

@@ -85,6 +85,11 @@ def _fault_line(kind):
     return build
 
 
+# Top-level declarations kept in a list of the Spec, in source order.
+_DECL_LISTS = {S.ConstDecl: "consts", S.EnumDecl: "enums", S.MessageDecl: "messages", S.VarDecl: "ghosts",
+               S.RoleDecl: "roles", S.ScenarioDecl: "scenarios"}
+
+
 @v_args(meta=True)
 class _ToAst(Transformer_NonRecursive):
     """Builds `syntax` dataclasses from lark's tree; one method per grammar rule.
@@ -97,18 +102,9 @@ class _ToAst(Transformer_NonRecursive):
         for d in decls:
             if d is None:
                 continue
-            if isinstance(d, S.ConstDecl):
-                spec.consts.append(d)
-            elif isinstance(d, S.EnumDecl):
-                spec.enums.append(d)
-            elif isinstance(d, S.MessageDecl):
-                spec.messages.append(d)
-            elif isinstance(d, S.VarDecl):
-                spec.ghosts.append(d)
-            elif isinstance(d, S.RoleDecl):
-                spec.roles.append(d)
-            elif isinstance(d, S.ScenarioDecl):
-                spec.scenarios.append(d)
+            listed = _DECL_LISTS.get(type(d))
+            if listed is not None:
+                getattr(spec, listed).append(d)
             elif isinstance(d, S.PropertyDecl):
                 (spec.invariants if d.kind == "invariant" else spec.properties).append(d)
             elif isinstance(d, tuple) and d[0] == "network":
@@ -242,32 +238,12 @@ class _ToAst(Transformer_NonRecursive):
         return S.PropertyDecl(str(c[0]), _span(c[0]), "property", c[1])
 
     # ---- types ----
-    def bool_type(self, meta, c):
-        return S.BoolTypeExpr(Span.from_meta(meta))
-
-    def node_type(self, meta, c):
-        return S.NodeTypeExpr(Span.from_meta(meta))
 
     def named_type(self, meta, c):
         return S.NamedTypeExpr(_span(c[0]), str(c[0]))
 
-    def range_type(self, meta, c):
-        return S.RangeTypeExpr(Span.from_meta(meta), c[0], c[1])
-
-    def set_type(self, meta, c):
-        return S.SetTypeExpr(Span.from_meta(meta), c[0])
-
-    def map_type(self, meta, c):
-        return S.MapTypeExpr(Span.from_meta(meta), c[0], c[1])
-
-    def seq_type(self, meta, c):
-        return S.SeqTypeExpr(Span.from_meta(meta), c[0], c[1])
-
     def tuple_type(self, meta, c):
         return S.TupleTypeExpr(Span.from_meta(meta), list(c))
-
-    def optional_type(self, meta, c):
-        return S.OptionalTypeExpr(Span.from_meta(meta), c[0])
 
     # ---- statements ----
     def block(self, meta, c):
@@ -312,9 +288,6 @@ class _ToAst(Transformer_NonRecursive):
     def reply_stmt(self, meta, c):
         return S.Send(Span.from_meta(meta), "reply", str(c[0]), [a for a in c[1:] if a is not None],
                       None, _span(c[0]))
-
-    def require_stmt(self, meta, c):
-        return S.Require(Span.from_meta(meta), c[0])
 
     def assert_stmt(self, meta, c):
         text = None
@@ -363,15 +336,6 @@ class _ToAst(Transformer_NonRecursive):
     def exists(self, meta, c):
         return S.Quant(Span.from_meta(meta), "exists", str(c[0]), c[1], c[2])
 
-    def ite(self, meta, c):
-        return S.Ite(Span.from_meta(meta), c[0], c[1], c[2])
-
-    def not_(self, meta, c):
-        return S.Not(Span.from_meta(meta), c[0])
-
-    def neg(self, meta, c):
-        return S.Neg(Span.from_meta(meta), c[0])
-
     def member(self, meta, c):
         return S.Field(Span.from_meta(meta), c[0], str(c[1]), _span(c[1]))
 
@@ -381,23 +345,8 @@ class _ToAst(Transformer_NonRecursive):
             obj = S.Name(_span(obj), str(obj))
         return S.Index(Span.from_meta(meta), obj, c[1])
 
-    def slice(self, meta, c):
-        return S.Slice(Span.from_meta(meta), c[0], c[1], c[2])
-
     def int_lit(self, meta, c):
         return S.IntLit(_span(c[0]), _int_value(c[0]))
-
-    def true_lit(self, meta, c):
-        return S.BoolLit(Span.from_meta(meta), True)
-
-    def false_lit(self, meta, c):
-        return S.BoolLit(Span.from_meta(meta), False)
-
-    def none_lit(self, meta, c):
-        return S.NoneLit(Span.from_meta(meta))
-
-    def self_lit(self, meta, c):
-        return S.SelfRef(Span.from_meta(meta))
 
     def name(self, meta, c):
         return S.Name(_span(c[0]), str(c[0]))
@@ -429,6 +378,36 @@ class _ToAst(Transformer_NonRecursive):
 
 # ---- error messages -------------------------------------------------------------
 
+
+# Rules whose node is its syntax class built from (span, *fixed values, *children).
+_PLAIN = {
+    "bool_type": (S.BoolTypeExpr, ()),
+    "node_type": (S.NodeTypeExpr, ()),
+    "range_type": (S.RangeTypeExpr, ()),
+    "set_type": (S.SetTypeExpr, ()),
+    "map_type": (S.MapTypeExpr, ()),
+    "seq_type": (S.SeqTypeExpr, ()),
+    "optional_type": (S.OptionalTypeExpr, ()),
+    "require_stmt": (S.Require, ()),
+    "ite": (S.Ite, ()),
+    "not_": (S.Not, ()),
+    "neg": (S.Neg, ()),
+    "slice": (S.Slice, ()),
+    "none_lit": (S.NoneLit, ()),
+    "self_lit": (S.SelfRef, ()),
+    "true_lit": (S.BoolLit, (True,)),
+    "false_lit": (S.BoolLit, (False,)),
+}
+
+
+def _plain(cls, fixed: tuple):
+    def build(self, meta, c):
+        return cls(Span.from_meta(meta), *fixed, *c)
+    return build
+
+
+for _rule, (_cls, _fixed) in _PLAIN.items():
+    setattr(_ToAst, _rule, v_args(meta=True)(_plain(_cls, _fixed)))
 
 # One transformer method per fault kind, named after its grammar alias (= keyword).
 for _kw in KINDS:

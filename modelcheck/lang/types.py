@@ -21,8 +21,14 @@ from dataclasses import dataclass
 
 
 class Type:
+    # How the type is written, filled in with its fields (`set<{elem}>`); types
+    # whose spelling depends on their values override describe instead.
+    shape: str = ""
+
     def describe(self) -> str:
-        raise NotImplementedError
+        if not self.shape:
+            raise NotImplementedError(type(self).__name__)
+        return self.shape.format(**{f: getattr(self, f) for f in self.__dataclass_fields__})
 
     def __str__(self) -> str:
         return self.describe()
@@ -47,8 +53,7 @@ def holds_no_bools(t: Type) -> bool:
 
 @dataclass(frozen=True)
 class BoolT(Type):
-    def describe(self):
-        return "bool"
+    shape = "bool"
 
 
 @dataclass(frozen=True)
@@ -84,26 +89,20 @@ class NodeT(Type):
 @dataclass(frozen=True)
 class OptT(Type):
     inner: Type
-
-    def describe(self):
-        return f"{self.inner}?"
+    shape = "{inner}?"
 
 
 @dataclass(frozen=True)
 class SetT(Type):
     elem: Type
-
-    def describe(self):
-        return f"set<{self.elem}>"
+    shape = "set<{elem}>"
 
 
 @dataclass(frozen=True)
 class MapT(Type):
     key: Type
     value: Type
-
-    def describe(self):
-        return f"map<{self.key}, {self.value}>"
+    shape = "map<{key}, {value}>"
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from ..lang.diagnostics import Source, Span
 from .explain import Explainer
 from ..engine.result import Result
 from ..engine.model import Model, State, Step
-from .text import (Describer, _binding_env, _binding_text, _grouped_sends, _incomplete_text,
+from .text import (Describer, holds_text, _binding_env, _binding_text, _grouped_sends, _incomplete_text,
                      _property_claim, fault_summary, liveness_assumptions)
 
 # ---- geometry (px) ----
@@ -130,12 +130,7 @@ class _Report:
                f'{self._summary()}</div></header>']
         if v is None:
             if r.verdict == "holds":
-                parts = []
-                if r.invariants or not r.properties:
-                    parts.append("every invariant holds in every reachable state")
-                if r.properties:
-                    parts.append("every property holds on every fair behaviour")
-                out.append(f'<p class="lead ok">No violation: {esc(", and ".join(parts))}.</p>')
+                out.append(f'<p class="lead ok">No violation: {esc(holds_text(r))}.</p>')
             elif r.verdict == "incomplete":
                 out.append(f'<p class="lead warn">{esc(_incomplete_text(r))}</p>')
             return "\n".join(out)

@@ -181,6 +181,16 @@ def symmetry_summary(model: Model, roles: list[str]) -> str:
     return "; ".join(parts)
 
 
+def holds_text(result: Result) -> str:
+    """What a HOLDS verdict covers: the invariants, the properties, or both."""
+    parts = []
+    if result.invariants or not result.properties:
+        parts.append("every invariant holds in every reachable state")
+    if result.properties:
+        parts.append("every property holds on every fair behaviour")
+    return ", and ".join(parts)
+
+
 def render_text(result: Result, model: Model, source: Source, header: bool = True) -> str:
     """The human report: header, counterexample (if any), why it fails. No summary line.
 
@@ -204,12 +214,7 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
             out.append(f"fingerprints: visited states stored as 64-bit hashes; probability that two collided "
                        f"and a state was missed: {result.collision_probability:.1e}")
         if result.verdict == "holds":
-            parts = []
-            if result.invariants or not result.properties:
-                parts.append("every invariant holds in every reachable state")
-            if result.properties:
-                parts.append("every property holds on every fair behaviour")
-            out += ["", f"No violation: {', and '.join(parts)}."]
+            out += ["", f"No violation: {holds_text(result)}."]
         elif result.verdict == "incomplete":
             out += ["", _incomplete_text(result)]
     if result.violation is None:

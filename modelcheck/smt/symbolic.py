@@ -706,6 +706,10 @@ class Symbolic:
 
     # ---- expressions -------------------------------------------------------------------------
 
+    def _where(self, cond, cx):
+        """A `where` clause's value and error (no clause: true)."""
+        return (Sc(TRUE), FALSE) if cond is None else self.ev(cond, cx)
+
     def ev(self, e: S.Expr, cx):  # noqa: C901 - one case per expression form
         """(value, raises) of expression e in context cx (_Exec or _Global)."""
         if self.deadline is not None:
@@ -733,10 +737,7 @@ class Symbolic:
             terms = []
             for k, m in items:
                 cx.env[e.var] = lift(k)
-                if e.cond is None:
-                    c, ce = Sc(TRUE), FALSE
-                else:
-                    c, ce = self.ev(e.cond, cx)
+                c, ce = self._where(e.cond, cx)
                 err = OR(err, AND(m, ce))
                 terms.append(AND(m, c.z))
             cx.env.pop(e.var, None)
@@ -764,10 +765,7 @@ class Symbolic:
             members: dict = {}
             for k, m in items:
                 cx.env[e.var] = lift(k)
-                if e.cond is None:
-                    c, ce = Sc(TRUE), FALSE
-                else:
-                    c, ce = self.ev(e.cond, cx)
+                c, ce = self._where(e.cond, cx)
                 err = OR(err, AND(m, ce))
                 take = AND(m, c.z)
                 if _f(take):

@@ -6,29 +6,37 @@ z3 encoding, the sleep-set reduction, symmetry and every report look kinds up
 here; none of them lists fault kinds itself.
 
 To add a fault kind: write a module here with a FaultKind (or CutShape for a new
-network shape, NetFault for a new message fault) subclass, add an instance to
-`_ALL` below, and add its line to the `fault` rule of grammar/ha.lark (the alias
-after `->` is the keyword). docs/architecture.md walks through it.
+network shape, NetFault for a new message fault) subclass, and add its line to the
+`fault` rule of grammar/ha.lark (the alias after `->` is the keyword). The module is
+found and registered on import; docs/architecture.md walks through it.
 """
 from __future__ import annotations
 
-from .base import CutShape, FaultKind, NetFault
-from .bridge import Bridge
-from .crash import Crash
-from .duplicate import Duplicate
-from .heal import Heal
-from .link import Link
-from .loss import Loss
-from .one_way import OneWay
-from .partition import Partition
-from .pause import Pause
-from .restart import Restart
-from .ring import Ring
+import importlib
+import inspect
+import pkgutil
 
-# In the order traces and docs list them (a faults block keeps its own order).
-_ALL: tuple[FaultKind, ...] = (Crash(), Restart(), Partition(), OneWay(), Link(), Bridge(), Ring(), Heal(),
-                               Loss(), Duplicate(), Pause())
-KINDS: dict[str, FaultKind] = {k.keyword: k for k in _ALL}
+from .base import CutShape, FaultKind, NetFault, PairCut
+
+_FAMILIES = (FaultKind, CutShape, NetFault, PairCut)
+
+
+def _discover() -> dict[str, FaultKind]:
+    """Every concrete FaultKind defined in a module of this package, by keyword
+    (modules in name order). Adding a kind is adding a module: nothing to list."""
+    kinds: dict[str, FaultKind] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, FaultKind) and cls not in _FAMILIES and cls.__module__ == module.__name__:
+                kind = cls()  # an abstract hook left out fails here, at import
+                if kind.keyword in kinds:
+                    raise TypeError(f"two fault kinds use the keyword '{kind.keyword}'")
+                kinds[kind.keyword] = kind
+    return kinds
+
+
+KINDS: dict[str, FaultKind] = _discover()
 
 # Liveness assumptions written in a faults block (`eventually heal`, `eventually
 # restart [Role]`): not steps, they restrict which cycles count (docs/language.md).

@@ -321,34 +321,38 @@ def _ints(fn):
 
 # ---- the table ----------------------------------------------------------------------------
 
-def _binary(symbol, rule, check, python, z3, lint, explain, observes_node_order=False, fold=None, z3_except=None):
+def _binary(symbol, rule, check, python, z3, lint, explain, observes_node_order, fold=None, z3_except=None):
+    """A binary operator; `observes_node_order` has no default: symmetry is sound only
+    if every operator that can tell node ids apart beyond equality says so."""
     return Operator(symbol, rule, 2, check, python, z3, lint, explain, observes_node_order, fold, z3_except)
 
 
 _BINARY = [
     _binary("and", "and_", _check_logic, "({a} and {b})", _z3_and, _lint_bools(lambda z3, a, b: z3.And(a, b)),
-            TERMS),
-    _binary("or", "or_", _check_logic, "({a} or {b})", _z3_or, _lint_bools(lambda z3, a, b: z3.Or(a, b)), TERMS),
+            TERMS, False),
+    _binary("or", "or_", _check_logic, "({a} or {b})", _z3_or, _lint_bools(lambda z3, a, b: z3.Or(a, b)), TERMS,
+            False),
     _binary("=>", "implies", _check_logic, "((not {a}) or {b})", _z3_implies,
-            _lint_bools(lambda z3, a, b: z3.Implies(a, b)), TERMS),
+            _lint_bools(lambda z3, a, b: z3.Implies(a, b)), TERMS, False),
     _binary("==", "eq", _check_equality, "({a} == {b})", _z3_strict(lambda Z, e, a, b: Z.Sc(Z.eq(a, b))),
-            _ints(operator.eq), COMPARE),
+            _ints(operator.eq), COMPARE, False),
     _binary("!=", "ne", _check_equality, "({a} != {b})", _z3_strict(lambda Z, e, a, b: Z.Sc(Z.NOT(Z.eq(a, b)))),
-            _ints(operator.ne), COMPARE),
+            _ints(operator.ne), COMPARE, False),
     _binary("<", "lt", _check_order, "({a} < {b})", _z3_ints(operator.lt), _ints(operator.lt), COMPARE, True),
     _binary("<=", "le", _check_order, "({a} <= {b})", _z3_ints(operator.le), _ints(operator.le), COMPARE, True),
     _binary(">", "gt", _check_order, "({a} > {b})", _z3_ints(operator.gt), _ints(operator.gt), COMPARE, True),
     _binary(">=", "ge", _check_order, "({a} >= {b})", _z3_ints(operator.ge), _ints(operator.ge), COMPARE, True),
     _binary("in", "in_", _check_membership, _py_membership,
-            _z3_strict(lambda Z, e, a, b: Z.Sc(Z.member(a, b))), _LINT_MEMBERSHIP, COMPARE,
+            _z3_strict(lambda Z, e, a, b: Z.Sc(Z.member(a, b))), _LINT_MEMBERSHIP, COMPARE, False,
             z3_except=NotEncoded("'in' on a map or seq (maps and seqs are not encoded)", _map_or_seq_right)),
     _binary("not in", "not_in", _check_membership, _py_membership,
-            _z3_strict(lambda Z, e, a, b: Z.Sc(Z.NOT(Z.member(a, b)))), _LINT_MEMBERSHIP, COMPARE,
+            _z3_strict(lambda Z, e, a, b: Z.Sc(Z.NOT(Z.member(a, b)))), _LINT_MEMBERSHIP, COMPARE, False,
             z3_except=NotEncoded("'not in' on a map or seq (maps and seqs are not encoded)", _map_or_seq_right)),
     _binary("has", "has", _check_has, "_mhas({a}, {b})",
-            NotEncoded("'has' on a map or seq (maps and seqs are not encoded)"), _LINT_MEMBERSHIP, COMPARE),
-    _binary("|", "union", _check_sets, "({a} | {b})", _z3_sets(_set_union), _LINT_SETS, VALUE),
-    _binary("&", "intersect", _check_sets, "({a} & {b})", _z3_sets(_set_intersection), _LINT_SETS, VALUE),
+            NotEncoded("'has' on a map or seq (maps and seqs are not encoded)"), _LINT_MEMBERSHIP, COMPARE, False),
+    _binary("|", "union", _check_sets, "({a} | {b})", _z3_sets(_set_union), _LINT_SETS, VALUE, False),
+    _binary("&", "intersect", _check_sets, "({a} & {b})", _z3_sets(_set_intersection), _LINT_SETS, VALUE,
+            False),
     _binary("+", "add", _check_arith, "({a} + {b})", _z3_ints(operator.add), _ints(operator.add), VALUE, True,
             operator.add),
     # set difference as well as subtraction: both are Python's `-`

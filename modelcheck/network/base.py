@@ -46,11 +46,21 @@ class DeliveryMode(ABC):
                     it is unsupported
     """
 
-    name: str = ""
-    ordered: bool = False
-    consumes: bool = True
-    z3_encoded: bool = False
+    name: str
+    ordered: bool
+    consumes: bool
+    z3_encoded: bool
     empty: tuple = ()
+
+    FACTS = ("name", "ordered", "consumes", "z3_encoded")
+
+    def __init_subclass__(cls, **kw):
+        """Every mode states every fact itself: a default could make a new ordered
+        mode look unordered to the sleep-set reduction, which would be unsound."""
+        super().__init_subclass__(**kw)
+        missing = [f for f in cls.FACTS if f not in cls.__dict__]
+        if missing:
+            raise TypeError(f"delivery mode {cls.__name__} must set {', '.join(missing)}")
 
     @abstractmethod
     def send(self, net: tuple, msgs: list[Message]) -> tuple:

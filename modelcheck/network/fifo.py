@@ -8,6 +8,8 @@ from .base import DeliveryMode, Message, older, replace_queue
 
 class Fifo(DeliveryMode):
     name = "fifo"
+    consumes = True
+    z3_encoded = False
     ordered = True
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:

@@ -11,6 +11,7 @@ class MessageSet(DeliveryMode):
     (every state, for deliveries) needs no sorting; only sending sorts."""
 
     name = "set"
+    ordered = False
     consumes = False
     z3_encoded = True  # one Bool per possible message
 

@@ -7,6 +7,8 @@ from .base import DeliveryMode, Message, msg_key, older, remove_one
 
 class Unordered(DeliveryMode):
     name = "unordered"
+    ordered = False
+    consumes = True
     z3_encoded = True  # an exact multiset: one counter per possible message
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:

@@ -146,8 +146,8 @@ def test_ring_shapes(n, count):
 @pytest.mark.parametrize("faults, n, states, transitions, symmetric", [
     # 3 pairs; after one cut link 2 more; budget 2: 1 + 3 + 3 states, 3 + 3*2 transitions.
     ("link at most 2", 3, 7, 9, 3),  # with symmetry: none, one link, two links
-    # link with heal: from none 3 links; from a link: 2 more (budget 1), heal;
-    # states (cut, budget): (∅,2) (L,1)x3 (LL,0)x3 (∅,1) (L,0)x3 (∅,0)... counted below.
+    # with heal (unbounded): (cut, budget) = (∅,2) (L,1)x3 (LL,0)x3 (∅,1) (L,0)x3 (∅,0);
+    # transitions 3 + 3*(2+1) + 3*1 + 3 + 3*1 = 21 (test_against_an_independent_search re-derives such counts).
     ("link at most 2; heal", 3, 12, 21, 6),
     # 4 nodes: 4 bridges x 3 splits, all different cut sets; one step each.
     ("bridge at most 1", 4, 13, 12, 2),
@@ -291,6 +291,10 @@ property arrives: N[0].sent leads_to N[1].got
     assert step["text"].startswith("fault: ")
     words = {"link": "link N[", "bridge": "bridged by", "ring": "majorities ring"}[shape]
     assert words in _cli("verify", str(spec)).stdout
+    html = tmp_path / "r.html"
+    _cli("verify", str(spec), "-q", "--html", str(html))
+    pill = {"link": "cut</text>", "bridge": ", bridged by N[", "ring": ". majorities ring N["}[shape]
+    assert 'class="note fault"' in html.read_text() and pill in html.read_text()
 
 
 @pytest.mark.parametrize("shape", ["link", "bridge", "ring"])
@@ -304,6 +308,24 @@ def test_prove_encodes_the_shape(shape):
     found = explore(m, Options(symmetry=True, max_states=200_000))
     assert (found.verdict, len(found.trace)) == ("violated", 5)
     assert prove(_model(_spec(5, f"{shape} at most 2; heal")), k_max=2, infer=False).verdict == "proved"
+
+
+@pytest.mark.parametrize("shape, other", [("link", "ring"), ("bridge", "link"), ("ring", "bridge")])
+def test_z3_step_cuts_exactly_the_shapes(shape, other):
+    """One z3 step from no cut reaches a cut set exactly when it is one of the
+    shape's own sets (checked for each of them, and for another shape's sets,
+    which it must not reach unless they coincide)."""
+    import z3
+    from modelcheck.smt.symbolic import Symbolic
+    sym = Symbolic(_model(_spec(5, f"{shape} at most 1")))
+    pre, post = sym.frame("a"), sym.frame("b")
+    base = [*pre.domain, *post.domain, *sym.transition(pre, post), z3.Not(post.err)]
+    base += [z3.Not(pre.cut[k]) for k in sym.links]
+    own = {frozenset(links) for _, links in KINDS[shape].shapes(5)}
+    for links in own | {frozenset(links) for _, links in KINDS[other].shapes(5)}:
+        solver = z3.Solver()
+        solver.add(*base, *[post.cut[k] if k in links else z3.Not(post.cut[k]) for k in sym.links])
+        assert (solver.check() == z3.sat) == (links in own), sorted(links)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -9,10 +9,9 @@ contract down). The explorer knows nothing else about specs.
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from ..lang import syntax as S
 from ..faults import ASSUMPTION_KINDS, ENVIRONMENT_STEPS, KINDS
@@ -22,25 +21,7 @@ from ..lang.diagnostics import Diagnostic, Source, SpecError
 from ..network import MODES
 from ..lang.types import BoolT, EnumT, IntT, MapT, NodeT, OptT, Type
 from ..lang.values import Renderer, SpecRuntimeError, value_checker
-
-
-class State(NamedTuple):
-    """One global state. Every field is immutable and hashable."""
-
-    nodes: tuple  # per node: tuple of its variable values, in declaration order
-    up: tuple  # per node: True while up
-    net: object  # messages in flight, in the delivery mode's canonical form
-    cut: frozenset  # cut directed links (src, dst)
-    ghosts: tuple  # ghost variable values
-    budgets: tuple  # remaining budget of each bounded fault line, in faults-block order
-    # With a time block: (now, clock offsets per node or None before the `clocks`
-    # step, remaining pause ticks per node); () without one.
-    time: tuple
-
-
-# State(...) without the Python-level __new__ of a NamedTuple (the explorer builds
-# millions): _new_state((nodes, up, net, cut, ghosts, budgets, time)).
-_new_state = functools.partial(tuple.__new__, State)
+from .state import State, Step, Transition, new_state as _new_state
 
 
 # Most outcomes memoised by Model._run; the table is emptied when it reaches this size.
@@ -48,30 +29,6 @@ MEMO_LIMIT = 1_000_000
 
 # Environment steps (every fault kind, and `clocks`): see modelcheck/faults.
 FAULT_KINDS = ENVIRONMENT_STEPS
-
-
-@dataclass(slots=True)
-class Step:
-    """What happened in one transition, in the spec's own terms."""
-
-    # deliver | action | crash | restart | partition | one_way | heal | loss | duplicate | pause
-    # | tick (time passes) | clocks (the clock offsets are chosen, first step with skew)
-    kind: str
-    node: int | None = None
-    name: str | None = None  # the handler's message kind, or the action's name
-    params: tuple = ()  # action parameters: ((name, value, type), ...)
-    message: tuple | None = None  # delivered / lost / duplicated message (src, dst, kind, payload)
-    sent: tuple = ()  # messages sent by the step
-    chosen: tuple = ()  # `let x = any S` choices: ((name, value, type), ...)
-    detail: tuple | None = None  # partition sides, or the cut link of one_way
-    span: object = None  # source span of the handler/action/fault, for reports
-
-
-@dataclass(slots=True)
-class Transition:
-    step: Step
-    state: State | None  # None when the step raised `error`
-    error: SpecRuntimeError | None = None
 
 
 @dataclass

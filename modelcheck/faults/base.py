@@ -33,6 +33,8 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 
+from ..engine.state import State, Step, Transition
+
 Link = tuple  # a directed link (src, dst)
 
 
@@ -76,10 +78,15 @@ class FaultKind(ABC):
         may reach the source (it is compiled)."""
 
     @abstractmethod
-    def encode(self, sym, pre, f, has, spent: dict, name: str) -> list:
+    def encode(self, sym, pre, f, has, spent: dict, tag: str) -> list:
         """The z3 step instances (`smt.symbolic.Inst`) of line `f` from frame `pre`:
-        `has` is the budget condition, `spent` the budget update, `name` the label
-        prefix. Raise `smt.symbolic.Unsupported` when it cannot be encoded."""
+        `has` is the budget condition, `spent` the budget update, `tag` names the
+        transition (fresh variables and instance labels start with it). Raise
+        `smt.symbolic.Unsupported` when it cannot be encoded."""
+
+    def step_name(self, tag: str) -> str:
+        """The label prefix of this kind's z3 step instances."""
+        return f"{tag}:fault {self.keyword}"
 
     @abstractmethod
     def footprint(self, fp, state, step) -> tuple[int, int]:
@@ -124,10 +131,10 @@ class CutShape(FaultKind):
     # `max_nodes`, and `count_text(n)` / `plural` to say why in the message.
     max_nodes: int | None = None
     plural: str = ""
-    count: str = "{shapes} shapes"  # formatted with n, n1 = n - 1, n2 = n - 2
+    count: str = ""  # how many shapes, formatted with n, n1 = n - 1, n2 = n - 2
 
     def count_text(self, n: int) -> str:
-        return self.count.format(n=n, n1=n - 1, n2=n - 2, shapes="many")
+        return self.count.format(n=n, n1=n - 1, n2=n - 2)
 
     def check(self, checker, decl, info):
         n = checker.node_count()
@@ -149,7 +156,6 @@ class CutShape(FaultKind):
         return _link_sets(self, n)
 
     def successors(self, model, state, f, budgets):
-        from ..engine.model import State, Step, Transition
         cut, span = state.cut, f.span
         return [Transition(Step(self.keyword, detail=detail, span=span),
                            State(state.nodes, state.up, state.net, cut | links, state.ghosts, budgets, state.time))
@@ -162,8 +168,9 @@ class CutShape(FaultKind):
     def packed(self, g, i, f, ind, b2):
         return g.cut_lines(i, ind, b2)
 
-    def encode(self, sym, pre, f, has, spent, name):
+    def encode(self, sym, pre, f, has, spent, tag):
         from ..smt.symbolic import AND, NOT, TRUE, Inst
+        name = self.step_name(tag)
         out = []
         for detail, links in self.shapes(sym.n_nodes):
             inst = Inst(f"{name} {self.label(detail)}", ok=AND(has, NOT(AND(*[pre.cut[k] for k in links]))),
@@ -213,7 +220,6 @@ class NetFault(FaultKind):
         """[(message, network after)] for every message it can act on."""
 
     def successors(self, model, state, f, budgets):
-        from ..engine.model import State, Step, Transition
         span = f.span
         return [Transition(Step(self.keyword, message=m, span=span),
                            State(state.nodes, state.up, net, state.cut, state.ghosts, budgets, state.time))

@@ -6,6 +6,7 @@ initial values (Model._after_crash). A paused node that crashes is no longer pau
 """
 from __future__ import annotations
 
+from ..engine.state import State, Step, Transition
 from .base import FaultKind
 
 
@@ -16,7 +17,6 @@ class Crash(FaultKind):
     lane_mark = "x"
 
     def successors(self, model, state, f, budgets):
-        from ..engine.model import State, Step, Transition
         out = []
         for n in model.fault_members(f):
             if state.up[n]:
@@ -39,8 +39,9 @@ class Crash(FaultKind):
                       + [f"{ind}    append({g.tup(**crashed)})"])
         return lines
 
-    def encode(self, sym, pre, f, has, spent, name):
+    def encode(self, sym, pre, f, has, spent, tag):
         from ..smt.symbolic import AND, FALSE, Inst
+        name = self.step_name(tag)
         c, out = sym.c, []
         for n in sym.fault_members(f):
             if not sym.can_crash[n]:

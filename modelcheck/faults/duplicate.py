@@ -15,8 +15,9 @@ class Duplicate(NetFault):
     def nets_after(self, network, net):
         return network.duplicate(net)
 
-    def encode(self, sym, pre, f, has, spent, name):
+    def encode(self, sym, pre, f, has, spent, tag):
         from ..smt.symbolic import AND, Inst
+        name = self.step_name(tag)
         out = []
         if sym.mode == "unordered":
             for j in range(len(sym.messages)):

@@ -2,6 +2,7 @@
 is cut). `Step.detail` lists the links it restores."""
 from __future__ import annotations
 
+from ..engine.state import State, Step, Transition
 from .base import FaultKind
 
 
@@ -9,7 +10,6 @@ class Heal(FaultKind):
     keyword = "heal"
 
     def successors(self, model, state, f, budgets):
-        from ..engine.model import State, Step, Transition
         if not state.cut:
             return []
         return [Transition(Step(self.keyword, detail=tuple(sorted(state.cut)), span=f.span),
@@ -21,8 +21,9 @@ class Heal(FaultKind):
     def packed(self, g, i, f, ind, b2):
         return g.cut_lines(i, ind, b2)
 
-    def encode(self, sym, pre, f, has, spent, name):
+    def encode(self, sym, pre, f, has, spent, tag):
         from ..smt.symbolic import AND, FALSE, OR, Inst
+        name = self.step_name(tag)
         inst = Inst(name, ok=AND(has, OR(*[pre.cut[k] for k in sym.links])), budgets=dict(spent))
         inst.cut = {k: FALSE for k in sym.links}
         return [inst]

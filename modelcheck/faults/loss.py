@@ -12,8 +12,9 @@ class Loss(NetFault):
     def nets_after(self, network, net):
         return network.lose(net)
 
-    def encode(self, sym, pre, f, has, spent, name):
+    def encode(self, sym, pre, f, has, spent, tag):
         from ..smt.symbolic import AND, FALSE, Inst
+        name = self.step_name(tag)
         out = []
         for j in range(len(sym.messages)):
             inst = Inst(f"{name} #{j}", ok=AND(has, sym.in_flight(pre, j)), budgets=dict(spent))

@@ -4,6 +4,7 @@ clock keeps running. Needs a `time` block."""
 from __future__ import annotations
 
 from ..lang import syntax as S
+from ..engine.state import State, Step, Transition
 from .base import FaultKind
 
 MAX_PAUSE = 1000  # ticks: each length is a transition; time itself is at most 1000
@@ -29,7 +30,6 @@ class Pause(FaultKind):
         return super().summary(f) + f" for {f.duration}"
 
     def successors(self, model, state, f, budgets):
-        from ..engine.model import State, Step, Transition
         out = []
         now, offsets, paused = state.time
         for n in model.fault_members(f):
@@ -50,7 +50,7 @@ class Pause(FaultKind):
                       + [f"{ind}    for t2 in pts:", f"{ind}        append({g.tup(T='t2', B=b2)})"])
         return lines
 
-    def encode(self, sym, pre, f, has, spent, name):
+    def encode(self, sym, pre, f, has, spent, tag):
         from ..smt.symbolic import Unsupported
         raise Unsupported("a time block (bounded time, clocks, delivery bounds)", f.span)
 

@@ -3,6 +3,7 @@
 others at their initial values)."""
 from __future__ import annotations
 
+from ..engine.state import State, Step, Transition
 from .base import FaultKind
 
 
@@ -16,7 +17,6 @@ class Restart(FaultKind):
     footprint_by_key = False
 
     def successors(self, model, state, f, budgets):
-        from ..engine.model import State, Step, Transition
         out = []
         roles = model.checked.node_roles
         for n in model.fault_members(f):
@@ -42,8 +42,9 @@ class Restart(FaultKind):
                 lines += [f"{ind}if not up[{n}]:", f"{ind}    restarted({woke}, {n}, append)"]
         return lines
 
-    def encode(self, sym, pre, f, has, spent, name):
+    def encode(self, sym, pre, f, has, spent, tag):
         from ..smt.symbolic import AND, NOT, TRUE, Inst, _Exec
+        name = self.step_name(tag)
         c, out = sym.c, []
         for n in sym.fault_members(f):
             if not sym.can_crash[n]:
@@ -55,7 +56,7 @@ class Restart(FaultKind):
                 inst = Inst(f"{name} {c.node_names[n]}", ok=en, budgets=dict(spent))
             else:
                 x = _Exec(list(pre.nodes[n]), list(pre.ghosts), {}, n, None, en, [], [])
-                x.tag = sym.current_tag
+                x.tag = tag
                 sym.run(body, x)
                 inst = sym._finish(pre, n, x, {}, f"{name} {c.node_names[n]}")
                 inst.budgets = dict(spent)

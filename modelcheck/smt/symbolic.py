@@ -1159,8 +1159,7 @@ class Symbolic:
         """The step instances of one fault line: its kind encodes them (modelcheck/faults)."""
         has = TRUE if slot is None else pre.budgets[slot] > 0
         spent = {} if slot is None else {slot: pre.budgets[slot] - 1}
-        self.current_tag = tag  # a restart body's fresh variables are named after it
-        return KINDS[f.kind].encode(self, pre, f, has, spent, f"{tag}:fault {f.kind}")
+        return KINDS[f.kind].encode(self, pre, f, has, spent, tag)
 
     def fault_members(self, f) -> list[int]:
         """The nodes a node fault line applies to: those of its role, or all."""

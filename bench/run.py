@@ -5,6 +5,7 @@ for named specs, as a table and as JSON (bench/out/results.json).
     python3 bench/run.py                 # the quick suite (about a minute)
     python3 bench/run.py --suite full    # every example spec, 4- and 5-node elections, Paxos Commit
     python3 bench/run.py --suite prune   # without and with --prune (sleep sets), side by side
+    python3 bench/run.py --suite pruning # every example: partitions and dead messages off/on
     python3 bench/run.py specs/x.ha ...  # any specs
     python3 bench/run.py "specs/majority_election.ha --no-symmetry --const LOSS=0"   # with options
 
@@ -56,6 +57,32 @@ PRUNE_SPECS = ["specs/majority_election.ha --no-symmetry", "specs/majority_elect
                "specs/raft_membership_fixed.ha", "specs/raft_membership_broken.ha", "specs/lease_read_broken.ha"]
 SUITES["prune"] = [v for spec in PRUNE_SPECS for v in (spec, spec + " --prune")]
 
+# The state-saving reductions (modelcheck/prune) on every example spec, without symmetry
+# so each reduction's own effect shows: both off, each alone, both on (the default).
+PRUNING_VARIANTS = [("off", " --keep-partitions --keep-dead-messages"), ("partitions", " --keep-dead-messages"),
+                    ("dead", " --keep-partitions"), ("both", "")]
+SUITES["pruning"] = [f"{p.relative_to(ROOT)} --no-symmetry{opts}" for p in sorted((ROOT / "specs").glob("*.ha"))
+                     for _, opts in PRUNING_VARIANTS]
+
+
+def pruning_table(rows: list[dict]) -> str:
+    """The pruning suite side by side: a line per spec, states and seconds per variant."""
+    by_spec: dict = {}
+    for i, r in enumerate(rows):  # the suite's order: the variants of each spec in turn
+        by_spec.setdefault(r["spec"].split()[0], {})[PRUNING_VARIANTS[i % len(PRUNING_VARIANTS)][0]] = r
+    head = ("| spec | verdict | states: both off | partitions skipped | dead dropped | both | factor "
+            "| seconds: off | both |")
+    lines = [head, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for spec, v in by_spec.items():
+        if any("error" in v.get(name, {"error": 1}) for name, _ in PRUNING_VARIANTS):
+            lines.append(f"| {Path(spec).stem} | error | | | | | | | |")
+            continue
+        states = [v[name]["distinct_states"] for name, _ in PRUNING_VARIANTS]
+        factor = states[0] / max(states[3], 1)
+        lines.append(f"| {Path(spec).stem} | {v['both']['verdict']} | " + " | ".join(f"{x:,}" for x in states)
+                     + f" | {factor:.1f}x | {v['off']['seconds']:.2f} | {v['both']['seconds']:.2f} |")
+    return "\n".join(lines)
+
 
 # Runs the CLI and reports the process's own peak RSS (KiB on Linux) on stderr at exit.
 CHILD = ("import sys, resource, atexit\n"
@@ -106,6 +133,10 @@ def main(argv: list[str]) -> int:
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    if argv[:2] == ["--suite", "pruning"]:
+        table = pruning_table(rows)
+        (out / "pruning.md").write_text(table + "\n")
+        print("\n" + table)
     return 0
 
 

@@ -242,23 +242,33 @@ def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | No
 @click.option("--prune/--no-prune", default=False, show_default=True,
               help="Sleep-set pruning: skip transitions whose target another order of independent steps "
                    "reaches. Same states and verdicts, fewer transitions; the summary counts them.")
+@click.option("--keep-partitions", is_flag=True,
+              help="Explore partition, one_way, link, bridge, ring and heal steps even where they cannot change "
+                   "an invariant's verdict (no time block, invariants only); by default such runs leave them out "
+                   "(docs/language.md, Pruning).")
+@click.option("--keep-dead-messages", is_flag=True,
+              help="Keep messages in flight that z3 proved can never matter again (by default they are dropped "
+                   "from the state; docs/language.md, Pruning).")
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
-           scenario, symmetry, fingerprints, prune, memory, quiet):
+           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, quiet):
     """Explore every reachable state of SPEC and check its invariants and properties."""
     _check_outputs([spec], [("--trace-out", trace_out), ("--html", html_out)])
     source, checked, model = _load_model(spec, consts, fmt, no_faults, scenario, invariants, properties)
     progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
     result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
                                     on_progress=progress, symmetry=symmetry, prune=prune,
-                                    fingerprints=fingerprints, memory_limit=_memory_limit(memory)))
+                                    fingerprints=fingerprints, memory_limit=_memory_limit(memory),
+                                    skip_partitions=not keep_partitions, drop_dead_messages=not keep_dead_messages))
     if progress is not None:
         progress.clear()
+    model = result.searched or model  # its states are the trace's (reductions may leave fault lines out)
     options = {"consts": checked.consts, "invariants": list(invariants) or None,
                "properties": list(properties) or None, "max_states": max_states,
                "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario,
-               "symmetry": symmetry, "prune": prune, "fingerprints": fingerprints}
+               "symmetry": symmetry, "prune": prune, "fingerprints": fingerprints,
+               "keep_partitions": keep_partitions, "keep_dead_messages": keep_dead_messages}
     # The verdict is printed first; the files after, so a write error loses nothing.
     files: list[tuple[str, str]] = []
     if fmt == "json" or trace_out:
@@ -301,8 +311,16 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
                    "The table is the same whatever N is.")
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE",
               help=_MEMORY_HELP.replace("modelcheck's memory", "a row's process memory"))
+@click.option("--keep-partitions", is_flag=True,
+              help="Explore partition, one_way, link, bridge, ring and heal steps even where they cannot change "
+                   "an invariant's verdict (no time block, invariants only); by default such runs leave them out "
+                   "(docs/language.md, Pruning).")
+@click.option("--keep-dead-messages", is_flag=True,
+              help="Keep messages in flight that z3 proved can never matter again (by default they are dropped "
+                   "from the state; docs/language.md, Pruning).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
-def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, jobs, memory, quiet):
+def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, jobs, memory,
+           keep_partitions, keep_dead_messages, quiet):
     """Check every invariant and property under every scenario: the resilience table.
 
     Rows: no-faults, the faults block (faults), and each scenario. Exit 0 when every
@@ -337,13 +355,16 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
     if memory is None and jobs > 1:  # by default the rows running at once share the machine
         memory_limit //= min(jobs, len(rows)) or 1
     result = mx.run_matrix(model, rows, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
-                                                on_progress=progress, memory_limit=memory_limit), on_row, jobs=jobs)
+                                                on_progress=progress, memory_limit=memory_limit,
+                                                skip_partitions=not keep_partitions,
+                                                drop_dead_messages=not keep_dead_messages), on_row, jobs=jobs)
     if progress is not None:
         progress.clear()
     name = checked.spec.name
     if fmt == "json":
         options = {"consts": checked.consts, "scenarios": list(scenarios) or None, "max_states": max_states,
-                   "max_depth": max_depth, "timeout": timeout}
+                   "max_depth": max_depth, "timeout": timeout, "keep_partitions": keep_partitions,
+                   "keep_dead_messages": keep_dead_messages}
         click.echo(json.dumps(mx.render_json(result, spec, name, options), indent=2))
     elif fmt == "markdown":
         click.echo(mx.render_markdown(result))
@@ -449,6 +470,11 @@ def replay(spec, trace, consts):
         properties = [name] if kind == "property" and name in {p.name for p in checked.properties} else []
         model = build(checked, source, use_faults=not opts.get("no_faults"), faults=faults,
                       invariant_names=invariants or None, property_names=properties or None)
+        # the reductions the recorded run used (a trace from before they existed: none)
+        from . import prune
+        again = Options(skip_partitions=opts.get("keep_partitions") is False,
+                        drop_dead_messages=opts.get("keep_dead_messages") is False, prune=opts.get("prune") is True)
+        model, _ = prune.apply(model, again.validate(model), again)
         outcome = run_replay(model, doc)
     except SpecError as err:
         _fail(err, source, spec, "text")

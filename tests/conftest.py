@@ -15,6 +15,10 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "modelcheck", *args], cwd=cwd, capture_output=True, text=True)
 
 
+# The state-saving reductions off (modelcheck/prune): for counts of the model as written.
+KEEP = ("--keep-partitions", "--keep-dead-messages")
+
+
 def verify_json(path: str | Path, *extra: str) -> tuple[int, dict]:
     proc = run_cli("verify", str(path), "--format", "json", *extra)
     return proc.returncode, json.loads(proc.stdout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, pipeline, run_cli, verify_json
+from conftest import KEEP, ROOT, pipeline, run_cli, verify_json
 
 from modelcheck.engine.explorer import Options, explore
 from modelcheck.engine.model import Step
@@ -118,7 +118,7 @@ def test_pruning_changes_no_verdict_state_count_or_trace_length(name):
 def test_summary_line_json_and_switch():
     proc = run_cli("verify", "specs/majority_election.ha", "--no-faults", "--no-symmetry", "--prune")
     assert "912 distinct states · 5,202 transitions (+2,849 pruned)" in proc.stdout
-    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--no-symmetry")  # off by default
+    code, doc = verify_json("specs/majority_election.ha", "--no-faults", "--no-symmetry", *KEEP)  # off by default
     assert code == 0
     assert doc["stats"]["transitions"] == 7_614 and doc["stats"]["pruned_transitions"] is None
     assert doc["options"]["prune"] is False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, verify_json
+from conftest import KEEP, ROOT, verify_json
 
 CASES = [
     # spec, verdict, distinct states, trace length (None: holds)
@@ -22,7 +22,7 @@ CASES = [
 
 @pytest.mark.parametrize("spec, verdict, states, steps", CASES)
 def test_pinned(spec, verdict, states, steps):
-    code, doc = verify_json(ROOT / spec, "--no-symmetry")  # the unreduced state counts
+    code, doc = verify_json(ROOT / spec, "--no-symmetry", *KEEP)  # the unreduced state counts
     assert doc["verdict"] == verdict
     assert code == {"holds": 0, "violated": 1}[verdict]
     assert doc["stats"]["distinct_states"] == states

@@ -37,7 +37,8 @@ EXIT = {"holds": 0, "violated": 1, "incomplete": 3}
 def run_verify(spec: Path, *extra: str) -> tuple[int, dict]:
     proc = subprocess.run(
         # hand counts are of the unreduced state space
-        [sys.executable, "-m", "modelcheck", "verify", str(spec), "--format", "json", "--no-symmetry", *extra],
+        [sys.executable, "-m", "modelcheck", "verify", str(spec), "--format", "json", "--no-symmetry",
+         "--keep-partitions", "--keep-dead-messages", *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     try:

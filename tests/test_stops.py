@@ -58,7 +58,7 @@ def test_signal_stops_with_summary(name, sig):
 
 
 def test_matrix_interrupted_keeps_finished_rows():
-    proc = _start(["matrix", *BIG, "-j", "2"])
+    proc = _start(["matrix", *BIG, "-j", "2", "--keep-partitions", "--keep-dead-messages"])
     time.sleep(15)  # the no-faults row (28k states, 1 s) finishes even on a loaded machine; the faults row does not
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)

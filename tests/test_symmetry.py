@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from conftest import ROOT, pipeline, run_cli, verify_json
+from conftest import KEEP, ROOT, pipeline, run_cli, verify_json
 
 from modelcheck.engine.explorer import Options, explore
 from modelcheck.engine.symmetry import Symmetry, symmetric_groups, symmetric_roles
@@ -134,8 +134,8 @@ def test_verdicts_and_shortest_trace_lengths_do_not_change(spec):
 
 
 def test_on_by_default_and_off_with_the_switch():
-    code, on = verify_json(ROOT / "tests/regression/two_phase.ha")
-    code2, off = verify_json(ROOT / "tests/regression/two_phase.ha", "--no-symmetry")
+    code, on = verify_json(ROOT / "tests/regression/two_phase.ha", *KEEP)
+    code2, off = verify_json(ROOT / "tests/regression/two_phase.ha", "--no-symmetry", *KEEP)
     assert (code, code2) == (0, 0)
     assert on["symmetric_roles"] == ["Participant"] and on["options"]["symmetry"] is True
     assert off["symmetric_roles"] == [] and off["options"]["symmetry"] is False
@@ -220,7 +220,7 @@ def test_the_states_without_symmetry_are_counted_exactly(spec, consts, packed):
 
 
 def test_states_without_symmetry_in_the_summary_and_json():
-    proc = run_cli("verify", "specs/majority_election.ha", "--const", "LOSS=0", "-q")
+    proc = run_cli("verify", "specs/majority_election.ha", "--const", "LOSS=0", "-q", *KEEP)
     assert "5,185 distinct states (30,420 without symmetry) · " in proc.stdout
     code, doc = verify_json(ROOT / "specs/majority_election.ha", "--const", "LOSS=0", "--no-symmetry")
     assert doc["stats"]["states_without_symmetry"] is None

@@ -64,6 +64,12 @@ class Options:
     # address-space limit (ulimit -v) is reached (limits.MemoryGuard). The CLI's
     # --memory-limit defaults to a share of the machine's memory.
     memory_limit: int | None = None
+    # The state-saving reductions (modelcheck/prune), applied where sound: leave out
+    # cut and heal steps, drop messages z3 proved dead. Off here (a library search
+    # explores the model as written); `verify` and `matrix` turn both on unless
+    # --keep-partitions / --keep-dead-messages.
+    skip_partitions: bool = False
+    drop_dead_messages: bool = False
 
     def validate(self, model: Explorable) -> "Plan":
         """These options checked against `model`, once, before the search starts:
@@ -119,9 +125,20 @@ def explore(model: Explorable, options: Options | None = None) -> Result:
     options = options or Options()
     start = time.monotonic()
     plan = options.validate(model)
+    from .. import prune
+    try:  # the z3 analysis of dead messages can take seconds: a Ctrl-C then still gets a summary
+        model, pruning = prune.apply(model, plan, options)
+    except (KeyboardInterrupt, MemoryError) as err:
+        stats = Stats(seconds=time.monotonic() - start)
+        return Result("incomplete", stats, model.initial, stop_reason=Stops.reason(err),
+                      invariants=[i.name for i in model.invariants], notes=list(plan.notes))
     search = _explore_packed if plan.packed else _explore_states
     result = search(model, options, plan, start)
     result.notes.extend(plan.notes)
+    prune.finish(pruning, model)
+    result.pruning = pruning
+    if pruning is not None and (pruning.skipped_faults or model.collector is not None):
+        result.searched = model
     return result
 
 

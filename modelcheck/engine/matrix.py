@@ -103,7 +103,9 @@ def _run_row(model: Model, name: str, faults: list, options: Options, columns: l
 
     m = model.with_faults(faults)
     result = explore(m, Options(max_states=options.max_states, max_depth=options.max_depth,
-                                timeout=options.timeout, on_progress=options.on_progress, collect_all=True))
+                                timeout=options.timeout, on_progress=options.on_progress, collect_all=True,
+                                skip_partitions=options.skip_partitions,
+                                drop_dead_messages=options.drop_dead_messages))
     cells = {col: _cell(result, col) for col, _ in columns}
     if "" in result.findings:
         cells[ERRORS] = _cell(result, "")
@@ -166,7 +168,8 @@ def _run_parallel(model: Model, rows: list, options: Options, jobs: int, on_row)
     global _WORK
     columns = [(i.name, "invariant") for i in model.invariants] + [(p.name, "property") for p in model.properties]
     quiet = Options(max_states=options.max_states, max_depth=options.max_depth, timeout=options.timeout,
-                    memory_limit=options.memory_limit)
+                    memory_limit=options.memory_limit, skip_partitions=options.skip_partitions,
+                    drop_dead_messages=options.drop_dead_messages)
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
     _WORK = (model, rows, quiet, columns, stop)

@@ -112,6 +112,13 @@ class Model:
         self._set_faults(self.faults)
         self.initial = self._initial_state()
         self.properties = [self._compile_property(d) for d in self.property_decls]
+        # Dead-message collection (modelcheck/prune/dead.py), when a search uses it:
+        # every successor's dead messages are dropped (with_collector).
+        self.collector = None
+        # (fault lines, assumptions) as written, when a reduction left some out of
+        # `faults` (modelcheck/prune): reports list these
+        self.shown_faults = None
+        self.dead_analyses: dict = {}  # fault lines -> smt.dead.Analysis (prune._analysis)
 
     def _set_faults(self, faults: list[FaultInfo]) -> None:
         c = self.checked
@@ -132,8 +139,16 @@ class Model:
         is shared, only the fault set-up and the initial budgets change."""
         other = copy.copy(self)
         other._set_faults(faults)
+        other.shown_faults = None
         other.initial = self.initial._replace(
             budgets=tuple(f.budget for f in other.faults if f.budget is not None))
+        return other
+
+    def with_collector(self, collector) -> "Model":
+        """The same model, dropping dead messages from every state it produces."""
+        other = copy.copy(self)
+        other.collector = collector
+        other.initial = collector.state(self.initial)
         return other
 
     def settled(self, state: State) -> bool:
@@ -323,6 +338,8 @@ class Model:
             if slot is not None and state.budgets[slot] <= 0:
                 continue
             out.extend(self.fault_kinds[i].successors(self, state, f, self._spend(state, slot)))
+        if self.collector is not None:
+            self.collector.transitions(out)
         return out
 
     def fault_members(self, f: FaultInfo) -> list[int]:

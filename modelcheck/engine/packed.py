@@ -85,6 +85,8 @@ class PackedModel:
         # in place of a step that raised a run-time error (the explorer then asks the
         # Model for the error itself).
         self.successors = self._compile()
+        if model.collector is not None:  # dead messages dropped (modelcheck/prune/dead.py)
+            self.successors = model.collector.packed(self.successors, self)
 
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the

@@ -72,6 +72,23 @@ class Stats:
 
 
 @dataclass
+class Pruning:
+    """What the state-saving reductions left out of one search (modelcheck/prune,
+    docs/language.md "Pruning"). Each part says what it removed, or why it removed
+    nothing although it could have applied."""
+
+    # Fault lines not explored (their summaries, `partition at most 1`), and why
+    # that is sound; or, when the spec has such lines, why they were explored.
+    skipped_faults: list[str] = field(default_factory=list)
+    partitions_why: str | None = None
+    partitions_kept: str | None = None
+    # Dead-message collection: one rule per collected message kind and role
+    # ("Vote to Server when t < term"), or why nothing is collected.
+    dead_rules: list[str] = field(default_factory=list)
+    dead_kept: str | None = None
+
+
+@dataclass
 class Result:
     verdict: str  # "holds" | "violated" | "incomplete"
     stats: Stats
@@ -94,3 +111,8 @@ class Result:
     collision_probability: float | None = None
     # Options asked for that could not be honoured, and why (shown in the report header)
     notes: list[str] = field(default_factory=list)
+    pruning: Pruning | None = None  # what the state-saving reductions left out
+    # The model the search explored when a reduction changed it (fault lines left
+    # out, dead messages dropped): its states are what the trace holds, so reports
+    # render the trace with it. None: the model given.
+    searched: object = None

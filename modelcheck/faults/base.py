@@ -18,7 +18,9 @@ about it lives on its class, in one module under modelcheck/faults/:
 
 plus declared facts the reductions rely on: `adds_cuts` (it can cut links: the z3
 frame needs link variables), `renaming_closed` (its set of steps maps onto itself
-when interchangeable nodes are renamed: symmetry is sound for it).
+when interchangeable nodes are renamed: symmetry is sound for it), `only_delays`
+(its steps only hold messages back or release them: safety runs without a time
+block may skip it, modelcheck/prune).
 
 The hooks are abstract: a kind that forgets one cannot be instantiated, so the
 registry (modelcheck/faults/__init__.py) fails at import, not at some later step.
@@ -48,6 +50,11 @@ class FaultKind(ABC):
     adds_cuts: bool = False  # its steps cut links (the z3 frame then has cut variables)
     renaming_closed: bool = True  # its steps are the same set after renaming nodes (symmetry)
     on_lane: bool = False  # drawn on its node's lane (a node fault), not across the diagram
+    # Its steps only change which messages can be delivered now (cuts, heals). In the
+    # asynchronous model (no time block) delay alone reproduces that, so a run that
+    # checks only invariants may leave such lines out (modelcheck/prune/partitions.py).
+    # False by default: a kind that does anything else must be explored.
+    only_delays: bool = False
     # Its footprint is a function of the step's key (kind, node, detail, message,
     # line), so engine/reduction.py computes it once per key.
     footprint_by_key: bool = True
@@ -127,6 +134,7 @@ class CutShape(FaultKind):
     Everything else (State and packed successors, z3, footprints) is here."""
 
     adds_cuts = True
+    only_delays = True  # a cut link holds messages back; it destroys none
     # Shapes that grow exponentially with the nodes have a limit (E206 past it):
     # `max_nodes`, and `count_text(n)` / `plural` to say why in the message.
     max_nodes: int | None = None

@@ -8,6 +8,7 @@ from .base import FaultKind
 
 class Heal(FaultKind):
     keyword = "heal"
+    only_delays = True  # it only releases messages that cut links held back
 
     def successors(self, model, state, f, budgets):
         if not state.cut:

@@ -44,15 +44,20 @@ class DeliveryMode(ABC):
                     delivery can ever be due: `delivery within` needs consumption)
         z3_encoded  smt/symbolic.py can encode it (prove); otherwise `prove` says
                     it is unsupported
+        collectable a message in flight can be removed without changing when the
+                    others can be delivered (not with queues: a message holds back
+                    the ones behind it), so dead messages may be dropped
+                    (modelcheck/prune/dead.py)
     """
 
     name: str
     ordered: bool
     consumes: bool
     z3_encoded: bool
+    collectable: bool
     empty: tuple = ()
 
-    FACTS = ("name", "ordered", "consumes", "z3_encoded")
+    FACTS = ("name", "ordered", "consumes", "z3_encoded", "collectable")
 
     def __init_subclass__(cls, **kw):
         """Every mode states every fact itself: a default could make a new ordered
@@ -81,6 +86,10 @@ class DeliveryMode(ABC):
     @abstractmethod
     def duplicate(self, net: tuple) -> list[tuple[Message, tuple]]:
         """Every distinct way to duplicate one message: (message, network after)."""
+
+    def without(self, net: tuple, dead: set) -> tuple:
+        """The network with every copy of these messages removed (collectable modes)."""
+        raise NotImplementedError(f"delivery {self.name} cannot drop messages")
 
     def age(self, net: tuple, cap: int) -> tuple:
         """Every message one tick older (messages carry their age last; see

@@ -10,6 +10,7 @@ class Fifo(DeliveryMode):
     name = "fifo"
     consumes = True
     z3_encoded = False
+    collectable = False  # a message holds back the ones behind it on its link
     ordered = True
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:

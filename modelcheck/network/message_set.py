@@ -14,6 +14,7 @@ class MessageSet(DeliveryMode):
     ordered = False
     consumes = False
     z3_encoded = True  # one Bool per possible message
+    collectable = True  # a sorted tuple of messages: dropping some leaves the rest as they were
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:
         new = [m for m in msgs if m not in net]
@@ -23,6 +24,9 @@ class MessageSet(DeliveryMode):
 
     def messages(self, net: tuple) -> list[Message]:
         return list(net)
+
+    def without(self, net: tuple, dead: set) -> tuple:
+        return tuple(m for m in net if m not in dead)
 
     def deliverable(self, net: tuple) -> list[tuple[Message, tuple]]:
         return [(m, net) for m in net]

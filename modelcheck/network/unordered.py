@@ -10,6 +10,7 @@ class Unordered(DeliveryMode):
     ordered = False
     consumes = True
     z3_encoded = True  # an exact multiset: one counter per possible message
+    collectable = True  # a sorted tuple of messages: dropping some leaves the rest as they were
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:
         if not msgs:
@@ -18,6 +19,9 @@ class Unordered(DeliveryMode):
 
     def messages(self, net: tuple) -> list[Message]:
         return list(net)
+
+    def without(self, net: tuple, dead: set) -> tuple:
+        return tuple(m for m in net if m not in dead)
 
     def distinct(self, net: tuple) -> list[Message]:
         out, last = [], None

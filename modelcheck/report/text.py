@@ -152,12 +152,14 @@ def summary_line(result: Result) -> str:
 
 
 def fault_summary(model: Model) -> str:
-    if not model.faults:
+    # the lines as written, also those a reduction left out (modelcheck/prune)
+    faults, assumptions = model.shown_faults or (model.faults, model.assumptions)
+    if not faults:
         return "none"
     parts = []
-    for f in model.faults:
+    for f in faults:
         parts.append(KINDS[f.kind].summary(f))
-    for f in model.assumptions:  # eventually heal, eventually restart [Role]
+    for f in assumptions:  # eventually heal, eventually restart [Role]
         parts.append(f.kind.replace("_", " ") + (f" {f.role}" if f.role else ""))
     return ", ".join(parts)
 
@@ -179,6 +181,30 @@ def symmetry_summary(model: Model, roles: list[str]) -> str:
             parts.append(f"{', '.join(c.node_names[n] for n in nodes)} are interchangeable "
                          f"({', '.join(named)} named in the spec)")
     return "; ".join(parts)
+
+
+def pruning_lines(pruning) -> list[str]:
+    """What the state-saving reductions left out of a search, a line each
+    (modelcheck/prune; nothing when they removed nothing)."""
+    if pruning is None:
+        return []
+    out = []
+    if pruning.skipped_faults:
+        out.append(f"pruning: {', '.join(pruning.skipped_faults)} not explored: {pruning.partitions_why} "
+                   "(--keep-partitions explores them)")
+    if pruning.dead_rules:
+        out.append(f"pruning: dead messages dropped: {'; '.join(pruning.dead_rules)} (z3 proved every delivery "
+                   "then a no-op, for ever; --keep-dead-messages keeps them)")
+    return out
+
+
+def pruning_json(pruning) -> dict | None:
+    """docs/json-format.md, `pruning`."""
+    if pruning is None:
+        return None
+    return {"skipped_faults": pruning.skipped_faults, "skipped_because": pruning.partitions_why,
+            "partitions_kept_because": pruning.partitions_kept, "dead_messages": pruning.dead_rules,
+            "dead_messages_kept_because": pruning.dead_kept}
 
 
 def holds_text(result: Result) -> str:
@@ -208,6 +234,7 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
             out.append(f"note: {note}")
         if result.symmetric_roles:
             out.append(f"symmetry: {symmetry_summary(model, result.symmetric_roles)}; renamed states are explored once")
+        out += pruning_lines(result.pruning)
         if result.properties:
             out.append(f"liveness: {liveness_assumptions(model)}")
         if result.collision_probability is not None:
@@ -406,6 +433,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "symmetric_roles": result.symmetric_roles,
         "fingerprint_collision_probability": result.collision_probability,
         "notes": result.notes,
+        "pruning": pruning_json(result.pruning),
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,
         "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions,

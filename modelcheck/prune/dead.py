@@ -1,0 +1,135 @@
+"""Dropping dead messages while exploring: the rules smt/dead.py proved, applied to
+every state the search reaches.
+
+A message in flight is dropped as soon as its rule's condition holds for it (on its
+fields, its sender and its receiver's variables): z3 proved that from then on every
+delivery of it is a no-op and the condition stays true, so the state without it
+has the same futures. Both searches call `Collector`: `state` on `State`s (the
+model's successors, the initial state, trace rebuilding) and `packed` around the
+packed engine's generated successor function, so both reach the same states and
+traces rebuild exactly.
+"""
+from __future__ import annotations
+
+from ..engine.compiler import Ctx
+from ..engine.model import MEMO_LIMIT
+from ..engine.state import State
+from ..lang.values import SpecRuntimeError
+
+
+class Collector:
+    """The compiled dead-message rules of one model (see the module docstring)."""
+
+    def __init__(self, model, rules: list):
+        self.network = model.network
+        self.order = list(rules)
+        roles = model.checked.node_roles
+        by_role = {}
+        for r in rules:
+            conds = tuple(tuple((model.compiler.expr(lit.atom), lit.positive) for lit in conj)
+                          for conj in r.conditions)
+            by_role[(r.role, r.kind)] = (conds, tuple(r.names.items()), r)
+        # (kind, dst) -> the rule for messages of that kind to that node
+        self.rules = {(kind, n): rule for n, role in enumerate(roles)
+                      for (name, kind), rule in by_role.items() if name == role.name}
+        self._dead: dict = {}  # (message, receiver's variables) -> dead?
+        self._watch: dict = {}  # net -> its messages that have a rule (distinct)
+        self._without: dict = {}  # (net, dead messages) -> net
+        self.fired: set = set()  # the rules that dropped a message (reports list these)
+
+    def dead(self, m: tuple, values: tuple) -> bool:
+        """Whether message m is dead given its receiver's variables `values`."""
+        key = (m, values)
+        d = self._dead.get(key)
+        if d is None:
+            d = self._dead[key] = self._evaluate(m, values)
+        return d
+
+    def _evaluate(self, m: tuple, values: tuple) -> bool:
+        conds, names, rule = self.rules[(m[2], m[1])]
+        payload = m[3]
+        env = {name: (m[0] if i == -1 else payload[i]) for name, i in names}
+        ctx = Ctx(vars=values, env=env, self_id=m[1], sender=m[0])
+        for conj in conds:
+            try:
+                if all(bool(f(ctx)) == positive for f, positive in conj):
+                    self.fired.add(rule)
+                    return True
+            except SpecRuntimeError:
+                continue  # a condition that raises is not known to hold
+        return False
+
+    def watched(self, net: tuple) -> tuple:
+        """The distinct messages of `net` that some rule covers."""
+        w = self._watch.get(net)
+        if w is None:
+            rules = self.rules
+            w = self._watch[net] = tuple(dict.fromkeys(
+                m for m in self.network.messages(net) if (m[2], m[1]) in rules))
+        return w
+
+    def net(self, net: tuple, nodes: tuple) -> tuple:
+        """`net` without its dead messages (the same object when none is dead)."""
+        watched = self.watched(net)
+        if not watched:
+            return net
+        dead = tuple(m for m in watched if self.dead(m, nodes[m[1]]))
+        if not dead:
+            return net
+        key = (net, dead)
+        out = self._without.get(key)
+        if out is None:
+            out = self._without[key] = self.network.without(net, set(dead))
+        return out
+
+    def fired_rules(self) -> list[str]:
+        """The rules that dropped at least one message, in the analysis' order."""
+        seen = {id(r) for r in self.fired}
+        return [r.describe() for r in self.order if id(r) in seen]
+
+    def state(self, s: State) -> State:
+        net = self.net(s.net, s.nodes)
+        return s if net is s.net else s._replace(net=net)
+
+    def transitions(self, out: list) -> list:
+        """Model.successors' transitions with dead messages dropped from each target."""
+        for t in out:
+            s = t.state
+            if s is not None:
+                net = self.net(s.net, s.nodes)
+                if net is not s.net:
+                    t.state = s._replace(net=net)
+        return out
+
+    def packed(self, successors, pm):
+        """The packed engine's successor function `successors` with dead messages
+        dropped (`pm` the PackedModel: interned nets and node variables)."""
+        k = pm.k
+        nets, nodes_of = pm.net.values, pm.nodes.values
+        net_id = pm.net.id
+        receivers: dict = {}  # net id -> the nodes whose variables decide its collection
+        memo: dict = {}  # (net id, those nodes' variable ids) -> net id
+
+        def collected(p):
+            out = successors(p)
+            for i, q in enumerate(out):
+                if q is None:
+                    continue
+                n = q[k + 1]
+                dsts = receivers.get(n)
+                if dsts is None:
+                    dsts = receivers[n] = tuple(sorted({m[1] for m in self.watched(nets[n])}))
+                if not dsts:
+                    continue
+                key = (n,) + tuple([q[d] for d in dsts])
+                after = memo.get(key)
+                if after is None:
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    net = nets[n]
+                    new = self.net(net, tuple(nodes_of[x] for x in q[:k]))
+                    after = memo[key] = n if new is net else net_id(new)
+                if after != n:
+                    out[i] = q[:k + 1] + (after,) + q[k + 2:]
+            return out
+        return collected

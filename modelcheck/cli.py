@@ -636,6 +636,32 @@ def check(spec, consts, strict):
                f"{len(c.messages)} message kind(s), {len(c.invariants)} invariant(s), "
                f"{len(c.properties)} propert{'y' if len(c.properties) == 1 else 'ies'}, "
                f"{len(model.faults)} fault line(s)")
+    _dead_message_hints(model)
+
+
+def _dead_message_hints(model) -> None:
+    """Which messages `verify` drops as dead, and why the others never are (a hint
+    to the author: docs/language.md, "Pruning that saves states")."""
+    from . import prune
+    from .engine.explorer import Options
+    opts = Options(skip_partitions=True, drop_dead_messages=True)
+    plan = opts.validate(model)
+    why = prune.why_no_collection(model, plan, opts)
+    if why is not None:
+        click.echo(f"dead messages: none dropped: {why}")
+        return
+    analysis = prune.analysis(model)
+    if analysis.why_none:
+        click.echo(f"dead messages: none dropped: {analysis.why_none}")
+        return
+    handled = [r for r in analysis.rules if r.text]
+    click.echo("dead messages (dropped from the state while exploring, once z3 proved them no-ops for ever):")
+    for r in handled:
+        click.echo(f"  dropped: {r.describe()}")
+    for role, message, reason in analysis.kept:
+        click.echo(f"  kept: {message} to {role}: {reason}")
+    if not handled and not analysis.kept:
+        click.echo("  only messages to roles that have no handler for them")
 
 
 @cli.command()

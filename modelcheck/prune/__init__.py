@@ -40,7 +40,7 @@ def apply(model, plan, options):
             model.shown_faults = written
         else:
             pruning.partitions_kept = why
-    why = _why_no_collection(model, plan, options)
+    why = why_no_collection(model, plan, options)
     if why is None:
         analysis = _analysis(model)
         if analysis.rules:
@@ -61,7 +61,7 @@ def finish(pruning, model) -> None:
             pruning.dead_kept = "no message the proved rules cover was ever dead"
 
 
-def _why_no_collection(model, plan, options) -> str | None:
+def why_no_collection(model, plan, options) -> str | None:
     if not options.drop_dead_messages:
         return "--keep-dead-messages"
     if plan.graph:

@@ -18,6 +18,7 @@ import os
 import re
 import resource
 import signal
+import sys
 from dataclasses import dataclass
 
 # The share of the machine's memory (or of the process's address-space limit) that
@@ -46,6 +47,19 @@ def install_signal_handlers() -> None:
             signal.signal(sig, _on_signal)
         except (ValueError, OSError):  # not the main thread, or a platform without it
             pass
+    sys.unraisablehook = _quiet_after_signal
+
+
+_default_unraisable = sys.unraisablehook
+
+
+def _quiet_after_signal(unraisable) -> None:
+    """After a SIGINT or SIGTERM, a KeyboardInterrupt that lands in a destructor (z3's
+    `AstRef.__del__` while the stop unwinds) is the same stop, not a second error:
+    Python would print its traceback under the summary."""
+    if _signalled and isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    _default_unraisable(unraisable)
 
 
 def signalled() -> bool:
@@ -53,6 +67,12 @@ def signalled() -> bool:
     the middle of a call (z3's "canceled", ctypes' ArgumentError wrapping the
     KeyboardInterrupt raised while it converted arguments) is that signal's doing."""
     return _signalled
+
+
+def stop_signal() -> KeyboardInterrupt:
+    """The exception the last SIGINT or SIGTERM stands for (to re-raise it where a
+    library turned it into its own error)."""
+    return Terminated() if _last_signal == "SIGTERM" else KeyboardInterrupt()
 
 
 def interrupted_text() -> str:

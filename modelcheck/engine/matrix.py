@@ -44,6 +44,7 @@ class Row:
     cells: dict[str, Cell]
     stats: Stats
     stop_reason: str | None = None
+    pruning: object = None  # engine.result.Pruning: what the row's search left out
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _run_row(model: Model, name: str, faults: list, options: Options, columns: l
     cells = {col: _cell(result, col) for col, _ in columns}
     if "" in result.findings:
         cells[ERRORS] = _cell(result, "")
-    return Row(name, fault_summary(m), cells, result.stats, result.stop_reason)
+    return Row(name, fault_summary(m), cells, result.stats, result.stop_reason, result.pruning)
 
 
 def _not_run(model: Model, name: str, faults: list, columns: list) -> Row:
@@ -220,6 +221,11 @@ def _table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
+def pruning_json(pruning):
+    from ..report.text import pruning_json as as_json
+    return as_json(pruning)
+
+
 def render_text(matrix: Matrix, spec_path: str, spec_name: str) -> str:
     header, body = _table(matrix)
     widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
@@ -235,6 +241,13 @@ def render_text(matrix: Matrix, spec_path: str, spec_name: str) -> str:
         lines.append(f"invariants (safety): {', '.join(inv)}")
     if prop:
         lines.append(f"properties (liveness, under weak fairness; faults eventually stop): {', '.join(prop)}")
+    skipped = [r.scenario for r in matrix.rows if r.pruning is not None and r.pruning.skipped_faults]
+    if skipped:
+        lines.append(f"pruning: cut and heal lines not explored in {', '.join(skipped)} (no time block: a cut "
+                     "link only delays messages; --keep-partitions explores them)")
+    dead = [r.scenario for r in matrix.rows if r.pruning is not None and r.pruning.dead_rules]
+    if dead:
+        lines.append(f"pruning: dead messages dropped in {', '.join(dead)} (--keep-dead-messages keeps them)")
     bad = [(r.scenario, n) for r in matrix.rows for n, _ in matrix.columns if r.cells[n].verdict == "violated"]
     if bad:
         scenario, name = bad[0]
@@ -272,5 +285,6 @@ def render_json(matrix: Matrix, spec_path: str, spec_name: str, options: dict) -
             "cells": {n: {"verdict": c.verdict, "steps": c.steps, "cycle": c.cycle} for n, c in r.cells.items()},
             "stats": {"distinct_states": r.stats.distinct_states, "transitions": r.stats.transitions,
                       "depth": r.stats.depth, "seconds": round(r.stats.seconds, 3)},
+            "pruning": pruning_json(r.pruning),
         } for r in matrix.rows],
     }

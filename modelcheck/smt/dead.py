@@ -38,11 +38,13 @@ with them every state count, are the same on every machine.
 """
 from __future__ import annotations
 
+import ctypes
 import itertools
 from dataclasses import dataclass, field
 
 import z3
 
+from .. import limits
 from ..lang import syntax as S
 from ..lang.types import BoolT, IntT
 from .symbolic import AND, FALSE, NOT, OR, TRUE, Symbolic, Unsupported, _Exec, eq, lift
@@ -89,12 +91,19 @@ class Analysis:
 
 
 def analyse(model, rlimit: int = RLIMIT) -> Analysis:
-    """The dead-message rules of `model` (an engine.model.Model under its faults)."""
+    """The dead-message rules of `model` (an engine.model.Model under its faults).
+    A Ctrl-C or SIGTERM inside a z3 call comes out as the KeyboardInterrupt it is
+    (z3 reports it as "canceled", ctypes as an ArgumentError)."""
     try:
-        sym = Symbolic(model)
-    except Unsupported as err:
-        return Analysis(why_none=f"z3 cannot encode this spec: {err.what}")
-    return _Analyser(model, sym, rlimit).run()
+        try:
+            sym = Symbolic(model)
+        except Unsupported as err:
+            return Analysis(why_none=f"z3 cannot encode this spec: {err.what}")
+        return _Analyser(model, sym, rlimit).run()
+    except (z3.Z3Exception, ctypes.ArgumentError):
+        if not limits.signalled():
+            raise
+        raise limits.stop_signal() from None
 
 
 class _Analyser:

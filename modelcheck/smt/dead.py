@@ -111,6 +111,7 @@ class _Analyser:
         self.model, self.sym, self.c, self.rlimit = model, sym, model.checked, rlimit
         self.pre = sym.frame("dead")
         self._steps: dict = {}  # see steps
+        self._encodings: dict = {}  # see _encoded
         self.step_domain: list = []  # type constraints of the steps' message fields
         self.by_index = {m.index: m for m in model.checked.messages.values()}
         self._atom_cache: dict = {}  # see _literal
@@ -136,28 +137,40 @@ class _Analyser:
                 if w is not None and not w & reads:
                     continue
                 for src in srcs:
-                    payload = [sym.fresh(t, f"dead.s{len(self.step_domain)}.{f}", self.step_domain)
-                               for f, t in msg.fields]
-                    x = self._run(h, payload, n, src)
-                    out.append((x.alive, x.vars))
+                    out.append(self._encoded(("h", n, id(h), src), lambda: self._delivery(h, msg, n, src)))
         for a in self.model.actions[role.name]:
             w = _writes(a.decl)
             if w is not None and not w & reads:
                 continue
             for combo in a.combos:
-                env = {name: lift(v) for (name, _, _), v in zip(a.params, combo)}
-                x = self._exec(a.decl.guard, a.decl.body, env, n, None)
-                out.append((x.alive, x.vars))
+                out.append(self._encoded(("a", n, id(a), combo), lambda: self._action(a, combo, n)))
         slot = 0
         for f in self.model.faults:
             b = None
             if f.budget is not None:
                 b, slot = slot, slot + 1
-            for inst in sym._fault(pre, f, b, f"dead.f{len(self._steps)}"):
+            for inst in self._encoded(("f", id(f)), lambda: sym._fault(pre, f, b, f"dead.f{id(f)}")):
                 if any((n, i) in inst.nodes for i in reads) and not _false(inst.ok):
                     out.append((inst.ok, [inst.nodes.get((n, i), v) for i, v in enumerate(pre.nodes[n])]))
         self._steps[key] = out
         return out
+
+    def _encoded(self, key, make):
+        """One step's encoding, made once however many variable sets ask for it."""
+        hit = self._encodings.get(key)
+        if hit is None:
+            hit = self._encodings[key] = make()
+        return hit
+
+    def _delivery(self, h, msg, n, src):
+        payload = [self.sym.fresh(t, f"dead.s{len(self._encodings)}.{f}", self.step_domain) for f, t in msg.fields]
+        x = self._run(h, payload, n, src)
+        return x.alive, x.vars
+
+    def _action(self, a, combo, n):
+        env = {name: lift(v) for (name, _, _), v in zip(a.params, combo)}
+        x = self._exec(a.decl.guard, a.decl.body, env, n, None)
+        return x.alive, x.vars
 
     def _exec(self, guard, body, env, n, src) -> _Exec:
         """Run a guard and body symbolically from the frame, for node n."""

@@ -212,6 +212,17 @@ def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | No
     return source, checked, model
 
 
+def _pruning_options(command):
+    """--keep-partitions and --keep-dead-messages (verify and matrix)."""
+    command = click.option("--keep-dead-messages", is_flag=True,
+                           help="Keep messages in flight that z3 proved can never matter again (by default they "
+                                "are dropped from the state; docs/language.md, Pruning).")(command)
+    return click.option("--keep-partitions", is_flag=True,
+                        help="Explore partition, one_way, link, bridge, ring and heal steps even where they cannot "
+                             "change an invariant's verdict (no time block, invariants only); by default such runs "
+                             "leave them out (docs/language.md, Pruning).")(command)
+
+
 @cli.command()
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
@@ -242,13 +253,7 @@ def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | No
 @click.option("--prune/--no-prune", default=False, show_default=True,
               help="Sleep-set pruning: skip transitions whose target another order of independent steps "
                    "reaches. Same states and verdicts, fewer transitions; the summary counts them.")
-@click.option("--keep-partitions", is_flag=True,
-              help="Explore partition, one_way, link, bridge, ring and heal steps even where they cannot change "
-                   "an invariant's verdict (no time block, invariants only); by default such runs leave them out "
-                   "(docs/language.md, Pruning).")
-@click.option("--keep-dead-messages", is_flag=True,
-              help="Keep messages in flight that z3 proved can never matter again (by default they are dropped "
-                   "from the state; docs/language.md, Pruning).")
+@_pruning_options
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
@@ -311,13 +316,7 @@ def verify(spec, consts, invariants, properties, max_states, max_depth, timeout,
                    "The table is the same whatever N is.")
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE",
               help=_MEMORY_HELP.replace("modelcheck's memory", "a row's process memory"))
-@click.option("--keep-partitions", is_flag=True,
-              help="Explore partition, one_way, link, bridge, ring and heal steps even where they cannot change "
-                   "an invariant's verdict (no time block, invariants only); by default such runs leave them out "
-                   "(docs/language.md, Pruning).")
-@click.option("--keep-dead-messages", is_flag=True,
-              help="Keep messages in flight that z3 proved can never matter again (by default they are dropped "
-                   "from the state; docs/language.md, Pruning).")
+@_pruning_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on_violation, jobs, memory,
            keep_partitions, keep_dead_messages, quiet):
@@ -650,7 +649,7 @@ def _dead_message_hints(model) -> None:
     if why is not None:
         click.echo(f"dead messages: none dropped: {why}")
         return
-    analysis = prune.analysis(model)
+    analysis = prune.dead_analysis(model)
     if analysis.why_none:
         click.echo(f"dead messages: none dropped: {analysis.why_none}")
         return

@@ -42,7 +42,7 @@ def apply(model, plan, options):
             pruning.partitions_kept = why
     why = why_no_collection(model, plan, options)
     if why is None:
-        analysis = _analysis(model)
+        analysis = dead_analysis(model)
         if analysis.rules:
             from .dead import Collector
             model = model.with_collector(Collector(model, analysis.rules))
@@ -75,15 +75,12 @@ def why_no_collection(model, plan, options) -> str | None:
     return None
 
 
-def _analysis(model):
-    """smt.dead.analyse(model), once per compiled spec and fault lines."""
+def dead_analysis(model):
+    """smt.dead.analyse(model), once per compiled spec and fault lines (`check`
+    prints it too)."""
     from ..smt.dead import analyse
     key = tuple((f.kind, f.role, f.budget) for f in model.faults)
     if key not in model.dead_analyses:  # shared by the model's copies (matrix rows)
         model.dead_analyses[key] = analyse(model)
     return model.dead_analyses[key]
 
-
-def analysis(model):
-    """The dead-message analysis of `model` as it would be searched (for `check`)."""
-    return _analysis(model)

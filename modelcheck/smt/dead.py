@@ -47,7 +47,7 @@ import z3
 from .. import limits
 from ..lang import syntax as S
 from ..lang.types import BoolT, IntT
-from .symbolic import AND, FALSE, NOT, OR, TRUE, Symbolic, Unsupported, _Exec, eq, lift
+from .symbolic import AND, NOT, OR, TRUE, Symbolic, Unsupported, _Exec, _f, eq, lift
 
 # Literals per candidate condition, and candidates tried per (role, message kind).
 MAX_LITERALS = 3
@@ -150,7 +150,7 @@ class _Analyser:
             if f.budget is not None:
                 b, slot = slot, slot + 1
             for inst in self._encoded(("f", id(f)), lambda: sym._fault(pre, f, b, f"dead.f{id(f)}")):
-                if any((n, i) in inst.nodes for i in reads) and not _false(inst.ok):
+                if any((n, i) in inst.nodes for i in reads) and not _f(inst.ok):
                     out.append((inst.ok, [inst.nodes.get((n, i), v) for i, v in enumerate(pre.nodes[n])]))
         self._steps[key] = out
         return out
@@ -181,7 +181,7 @@ class _Analyser:
             g, ge = sym.ev(guard, x)
             x.fail(ge)
             x.alive = AND(x.alive, g.z)
-        if not _false(x.alive):
+        if not _f(x.alive):
             sym.run(body or [], x)
         return x
 
@@ -354,10 +354,6 @@ class _Analyser:
 
     def _text(self, cand) -> str:
         return " and ".join(_literal_text(self.source, lit) for lit in cand)
-
-
-def _false(x) -> bool:
-    return z3.is_false(x) if isinstance(x, z3.ExprRef) else x is FALSE
 
 
 def _names(handlers) -> dict:

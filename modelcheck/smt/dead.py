@@ -100,8 +100,10 @@ def analyse(model, rlimit: int = RLIMIT) -> Analysis:
         except Unsupported as err:
             return Analysis(why_none=f"z3 cannot encode this spec: {err.what}")
         return _Analyser(model, sym, rlimit).run()
-    except (z3.Z3Exception, ctypes.ArgumentError):
-        if not limits.signalled():
+    except (z3.Z3Exception, ctypes.ArgumentError) as err:
+        # a signal's KeyboardInterrupt inside a z3 call (also a matrix worker's SIGUSR1,
+        # which limits does not see) comes out wrapped: it is still that stop
+        if not (limits.signalled() or "KeyboardInterrupt" in str(err)):
             raise
         raise limits.stop_signal() from None
 

@@ -26,7 +26,126 @@ Traces are always rebuilt from `State`s (explorer._trace with `pack` as the key)
 """
 from __future__ import annotations
 
+from ..network import msg_key
 from .model import MEMO_LIMIT, Model, State
+
+# Memo tables keyed by a network hold at most this many entries: networks repeat
+# least of all parts, so a larger table costs memory and hits little more.
+NET_MEMO_LIMIT = 1 << 17
+
+
+class NetCodec:
+    """Networks in packed states: the bytes of their messages' ids, not an interned id.
+
+    A network is the part of a state that repeats least: where every state holds a
+    different combination of messages in flight (a vote-counting election), an
+    interned id per network kept every network ever built, and each one's memo
+    entries, for the whole run (about 1.5 KB per state). As bytes, a network lives
+    exactly as long as the states and memo entries that hold it; equal networks
+    are equal bytes, and a bytes object caches its hash.
+
+    The order of the ids: for a mode whose network is a sorted bag (the mode's
+    `sorted_bag` fact: unordered, set) the ids ascend, so sending is a sort of
+    small ints, and only the deliveries are put in the mode's order (`msg_key`);
+    for any other mode (fifo) the ids follow `mode.messages`. A message id below
+    255 is one byte; a larger one is 255 followed by its four bytes.
+
+    Same interface as an Interner: `id(net)` gives the bytes, `values[b]` the
+    network (decoded through a bounded cache)."""
+
+    __slots__ = ("mode", "msgs", "_cache", "values", "_keys", "bag", "consumes")
+
+    CACHE = 1 << 16
+
+    def __init__(self, mode, msgs: Interner):
+        self.mode, self.msgs = mode, msgs
+        self._cache: dict = {}
+        self.values = self  # net.values[b], as with an Interner
+        self._keys: list = []  # per message id, its msg_key (the mode's order of a bag)
+        self.bag, self.consumes = mode.sorted_bag, mode.consumes
+
+    def id(self, net: tuple) -> bytes:
+        mid = self.msgs.id
+        ids = [mid(m) for m in self.mode.messages(net)]
+        if self.bag:
+            ids.sort()
+        return self._encode(ids)
+
+    @staticmethod
+    def _encode(ids: list[int]) -> bytes:
+        if not ids or max(ids) < 255:
+            return bytes(ids)
+        out = bytearray()
+        for i in ids:
+            if i < 255:
+                out.append(i)
+            else:
+                out.append(255)
+                out += i.to_bytes(4, "big")
+        return bytes(out)
+
+    def ids(self, b: bytes) -> list[int]:
+        """The message ids in b, in order."""
+        if 255 not in b:
+            return list(b)
+        out, j = [], 0
+        while j < len(b):
+            if b[j] < 255:
+                out.append(b[j])
+                j += 1
+            else:
+                out.append(int.from_bytes(b[j + 1:j + 5], "big"))
+                j += 5
+        return out
+
+    def __getitem__(self, b: bytes) -> tuple:
+        net = self._cache.get(b)
+        if net is None:
+            if len(self._cache) >= self.CACHE:
+                self._cache.clear()
+            ids = self.ids(b)
+            if self.bag:
+                ids.sort(key=self._key)
+            values = self.msgs.values
+            net = self._cache[b] = self.mode.from_messages([values[i] for i in ids])
+        return net
+
+    def _key(self, i: int):
+        return self._grown()[i]
+
+    def _grown(self) -> list:
+        """The msg_key of every message id so far."""
+        keys, values = self._keys, self.msgs.values
+        while len(keys) < len(values):
+            keys.append(msg_key(values[len(keys)]))
+        return keys
+
+    def deliveries(self, b: bytes) -> list[tuple[int, bytes]]:
+        """`mode.deliverable` on bytes: (message id, network after) per distinct
+        message, in the mode's order."""
+        if self.bag and 255 not in b:  # one byte per message
+            keys = self._keys
+            if len(keys) < len(self.msgs.values):
+                keys = self._grown()
+            distinct = sorted(set(b), key=keys.__getitem__)
+            if self.consumes:
+                return [(i, b[:j] + b[j + 1:]) for i in distinct for j in (b.index(i),)]
+            return [(i, b) for i in distinct]
+        mid = self.msgs.id
+        return [(mid(m), self.id(after)) for m, after in self.mode.deliverable(self[b])]
+
+    def send(self, b: bytes, ids) -> bytes:
+        """`mode.send` on bytes: the network after the messages with these ids (a
+        list, or bytes when every id is below 255: see `sendable`) are sent."""
+        if self.bag and type(ids) is bytes and 255 not in b:
+            return bytes(sorted(b + ids if self.consumes else set(b).union(ids)))
+        values = self.msgs.values
+        return self.id(self.mode.send(self[b], [values[i] for i in ids]))
+
+    @staticmethod
+    def sendable(ids: list[int]):
+        """Message ids to send, as bytes when they all fit in one (the fast path)."""
+        return bytes(ids) if not ids or max(ids) < 255 else ids
 
 
 class Interner:
@@ -57,12 +176,13 @@ class PackedModel:
     def __init__(self, model: Model):
         self.model = model
         self.k = model.n_nodes
-        self.nodes, self.up, self.net = Interner(), Interner(), Interner()
+        self.nodes, self.up = Interner(), Interner()
         self.cut, self.ghosts, self.budgets = Interner(), Interner(), Interner()
         self.timed = model.time is not None  # then a state has a last part: the time
         self.times = Interner()
         self.overdue: set = set()  # ids of messages that must be delivered before time passes
         self.msgs, self.sent = Interner(), Interner()
+        self.net = NetCodec(model.network, self.msgs)  # a network is bytes, not an id (see NetCodec)
         self.empty_cut = self.cut.id(frozenset())
         roles = model.checked.node_roles
         self.uses_ghosts = [model._role_uses_ghosts[r.name] for r in roles]
@@ -71,6 +191,7 @@ class PackedModel:
         self._outs: dict = {}  # (n, msg id or -1, node id, ghosts id?, (nodes, up)?) -> outcomes
         self._inbox: dict = {}  # (net, cut) -> per node: ((msg id, net after), ..., (-1, net))
         self._send: dict = {}  # (net, sent id) -> net
+        self._sent_ids: dict = {}  # sent id -> its messages' ids, stamped (Model._stamp)
         self._crash: dict = {}  # (n, node id) -> node id
         self._flip: dict = {}  # (up, n) -> up with n flipped
         self._spend: dict = {}  # (budgets, slot) -> budgets
@@ -91,7 +212,7 @@ class PackedModel:
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._inbox, self._send, self._crash, self._flip, self._spend, self._cuts,
+        for table in (self._outs, self._inbox, self._send, self._sent_ids, self._crash, self._flip, self._spend, self._cuts,
                       self._nets, self._restart, self._tick, self._pause):
             table.clear()
 
@@ -239,8 +360,8 @@ class PackedModel:
     # ---- memo misses ----------------------------------------------------------------
 
     @staticmethod
-    def _memo(table: dict, key, value):
-        if len(table) >= MEMO_LIMIT:
+    def _memo(table: dict, key, value, limit: int = MEMO_LIMIT):
+        if len(table) >= limit:
             table.clear()
         table[key] = value
         return value
@@ -262,23 +383,28 @@ class PackedModel:
                              self.sent.id(sent) if sent else None))
         return self._memo(self._outs, key, tuple(outs))
 
-    def _make_inbox(self, net: int, cut: int) -> list:
+    def _make_inbox(self, net: bytes, cut: int) -> list:
         cut_links = self.cut.values[cut]
         boxes: list[list] = [[] for _ in range(self.k)]
         within = self.model.within
-        for m, after in self.model.network.deliverable(self.net.values[net]):
+        msgs = self.msgs.values
+        for i, after in self.net.deliveries(net):
+            m = msgs[i]
             if (m[0], m[1]) not in cut_links:
-                i = self.msgs.id(m)
                 if within is not None and m[4] >= within:
                     self.overdue.add(i)
-                boxes[m[1]].append((i, self.net.id(after)))
+                boxes[m[1]].append((i, after))
         # each node's actions come last, on the network as it is (message id -1)
-        return self._memo(self._inbox, (net, cut), [tuple(box) + ((-1, net),) for box in boxes])
+        return self._memo(self._inbox, (net, cut), [tuple(box) + ((-1, net),) for box in boxes], NET_MEMO_LIMIT)
 
-    def _make_send(self, key: tuple) -> int:
+    def _make_send(self, key: tuple) -> bytes:
         net, sent = key
-        after = self.model.network.send(self.net.values[net], self.model._stamp(list(self.sent.values[sent])))
-        return self._memo(self._send, key, self.net.id(after))
+        ids = self._sent_ids.get(sent)
+        if ids is None:
+            mid = self.msgs.id
+            ids = self._sent_ids[sent] = self.net.sendable(
+                [mid(m) for m in self.model._stamp(list(self.sent.values[sent]))])
+        return self._memo(self._send, key, self.net.send(net, ids), NET_MEMO_LIMIT)
 
     def _make_crash(self, n: int, node: int) -> int:
         after = self.model._after_crash(self.nodes.values[node], n)
@@ -303,7 +429,7 @@ class PackedModel:
         now, offsets, paused = self.times.values[t]
         after = m.network.age(self.net.values[net], m.within) if m.within is not None else self.net.values[net]
         time = (now + 1, offsets, tuple(x - 1 if x else 0 for x in paused))
-        return self._memo(self._tick, (net, t), (self.net.id(after), self.times.id(time)))
+        return self._memo(self._tick, (net, t), (self.net.id(after), self.times.id(time)), NET_MEMO_LIMIT)
 
     def _unpaused(self, t: int, n: int) -> int:
         """The time with node n no longer paused (a crashed node is not paused)."""
@@ -318,7 +444,7 @@ class PackedModel:
 
     def _make_nets(self, i: int, net: int) -> tuple:
         after = self.model.fault_kinds[i].nets_after(self.model.network, self.net.values[net])
-        return self._memo(self._nets, (i, net), tuple(self.net.id(a) for _, a in after))
+        return self._memo(self._nets, (i, net), tuple(self.net.id(a) for _, a in after), NET_MEMO_LIMIT)
 
 
 class Generator:

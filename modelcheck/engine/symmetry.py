@@ -42,7 +42,7 @@ from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec
 from .model import MEMO_LIMIT
-from .packed import Interner
+from .packed import NET_MEMO_LIMIT, Interner
 from ..lang.types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
 from ..lang.values import sort_key
 
@@ -378,7 +378,7 @@ class PackedSymmetry:
         self.parts = (k, k + 1, k + 2, k + 3) + ((k + 5,) if pm.timed else ())
         self._keys = Interner()  # blurred values and inbox/outbox keys -> comparable ints
         self._node_key: dict = {}  # (node index, node id) -> blurred key
-        self._net_key: dict = {}  # net id -> per node (inbox key, outbox key)
+        self._net_key: dict = {}  # net -> per node (inbox key, outbox key)
         self._cut_key: dict = {}  # cut id -> per node (links out, links in)
         self._time_keys: dict = {}  # time id -> per node (clock offset, pause)
         self.no_time = ((0, 0),) * k
@@ -507,6 +507,8 @@ class PackedSymmetry:
             inbox[m[1]].append(b)
             outbox[m[0]].append(b)
         ids = self._keys.id
+        if len(self._net_key) >= NET_MEMO_LIMIT:  # networks rarely repeat: keep the table small
+            self._net_key.clear()
         r = self._net_key[net_id] = tuple((ids(tuple(sorted(a))), ids(tuple(sorted(b))))
                                           for a, b in zip(inbox, outbox))
         return r

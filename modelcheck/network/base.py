@@ -48,6 +48,11 @@ class DeliveryMode(ABC):
                     others can be delivered (not with queues: a message holds back
                     the ones behind it), so dead messages may be dropped
                     (modelcheck/prune/dead.py)
+        sorted_bag  the network is its messages sorted by `msg_key`, with repetition
+                    if it consumes, without if not; delivery offers each distinct
+                    message in that order. The packed engine then delivers and sends
+                    on message ids without building the network (engine/packed.py,
+                    NetCodec); any other mode goes through these methods.
     """
 
     name: str
@@ -55,9 +60,10 @@ class DeliveryMode(ABC):
     consumes: bool
     z3_encoded: bool
     collectable: bool
+    sorted_bag: bool
     empty: tuple = ()
 
-    FACTS = ("name", "ordered", "consumes", "z3_encoded", "collectable")
+    FACTS = ("name", "ordered", "consumes", "z3_encoded", "collectable", "sorted_bag")
 
     def __init_subclass__(cls, **kw):
         """Every mode states every fact itself: a default could make a new ordered
@@ -73,7 +79,13 @@ class DeliveryMode(ABC):
 
     @abstractmethod
     def messages(self, net: tuple) -> list[Message]:
-        """Every message in flight."""
+        """Every message in flight, in the network's canonical order."""
+
+    def from_messages(self, msgs: list[Message]) -> tuple:
+        """The network whose `messages` are exactly `msgs`, in that order: the inverse
+        of `messages`, which lets the packed engine keep a network as the list of its
+        messages' ids (engine/packed.py, NetCodec)."""
+        return self.send(self.empty, msgs)
 
     @abstractmethod
     def deliverable(self, net: tuple) -> list[tuple[Message, tuple]]:

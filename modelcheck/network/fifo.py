@@ -11,6 +11,7 @@ class Fifo(DeliveryMode):
     consumes = True
     z3_encoded = False
     collectable = False  # a message holds back the ones behind it on its link
+    sorted_bag = False
     ordered = True
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:

@@ -15,6 +15,7 @@ class MessageSet(DeliveryMode):
     consumes = False
     z3_encoded = True  # one Bool per possible message
     collectable = True  # a sorted tuple of messages: dropping some leaves the rest as they were
+    sorted_bag = True
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:
         new = [m for m in msgs if m not in net]
@@ -24,6 +25,9 @@ class MessageSet(DeliveryMode):
 
     def messages(self, net: tuple) -> list[Message]:
         return list(net)
+
+    def from_messages(self, msgs: list[Message]) -> tuple:
+        return tuple(msgs)  # `messages` lists them in sorted order already
 
     def without(self, net: tuple, dead: set) -> tuple:
         return tuple(m for m in net if m not in dead)

@@ -11,6 +11,7 @@ class Unordered(DeliveryMode):
     consumes = True
     z3_encoded = True  # an exact multiset: one counter per possible message
     collectable = True  # a sorted tuple of messages: dropping some leaves the rest as they were
+    sorted_bag = True
 
     def send(self, net: tuple, msgs: list[Message]) -> tuple:
         if not msgs:
@@ -19,6 +20,9 @@ class Unordered(DeliveryMode):
 
     def messages(self, net: tuple) -> list[Message]:
         return list(net)
+
+    def from_messages(self, msgs: list[Message]) -> tuple:
+        return tuple(msgs)  # `messages` lists them in sorted order already
 
     def without(self, net: tuple, dead: set) -> tuple:
         return tuple(m for m in net if m not in dead)

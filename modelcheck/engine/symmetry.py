@@ -34,9 +34,9 @@ successor whose representative is the next one on the path.
 """
 from __future__ import annotations
 
-import itertools
 import math
 
+from . import refine
 from ..faults import KINDS
 from ..lang import operators
 from ..lang import syntax as S
@@ -46,7 +46,25 @@ from .packed import NET_MEMO_LIMIT, Interner
 from ..lang.types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
 from ..lang.values import sort_key
 
-MAX_TIE_ORDERS = 24
+
+
+class _Recorder:
+    """Passed as the renaming to a permuter: records the node ids it renames."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self):
+        self.seen: list = []
+
+    def __getitem__(self, v):
+        self.seen.append(v)
+        return -1
+
+
+def _swap(identity, u: int, v: int) -> tuple:
+    pi = list(identity)
+    pi[u], pi[v] = v, u
+    return tuple(pi)
 
 
 def symmetric_roles(c: CheckedSpec) -> list[str]:
@@ -249,60 +267,77 @@ class Symmetry:
             out = self._renamed[key] = (pi[m[0]], pi[m[1]], m[2], payload) + tuple(m[4:])
         return out
 
-    def _nodes_only(self, state, pi) -> tuple:
-        """The renamed nodes' variables alone: enough to rank most tie orders cheaply."""
-        nodes = [None] * len(pi)
-        for i, vals in enumerate(state.nodes):
-            nodes[pi[i]] = self.rename_vars(i, vals, pi)
-        nk = self._nkeys
-        out = []
-        for vals in nodes:
-            k = nk.get(vals)
-            if k is None:
-                k = nk[vals] = sort_key(vals)
-            out.append(k)
-        return tuple(out)
-
     # ---- choosing a representative ----
     def canon(self, state):
+        """The least renaming (by `_order_key`) among the leaves of refine.canonical:
+        the same for every renaming of `state`, so the number of states explored is
+        the number of orbits."""
         keys = self._keys(state)
-        tie_groups = []
         pi = list(self.identity)
+        tied = False
         for group in self.groups:
             order = sorted(group, key=lambda i: (keys[i], i))
             for pos, old in enumerate(order):
                 pi[old] = group[pos]
-            # runs of equal keys: their order is still arbitrary
-            runs = [list(g) for _, g in itertools.groupby(order, key=lambda i: keys[i])]
-            tie_groups += [(group[order.index(r[0]):order.index(r[0]) + len(r)], r) for r in runs if len(r) > 1]
-        self.stabilizer = 1  # only renamings within tied runs can fix a state
-        if not tie_groups:
+            tied = tied or any(keys[x] == keys[y] for x, y in zip(order, order[1:]))
+        self.stabilizer = 1
+        if not tied:  # every node told apart by its own key: one renaming
             return self.apply(state, pi)
-        orders = math.prod(math.factorial(len(r)) for _, r in tie_groups)
-        if orders > MAX_TIE_ORDERS:
-            self.stabilizer = None
-            return self.apply(state, pi)
-        # rank every tie order by the renamed nodes' variables (cheap); build whole
-        # states only for the orders still tied on that
-        ranked = []
-        for combo in itertools.product(*[itertools.permutations(r) for _, r in tie_groups]):
-            p = list(pi)
-            for (slots, _), perm in zip(tie_groups, combo):
-                for slot, old in zip(slots, perm):
-                    p[old] = slot
-            ranked.append((self._nodes_only(state, p), p))
-        least = min(k for k, _ in ranked)
-        finalists = [p for k, p in ranked if k == least]
-        if len(finalists) == 1:
-            return self.apply(state, finalists[0])
-        best, best_key = None, None
-        cands = [self.apply(state, p) for p in finalists]
-        for cand in cands:
-            k = self._order_key(cand)
-            if best_key is None or k < best_key:
-                best, best_key = cand, k
-        self.stabilizer = sum(1 for c in cands if c == best)
+        marks = self.ghost_marks(state.ghosts)
+        keyed = {i: (keys[i], marks.get(i, ())) for g in self.groups for i in g}
+        edges = self.edges(state.nodes, self.model.network.messages(state.net), state.cut,
+                           lambda m: sort_key(self._message(m, self.blur)))
+
+        def leaf(p):
+            st = self.apply(state, list(p))
+            return self._order_key(st), st
+
+        def fixes(u, v):
+            return self.apply(state, _swap(self.identity, u, v)) == state
+
+        _, best, self.stabilizer = refine.canonical(len(pi), self.groups, keyed, edges, leaf, fixes)
         return best
+
+    # ---- who refers to whom (refine.canonical's edges) ----
+    def var_refs(self, i: int, vals: tuple) -> list[tuple[tuple, int]]:
+        """(label, node) for every node id in node i's variables: label (0, variable)."""
+        out = []
+        for idx, perm in self.node_perms[i]:
+            rec = _Recorder()
+            perm(vals[idx], rec)
+            out += [((0, idx), j) for j in rec.seen]
+        return out
+
+    def message_refs(self, m) -> list[int]:
+        """The node ids in a message's fields."""
+        rec = _Recorder()
+        for f, x in zip(self.msg_perms[m[2]], m[3]):
+            f(x, rec)
+        return rec.seen
+
+    def ghost_marks(self, ghosts: tuple) -> dict:
+        """Per node id, the sorted indexes of the ghost variables that hold it (with
+        repetition): a renaming-invariant mark."""
+        marks: dict = {}
+        for idx, perm in self.ghost_perms:
+            rec = _Recorder()
+            perm(ghosts[idx], rec)
+            for j in rec.seen:
+                marks.setdefault(j, []).append(idx)
+        return {j: tuple(sorted(v)) for j, v in marks.items()}
+
+    def edges(self, nodes, messages, cut, blurred) -> list:
+        """(a, label, b) for: a's variables hold b; a message from a to b; a message
+        to a (label 2) or from a (label 3) names b; the link a -> b is cut."""
+        out = [(i, label, j) for i, vals in enumerate(nodes) for label, j in self.var_refs(i, vals)]
+        for m in messages:
+            bk = blurred(m)
+            out.append((m[0], (1, bk), m[1]))
+            for j in self.message_refs(m):
+                out.append((m[1], (2, bk), j))
+                out.append((m[0], (3, bk), j))
+        out += [(a, (4,), b) for a, b in cut]
+        return out
 
     def _keys(self, state) -> list:
         """Per node, a key that does not depend on how nodes are named: its status and
@@ -347,27 +382,21 @@ class Symmetry:
                 sort_key(st.time) if st.time else ())
 
 
-# Packed states have few distinct parts, so a whole canonical form is affordable:
-# every tie order is tried for roles of up to 5 nodes (5! = 120 orders).
-MAX_PACKED_ORDERS = 120
-
-
 class PackedSymmetry:
     """`Symmetry.canon` for packed states (modelcheck/engine/packed.py), and canonical.
 
-    The representative of a state is the least packed tuple among its renamings
-    that sort each symmetric role's nodes by a renaming-invariant key (status, own
+    Each symmetric role's nodes are sorted by a renaming-invariant key (status, own
     variables with node ids blurred, blurred messages to and from it, cut links at
-    it), trying every order of the nodes still tied. That set of candidates is the
-    same for every state of an orbit, so its least element is a canonical form:
-    renamed states always merge, and the number of states explored is the number of
-    orbits (when ties need at most MAX_PACKED_ORDERS orders; beyond that one order
-    is taken, which is sound but may leave renamed copies apart).
+    it). When that leaves no tie (most states), that order is the representative.
+    Otherwise refine.canonical takes over: partition refinement by who refers to
+    whom, individualisation of the nodes still tied, and the least packed tuple
+    over the leaves, which is the same for every state of an orbit: the number of
+    states explored is the number of orbits, at any number of nodes.
 
-    Comparing packed tuples compares intern ids, which never change once given, so
-    the choice is deterministic. Every renaming of a part (a node's variables, the
-    network, the cut, the ghosts) is computed once per permutation and part id and
-    then looked up, like the successor work in PackedModel."""
+    Comparing packed tuples compares intern ids (and networks' bytes), which never
+    change once given, so the choice is deterministic. Every renaming of a part (a
+    node's variables, the network, the cut, the ghosts) is computed once per
+    permutation and part and then looked up, like the successor work in PackedModel."""
 
     def __init__(self, pm, sym: Symmetry):
         self.pm, self.sym, self.roles = pm, sym, sym.roles
@@ -381,6 +410,12 @@ class PackedSymmetry:
         self._net_key: dict = {}  # net -> per node (inbox key, outbox key)
         self._cut_key: dict = {}  # cut id -> per node (links out, links in)
         self._time_keys: dict = {}  # time id -> per node (clock offset, pause)
+        self._node_refs: dict = {}  # (node index, node id) -> refine edges
+        self._net_edges: dict = {}  # net -> refine edges
+        self._msg_info: dict = {}  # message id -> (blurred key, node ids in its fields)
+        self._ghost_marks: dict = {}  # ghosts id -> Symmetry.ghost_marks
+        self._mid_renamed: dict = {}  # (perm id, message id) -> message id
+        self._net_renamed: dict = {}  # (perm id, net) -> net
         self.no_time = ((0, 0),) * k
         self._perm_ids: dict = {}  # renaming -> small int
         self._perms: list = []
@@ -404,40 +439,73 @@ class PackedSymmetry:
         node_key = self._node_key
         tk = self._time_key(p[k + 5]) if pm.timed else self.no_time
         pi = list(self.identity)
-        ties = []  # (slots, nodes) for runs of equal keys
-        orders = 1
+        keys = {}
+        tied = False
         for group in self.groups:
-            keys = {}
             for i in group:
                 bk = node_key.get((i, p[i]))
                 if bk is None:
                     bk = self._make_node_key(i, p[i])
                 keys[i] = (up[i], bk, nk[i], ck[i], tk[i])
             order = sorted(group, key=lambda i: (keys[i], i))
-            start = 0
             for pos, old in enumerate(order):
                 pi[old] = group[pos]
-                if pos + 1 == len(order) or keys[order[pos + 1]] != keys[old]:
-                    if pos > start:
-                        ties.append((group[start:pos + 1], order[start:pos + 1]))
-                        orders *= math.factorial(pos + 1 - start)
-                    start = pos + 1
-        if not ties or orders > MAX_PACKED_ORDERS:
-            self.stabilizer = 1 if not ties else None
+                if pos and keys[order[pos - 1]] == keys[old]:
+                    tied = True
+        self.stabilizer = 1
+        if not tied:  # every node told apart by its own key: one renaming
             return self.rename(p, tuple(pi))
-        best, fixing = None, 0  # the least candidate, and how many renamings give it
-        for combo in itertools.product(*[itertools.permutations(nodes) for _, nodes in ties]):
-            cand = list(pi)
-            for (slots, _), perm in zip(ties, combo):
-                for slot, old in zip(slots, perm):
-                    cand[old] = slot
-            q = self.rename(p, tuple(cand))
-            if best is None or q < best:
-                best, fixing = q, 1
-            elif q == best:
-                fixing += 1
-        self.stabilizer = fixing
+        return self._search(p, keys)
+
+    def _search(self, p: tuple, keys: dict) -> tuple:
+        """refine.canonical on a state whose keys leave ties."""
+        k, sym = self.k, self.sym
+        marks = self._ghost_marks.get(p[k + 3])
+        if marks is None:
+            marks = self._ghost_marks[p[k + 3]] = sym.ghost_marks(self.pm.ghosts.values[p[k + 3]])
+        keyed = {i: (key, marks.get(i, ())) for i, key in keys.items()}
+        edges = []
+        for i in range(k):
+            refs = self._node_refs.get((i, p[i]))
+            if refs is None:
+                refs = self._node_refs[(i, p[i])] = [(i, label, j) for label, j in
+                                                     sym.var_refs(i, self.pm.nodes.values[p[i]])]
+            edges += refs
+        net_edges = self._net_edges.get(p[k + 1])
+        if net_edges is None:
+            net_edges = self._make_net_edges(p[k + 1])
+        edges += net_edges
+        edges += [(a, (4,), b) for a, b in self.pm.cut.values[p[k + 2]]]
+        rename = self.rename
+
+        def leaf(pi):
+            q = rename(p, pi)
+            return q, q
+
+        def fixes(u, v):
+            return rename(p, _swap(self.identity, u, v)) == p
+
+        _, best, self.stabilizer = refine.canonical(k, self.groups, keyed, edges, leaf, fixes)
         return best
+
+    def _make_net_edges(self, net: bytes) -> list:
+        msgs = self.pm.msgs.values
+        out = []
+        for i in self.pm.net.ids(net):
+            m = msgs[i]
+            info = self._msg_info.get(i)
+            if info is None:
+                info = self._msg_info[i] = (self._keys.id(("msg", self.sym._message(m, self.sym.blur))),
+                                            tuple(self.sym.message_refs(m)))
+            bk, refs = info
+            out.append((m[0], (1, bk), m[1]))
+            for j in refs:
+                out.append((m[1], (2, bk), j))
+                out.append((m[0], (3, bk), j))
+        if len(self._net_edges) >= NET_MEMO_LIMIT:
+            self._net_edges.clear()
+        self._net_edges[net] = out
+        return out
 
     def rename(self, p: tuple, pi: tuple) -> tuple:
         """The packed state p with node i renamed to pi[i] everywhere."""
@@ -456,10 +524,18 @@ class PackedSymmetry:
                 r = self._make(key)
             out[pi[i]] = r
         for part in self.parts:
-            key = (pid, 1, part, p[part])
-            r = memo.get(key)
-            if r is None:
-                r = self._make(key)
+            if part == k + 1:  # networks rarely repeat: their own, smaller table
+                key = (pid, p[part])
+                r = self._net_renamed.get(key)
+                if r is None:
+                    if len(self._net_renamed) >= NET_MEMO_LIMIT:
+                        self._net_renamed.clear()
+                    r = self._net_renamed[key] = self._rename_net(pid, p[part])
+            else:
+                key = (pid, 1, part, p[part])
+                r = memo.get(key)
+                if r is None:
+                    r = self._make(key)
             out[part] = r
         return tuple(out)
 
@@ -472,8 +548,6 @@ class PackedSymmetry:
             r = pm.nodes.id(sym.rename_vars(index, pm.nodes.values[value_id], pi))
         elif index == k:
             r = pm.up.id(sym.rename_per_node(pm.up.values[value_id], pi))
-        elif index == k + 1:
-            r = pm.net.id(sym.rename_net(pm.net.values[value_id], pi))
         elif index == k + 2:
             r = pm.cut.id(sym.rename_cut(pm.cut.values[value_id], pi))
         elif index == k + 5:
@@ -484,6 +558,25 @@ class PackedSymmetry:
             self._renamed.clear()
         self._renamed[key] = r
         return r
+
+    def _rename_net(self, pid: int, net: bytes) -> bytes:
+        """A network renamed: message by message on ids when the mode keeps a sorted
+        bag (packed.NetCodec), else through the network's value."""
+        pm, codec = self.pm, self.pm.net
+        if not codec.bag:
+            return codec.id(self.sym.rename_net(codec.values[net], self._perms[pid]))
+        memo, msgs = self._mid_renamed, pm.msgs
+        ids = []
+        for i in codec.ids(net):
+            r = memo.get((pid, i))
+            if r is None:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                r = memo[(pid, i)] = msgs.id(self.sym._message(msgs.values[i], self._perms[pid]))
+            ids.append(r)
+        if not codec.consumes:
+            ids = set(ids)
+        return codec._encode(sorted(ids))
 
     def _time_key(self, t: int) -> tuple:
         """Per node (clock offset, pause ticks left): renaming-invariant keys."""

@@ -1,0 +1,117 @@
+"""Canonical labelling of a state's interchangeable nodes: partition refinement and
+individualisation (the scheme of nauty, bliss and Traces), shared by both symmetry
+canonicalisers (engine/symmetry.py).
+
+Symmetry stores one state per orbit only if every state of an orbit is mapped to
+the same representative. Sorting nodes by what each holds (its key) leaves ties;
+trying every order of the tied nodes is exact but costs k! renamings, so it was
+capped, and past the cap renamed copies stayed apart (TwoPhase with 12 resource
+managers: 196,623 states for 6,656 orbits). Here:
+
+  1. Refinement. Each node starts with a colour: its key (fixed nodes, those of
+     no symmetric group, a colour of their own). Then, round after round, a node's
+     colour becomes (its colour, the sorted colours of the nodes it points at with
+     each label, the sorted colours of those pointing at it): "who refers to whom"
+     (a variable holding a node, a message from one node to another or naming a
+     node) tells tied nodes apart. Colours are ranks of sorted signatures, so they
+     do not depend on how nodes are named.
+  2. Individualisation. If a cell of tied nodes is left, each of its nodes in turn
+     is given a colour of its own and the refinement runs again, down to leaves
+     where every node has its own colour: a leaf is a renaming (nodes of a group
+     sorted by colour). The representative is the least state over all leaves.
+     Every step depends only on the state up to renaming, so the set of leaves is
+     the same for every state of an orbit, and so is its least element: exact.
+  3. Pruning. If swapping two nodes u, v of a cell leaves the state unchanged (an
+     automorphism), v's subtree is u's renamed and gives the same leaves: it is
+     not searched. Identical nodes (the usual case: twelve resource managers that
+     have not voted) thus cost one branch per level, not k!.
+
+The number of leaves that give the least state is the number of renamings that
+fix it (counted through pruned branches too), so the orbit size is exact as well
+(`Result`'s "without symmetry" total).
+"""
+from __future__ import annotations
+
+from typing import Callable, Hashable
+
+
+def canonical(k: int, groups: list[list[int]], keys: dict, edges: list[tuple[int, Hashable, int]],
+              leaf: Callable[[tuple], tuple], fixes: Callable[[int, int], bool]) -> tuple:
+    """(sort key, value) of the least leaf, and how many leaves give it.
+
+    k       the number of nodes (0..k-1); nodes in no group stay in place
+    groups  the symmetric groups: a renaming permutes each group's nodes
+    keys    per grouped node, a comparable key that renamings preserve
+    edges   (a, label, b): node a refers to node b (labels comparable, renaming-invariant)
+    leaf    leaf(pi) -> (sort key, value) for the renaming pi (pi[i]: node i's new name)
+    fixes   fixes(u, v): swapping u and v leaves the state unchanged
+    """
+    group_of = {}
+    for g, nodes in enumerate(groups):
+        for i in nodes:
+            group_of[i] = g
+    sigs = [(1, group_of[i], keys[i]) if i in group_of else (0, i) for i in range(k)]
+    colours = _ranks(sigs)
+    out: list[list] = [[] for _ in range(k)]
+    into: list[list] = [[] for _ in range(k)]
+    for a, label, b in edges:
+        out[a].append((label, b))
+        into[b].append((label, a))
+    search = _Search(k, groups, out, into, leaf, fixes)
+    return search.run(colours)
+
+
+def _ranks(sigs: list) -> list[int]:
+    order = {s: r for r, s in enumerate(sorted(set(sigs)))}
+    return [order[s] for s in sigs]
+
+
+class _Search:
+    def __init__(self, k, groups, out, into, leaf, fixes):
+        self.k, self.groups, self.out, self.into = k, groups, out, into
+        self.leaf, self.fixes = leaf, fixes
+        self.linked = any(out)  # without edges refinement has nothing to add
+        self.grouped = sorted(i for g in groups for i in g)
+
+    def refine(self, colours: list[int]) -> list[int]:
+        if not self.linked:
+            return colours
+        cells = len(set(colours))
+        out, into = self.out, self.into
+        while True:
+            sigs = [(colours[i], tuple(sorted((l, colours[j]) for l, j in out[i])),
+                     tuple(sorted((l, colours[j]) for l, j in into[i]))) for i in range(self.k)]
+            colours = _ranks(sigs)
+            n = len(set(colours))
+            if n == cells:  # no cell split: stable
+                return colours
+            cells = n
+
+    def run(self, colours: list[int]) -> tuple:
+        colours = self.refine(colours)
+        cells: dict = {}
+        for i in self.grouped:
+            cells.setdefault(colours[i], []).append(i)
+        tied = [c for c, nodes in cells.items() if len(nodes) > 1]
+        if not tied:
+            pi = list(range(self.k))
+            for g in self.groups:
+                for pos, old in enumerate(sorted(g, key=colours.__getitem__)):
+                    pi[old] = g[pos]
+            key, value = self.leaf(tuple(pi))
+            return key, value, 1
+        cell = cells[min(tied)]
+        best, count = None, 0
+        done: list = []  # (node, its result)
+        for v in cell:
+            res = next((r for u, r in done if self.fixes(u, v)), None)
+            if res is None:
+                c2 = [2 * c for c in colours]
+                c2[v] -= 1  # v alone, just before the rest of its cell
+                res = self.run(c2)
+            done.append((v, res))
+            if best is None or res[0] < best[0]:
+                best, count = res, res[2]
+            elif res[0] == best[0]:
+                count += res[2]
+        return best[0], best[1], count

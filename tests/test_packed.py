@@ -271,7 +271,6 @@ def test_message_ids_past_one_byte_same_search(mode):
     a, b = _pair(model, collect_all=True)
     _same(a, b)
     pm = packed.PackedModel(model)
-    explore(model, Options())  # (its own PackedModel; this one is walked by hand below)
     seen, level = {pm.initial}, [pm.initial]
     while level:
         level = [t for s in level for t in pm.successors(s) if t not in seen and not seen.add(t)]

@@ -53,25 +53,13 @@ from dataclasses import dataclass
 import pytest
 
 from conftest import pipeline
+from test_symmetry import reachable
 
 from modelcheck.engine.explorer import Options, explore
 from modelcheck.engine.symmetry import Symmetry, symmetric_roles
 from modelcheck.lang.values import sort_key
 
 # ---- the oracle --------------------------------------------------------------------
-
-
-def reachable_states(model) -> set:
-    """Every reachable State, by a plain breadth-first search (steps that raise a
-    run-time error reach no state)."""
-    seen = {model.initial}
-    queue = [model.initial]
-    for st in queue:
-        for tr in model.successors(st):
-            if tr.state is not None and tr.state not in seen:
-                seen.add(tr.state)
-                queue.append(tr.state)
-    return seen
 
 
 def generators(sym: Symmetry, n: int) -> list[list[int]]:
@@ -161,7 +149,7 @@ def _case(text: str, consts: tuple, cap: int | None) -> Case:
     plain = explore(model, Options(collect_all=True, max_states=cap))
     if plain.verdict == "incomplete":
         return Case(text, model, roles, plain, None, None)
-    states = reachable_states(model)
+    states = reachable(model)
     return Case(text, model, roles, plain, states, count_orbits(model, roles, states) if roles else None)
 
 

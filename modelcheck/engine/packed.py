@@ -9,6 +9,9 @@ a state becomes a flat tuple of those integers:
 
     (node_0, ..., node_{k-1}, up, net, cut, ghosts, budgets)
 
+(the network is the one part kept as a value, the bytes of its messages' ids: see
+NetCodec)
+
 Hashing that is cheap, it takes a fraction of the memory, and every piece of work a
 step does is a function of a few of those integers, so it is computed once per
 distinct argument and then looked up: what node n's code does given its own
@@ -105,16 +108,13 @@ class NetCodec:
                 self._cache.clear()
             ids = self.ids(b)
             if self.bag:
-                ids.sort(key=self._key)
+                ids.sort(key=self._grown().__getitem__)
             values = self.msgs.values
             net = self._cache[b] = self.mode.from_messages([values[i] for i in ids])
         return net
 
-    def _key(self, i: int):
-        return self._grown()[i]
-
     def _grown(self) -> list:
-        """The msg_key of every message id so far."""
+        """The msg_key of every message id so far (a list indexed by id)."""
         keys, values = self._keys, self.msgs.values
         while len(keys) < len(values):
             keys.append(msg_key(values[len(keys)]))
@@ -124,10 +124,7 @@ class NetCodec:
         """`mode.deliverable` on bytes: (message id, network after) per distinct
         message, in the mode's order."""
         if self.bag and 255 not in b:  # one byte per message
-            keys = self._keys
-            if len(keys) < len(self.msgs.values):
-                keys = self._grown()
-            distinct = sorted(set(b), key=keys.__getitem__)
+            distinct = sorted(set(b), key=self._grown().__getitem__)
             if self.consumes:
                 return [(i, b[:j] + b[j + 1:]) for i in distinct for j in (b.index(i),)]
             return [(i, b) for i in distinct]
@@ -212,8 +209,8 @@ class PackedModel:
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._inbox, self._send, self._sent_ids, self._crash, self._flip, self._spend, self._cuts,
-                      self._nets, self._restart, self._tick, self._pause):
+        for table in (self._outs, self._inbox, self._send, self._sent_ids, self._crash, self._flip, self._spend,
+                      self._cuts, self._nets, self._restart, self._tick, self._pause):
             table.clear()
 
     # ---- packing ------------------------------------------------------------------

@@ -21,10 +21,10 @@ second implementation, and it provides the renaming of values that both share.
 
 Canonicalisation (`Symmetry.canon`) picks, for each state, a representative among its
 renamings: nodes of a symmetric role are sorted by a renaming-invariant key (their own
-state with every node id blurred); nodes still tied are tried in every order when that
-is cheap (at most 24 orders) and the least resulting state is kept. Any renaming is a
-sound representative (an equivalent state); the better the choice, the more states
-merge. The renaming is applied everywhere a node id can hide: every variable and ghost
+state with every node id blurred); nodes still tied are told apart by partition
+refinement and individualisation (engine/refine.py), and the least resulting state is
+kept. That choice is the same for every renaming of a state, so renamed states always
+merge: one state is stored per orbit. The renaming is applied everywhere a node id can hide: every variable and ghost
 by its type, messages in flight (sender, receiver and fields), cut links, the up/down
 and pause status and the clock offsets.
 
@@ -47,7 +47,6 @@ from ..lang.types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
 from ..lang.values import sort_key
 
 
-
 class _Recorder:
     """Passed as the renaming to a permuter: records the node ids it renames."""
 
@@ -59,6 +58,17 @@ class _Recorder:
     def __getitem__(self, v):
         self.seen.append(v)
         return -1
+
+
+def _message_edges(m, bk, refs) -> list:
+    """A message's edges for refine.canonical: from its sender to its receiver
+    (label 1), and from its receiver (2) and its sender (3) to each node its
+    fields name; `bk` is the message with node ids blurred, `refs` those nodes."""
+    out = [(m[0], (1, bk), m[1])]
+    for j in refs:
+        out.append((m[1], (2, bk), j))
+        out.append((m[0], (3, bk), j))
+    return out
 
 
 def _swap(identity, u: int, v: int) -> tuple:
@@ -200,7 +210,7 @@ class Symmetry:
         self._nkeys: dict = {}  # node variables -> sort key
         self._renamed: dict = {}  # (message, renaming) -> renamed message
         # renamings of the symmetric roles, and how many of them fix the last state
-        # canon() was given (None: not known, too many tie orders were left untried)
+        # canon() was given (refine.canonical counts them exactly)
         self.group_order = math.prod(math.factorial(len(g)) for g in self.groups)
         self.stabilizer: int | None = 1
 
@@ -286,7 +296,7 @@ class Symmetry:
         marks = self.ghost_marks(state.ghosts)
         keyed = {i: (keys[i], marks.get(i, ())) for g in self.groups for i in g}
         edges = self.edges(state.nodes, self.model.network.messages(state.net), state.cut,
-                           lambda m: sort_key(self._message(m, self.blur)))
+                           self._mkeys.__getitem__)  # each message's blurred key, made by _keys
 
         def leaf(p):
             st = self.apply(state, list(p))
@@ -331,11 +341,7 @@ class Symmetry:
         to a (label 2) or from a (label 3) names b; the link a -> b is cut."""
         out = [(i, label, j) for i, vals in enumerate(nodes) for label, j in self.var_refs(i, vals)]
         for m in messages:
-            bk = blurred(m)
-            out.append((m[0], (1, bk), m[1]))
-            for j in self.message_refs(m):
-                out.append((m[1], (2, bk), j))
-                out.append((m[0], (3, bk), j))
+            out += _message_edges(m, blurred(m), self.message_refs(m))
         out += [(a, (4,), b) for a, b in cut]
         return out
 
@@ -412,7 +418,7 @@ class PackedSymmetry:
         self._time_keys: dict = {}  # time id -> per node (clock offset, pause)
         self._node_refs: dict = {}  # (node index, node id) -> refine edges
         self._net_edges: dict = {}  # net -> refine edges
-        self._msg_info: dict = {}  # message id -> (blurred key, node ids in its fields)
+        self._msg_edges: dict = {}  # message id -> its edges (_message_edges)
         self._ghost_marks: dict = {}  # ghosts id -> Symmetry.ghost_marks
         self._mid_renamed: dict = {}  # (perm id, message id) -> message id
         self._net_renamed: dict = {}  # (perm id, net) -> net
@@ -492,16 +498,12 @@ class PackedSymmetry:
         msgs = self.pm.msgs.values
         out = []
         for i in self.pm.net.ids(net):
-            m = msgs[i]
-            info = self._msg_info.get(i)
-            if info is None:
-                info = self._msg_info[i] = (self._keys.id(("msg", self.sym._message(m, self.sym.blur))),
-                                            tuple(self.sym.message_refs(m)))
-            bk, refs = info
-            out.append((m[0], (1, bk), m[1]))
-            for j in refs:
-                out.append((m[1], (2, bk), j))
-                out.append((m[0], (3, bk), j))
+            edges = self._msg_edges.get(i)
+            if edges is None:
+                m = msgs[i]
+                bk = self._keys.id(("msg", self.sym._message(m, self.sym.blur)))
+                edges = self._msg_edges[i] = _message_edges(m, bk, self.sym.message_refs(m))
+            out += edges
         if len(self._net_edges) >= NET_MEMO_LIMIT:
             self._net_edges.clear()
         self._net_edges[net] = out

@@ -307,16 +307,18 @@ class _Analyser:
     def _literal(self, lit, vars_, env, n, src, key=None):
         """z3: the literal holds for node n with variables `vars_` (raising: false).
         The atom's encoding is kept per node, sender (when it reads it) and `key`
-        (which variables: None for the frame's own, else the step instance's)."""
+        (which variables: None for the frame's own, else the step instance's).
+        The cache holds the atom itself next to its encoding: keyed by id() alone, a
+        freed atom's id could be reused by another one and hit its encoding."""
         atom = lit.atom
         ck = (id(atom), n, src if _reads_sender(atom, self.names) else None, key)
         hit = self._atom_cache.get(ck)
-        if hit is None:
+        if hit is None or hit[0] is not atom:
             x = _Exec(list(vars_), list(self.pre.ghosts), dict(env), n, src, TRUE, [], [])
             x.tag = "dead"
             v, err = self.sym.ev(atom, x)
-            hit = self._atom_cache[ck] = (v.z, err)
-        v, err = hit
+            hit = self._atom_cache[ck] = (atom, v.z, err)
+        _, v, err = hit
         return AND(v if lit.positive else NOT(v), NOT(err))
 
     def _effect(self, h, payload, n, src):

@@ -59,7 +59,8 @@ class CodeGen:
             "frozenset": frozenset, "_gen": self, "_ord": ordered, "_ordnb": ordered_no_bools, "_mkeys": map_keys,
             "_mfrom": map_from,
             "_mhas": map_has, "_mget": self.mget, "_sget": self.sget, "_rnode": self.rnode,
-            "_minmax": self.minmax, "_last": self.last, "_divmod": self.divmod,
+            "_minmax": self.minmax, "_last": self.last, "_divmod": self.divmod, "_range": self.range_set,
+            "_rangeit": self.range_iter, "range": range,
         }
 
     def function(self, e: S.Expr) -> Callable:
@@ -98,6 +99,10 @@ class CodeGen:
         """Source for the elements a binder ranges over, in canonical order."""
         if isinstance(e, S.Name) and e.ref[0] == "role":
             return repr(tuple(int(i) for i in e.ref[1].node_ids))
+        if isinstance(e, S.BinOp) and e.op == "..":  # ascending already: no set to build and sort
+            return f"_rangeit({self.gen(e.left, bound)}, {self.gen(e.right, bound)}, {self._span(e)})"
+        if isinstance(e, S.Call) and e.func == "indices":
+            return f"range(len({self.gen(e.args[0], bound)}))"
         inner = self.gen(e, bound)
         if isinstance(e.type, SeqT):
             return inner
@@ -160,6 +165,9 @@ class CodeGen:
         kind, payload = e.ref
         if kind == "local":
             return self._local(e.id) if e.id in bound else f"c.env[{e.id!r}]"
+        if kind == "localvar":  # a `var` local: assignable, so always read from the bindings
+            assert _IDENT.match(e.id)
+            return f"c.env[{e.id!r}]"
         if kind == "var":
             return f"c.vars[{int(payload.index)}]"
         if kind == "ghost":
@@ -235,6 +243,14 @@ class CodeGen:
         if f == "crashed":
             self._read("up")
             return f"(not c.up[{args[0]}])"
+        if f == "index":
+            role = e.args[0].type.role
+            if role is not None:
+                first = next(r.first for r in self.c.roles if r.name == role)
+                return f"({args[0]} - {int(first)})"
+            return f"_gen.node_index({args[0]}, {self._span(e)})"
+        if f == "indices":
+            return f"frozenset(range(len({args[0]})))"
         raise AssertionError(f)
 
     def _operator(self, e: S.Expr, bound: frozenset) -> str:
@@ -268,6 +284,21 @@ class CodeGen:
         if not s:
             raise SpecRuntimeError("last() of an empty seq", self.spans[k])
         return s[-1]
+
+    def node_index(self, n, k: int):
+        """index(n) for n of type `node`: its position in its own role."""
+        if n is None:
+            raise SpecRuntimeError(f"'{self.source.slice(self.spans[k])}': the node is none", self.spans[k])
+        return n - self.c.node_roles[n].first
+
+    def range_set(self, lo, hi, k: int) -> frozenset:
+        return frozenset(self.range_iter(lo, hi, k))
+
+    def range_iter(self, lo, hi, k: int) -> range:
+        if hi - lo + 1 > operators.MAX_RANGE:
+            raise SpecRuntimeError(f"the range {lo}..{hi} has {hi - lo + 1:,} elements; a range may have at most "
+                                   f"{operators.MAX_RANGE:,}", self.spans[k])
+        return range(lo, hi + 1)
 
     def divmod(self, a, b, op: str, k: int):
         if b == 0:

@@ -88,6 +88,8 @@ class Compiler:
             def let(c):
                 c.env[name] = value(c)
             return let
+        if isinstance(s, S.LocalVar):
+            return self._local_var(s)
         if isinstance(s, S.LetAny):
             return self._let_any(s)
         if isinstance(s, S.If):
@@ -130,6 +132,18 @@ class Compiler:
             return assert_
         raise AssertionError(s)
 
+    def _local_var(self, s: S.LocalVar) -> Callable[[Ctx], None]:
+        """`var x: T = e` in a block: a binding like a `let`'s, range-checked like a variable."""
+        value, name, t = self.expr(s.value), s.name, s.ref.type
+        fits, render = value_checker(t, self.role_nodes), self.render
+
+        def local_var(c):
+            v = value(c)
+            if fits is not None and not fits(v):
+                raise SpecRuntimeError(_range_message(name, v, t, render), s.span)
+            c.env[name] = v
+        return local_var
+
     def _let_any(self, s: S.LetAny) -> Callable[[Ctx], None]:
         dom, name, elem_t = self.expr(s.domain), s.name, s.domain.type.elem
         in_order = ordered_no_bools if holds_no_bools(elem_t) else ordered
@@ -158,7 +172,7 @@ class Compiler:
             root = root.obj
         path.reverse()
         kind, info = root.ref
-        info: VarInfo
+        info: VarInfo  # or a LocalVarInfo, whose index is its name in c.env
         i, name = info.index, info.name
         fits = value_checker(info.type, self.role_nodes)
         value = self.expr(s.value)
@@ -189,7 +203,7 @@ class Compiler:
             local_check = leaf_fits is not None or any(k is not None for k in key_fits)
 
         def assign(c):
-            store = c.ghosts if kind == "ghost" else c.vars
+            store = c.ghosts if kind == "ghost" else c.env if kind == "localvar" else c.vars
             v = value(c)
             if not keys:
                 new = combine(store[i], v)

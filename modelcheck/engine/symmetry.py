@@ -7,7 +7,7 @@ other nodes are interchangeable (when there are at least two) unless the spec ca
 observe their order or identity beyond equality:
   - an index computed at run time (`R[i]`): any node could be the one named;
   - ordering or arithmetic on node ids (`<`, `<=`, `>`, `>=`, `+`, `-`, ...),
-    `min`/`max` over node ids;
+    `min`/`max` over node ids, `index(n)` (a node's number within its role);
   - a `for` loop over a collection of node ids (its iteration order is the id
     order, which a body may observe: last write wins, appends, FIFO send order).
 A node id whose role is unknown (type `node`) affects every role. Renamings fix the
@@ -102,7 +102,8 @@ def symmetric_groups(c: CheckedSpec) -> list[tuple[str, list[int]]]:
                 # order or arithmetic on node ids (lang/operators.py)
                 for side in operators.operands(x):
                     broken |= _node_roles(side.type)
-            elif isinstance(x, S.Call) and x.func in ("min", "max"):
+            elif isinstance(x, S.Call) and x.func in ("min", "max", "index"):
+                # the least or greatest node id; a node's number within its role
                 for a in x.args:
                     broken |= _node_roles(a.type)
             elif isinstance(x, S.For):

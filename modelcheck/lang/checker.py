@@ -39,6 +39,20 @@ class MessageInfo:
 
 
 @dataclass
+class LocalVarInfo:
+    """A mutable local (`var NAME: TYPE = EXPR` in a block). Its value lives in the
+    step's bindings, keyed by its name (`index`), never in the state."""
+
+    name: str
+    type: Type
+    span: Span
+
+    @property
+    def index(self) -> str:
+        return self.name
+
+
+@dataclass
 class RoleInfo:
     name: str
     count: int | None  # None: a single node named like the role
@@ -99,12 +113,13 @@ class CheckedSpec:
 
 @dataclass
 class Binding:
-    kind: str  # local | var | ghost | const | enum | role
+    kind: str  # local | localvar | var | ghost | const | enum | role | clock | now
     type: Type
-    payload: object = None  # var/ghost: VarInfo; const/enum: int; role: RoleInfo
+    payload: object = None  # var/ghost: VarInfo; localvar: LocalVarInfo; const/enum: int; role: RoleInfo
 
 
-BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed"}
+BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed", "index", "indices"}
+ARITY = {"len": 1, "min": 1, "max": 1, "append": 2, "last": 1, "keys": 1, "crashed": 1, "index": 1, "indices": 1}
 MAX_NODES = 256  # every node is a tuple in every state; past this, a count is surely a typo
 # An action explores one step per combination of parameter values; past this many the
 # model is almost certainly a mistake (a range like 0..1000000), so it is an error.
@@ -242,6 +257,13 @@ class Checker:
             else:
                 self.error("E205", f"{what} must be a constant integer expression", err.span,
                            err.hint or "use integer literals, consts and + - * / %")
+            return None
+
+    def try_const(self, expr: S.Expr) -> int | None:
+        """The value of `expr` if it is a constant integer expression, else None (no error)."""
+        try:
+            return self._const_eval(expr)
+        except (_OutOfRange, _NotConst):
             return None
 
     def _const_eval(self, e: S.Expr) -> int:
@@ -480,6 +502,14 @@ class Checker:
         elif isinstance(s, S.Let):
             t = self.expr(s.value)
             self.bind(s.name, Binding("local", t), s.name_span)
+        elif isinstance(s, S.LocalVar):
+            t = self.resolve_type(s.type_expr)
+            actual = self.expr(s.value)
+            if not assignable(actual, t):
+                self.error("E201", f"initial value of local '{s.name}' has type {actual}, but it is declared {t}",
+                           s.value.span)
+            s.ref = LocalVarInfo(s.name, t, s.name_span)
+            self.bind(s.name, Binding("localvar", t, s.ref), s.name_span)
         elif isinstance(s, S.LetAny):
             t = self.expr(s.domain)
             elem = collection_elem(t) if isinstance(t, SetT) else None
@@ -520,12 +550,15 @@ class Checker:
             self._unknown_name(root)
             self.expr(s.value)
             return
-        if b.kind not in ("var", "ghost"):
+        if b.kind not in ("var", "ghost", "localvar"):
             what = {"local": "a local name (let, parameter or loop variable)", "const": "a const",
                     "enum": "an enum member", "role": "a role", "clock": "the node's clock (time passes by itself)",
                     "now": "true time"}[b.kind]
-            self.error("E202", f"cannot assign to '{root.id}': it is {what}", root.span,
-                       "only the node's own variables and ghost variables can be assigned")
+            hint = "only the node's own variables, ghost variables and 'var' locals can be assigned"
+            if b.kind == "local":
+                hint = (f"'let' names, parameters and loop variables are fixed; for a local you can assign, "
+                        f"declare it with: var {root.id}: TYPE = VALUE")
+            self.error("E202", f"cannot assign to '{root.id}': it is {what}", root.span, hint)
             self.expr(s.value)
             return
         self.ghost_update = b.kind == "ghost"
@@ -847,7 +880,7 @@ class Checker:
             for a in e.args:
                 self.expr(a)
             return ANY
-        arity = {"len": 1, "min": 1, "max": 1, "append": 2, "last": 1, "keys": 1, "crashed": 1}[e.func]
+        arity = ARITY[e.func]
         if len(e.args) != arity:
             self.error("E203", f"{e.func}() takes {arity} argument(s), but {len(e.args)} were given", e.span)
             for a in e.args:
@@ -856,7 +889,16 @@ class Checker:
         ts = [self.expr(a) for a in e.args]
         t = ts[0]
         if isinstance(t, AnyT):
-            return {"len": INT, "crashed": BOOL, "min": INT, "max": INT}.get(e.func, ANY)
+            return {"len": INT, "crashed": BOOL, "min": INT, "max": INT, "index": INT,
+                    "indices": SetT(INT)}.get(e.func, ANY)
+        if e.func == "index":
+            return self._node_index(e, t)
+        if e.func == "indices":
+            if not isinstance(t, SeqT):
+                hint = "for a map's keys use keys(m)" if isinstance(t, MapT) else None
+                self.error("E201", f"indices() takes a seq, not {t}", e.args[0].span, hint)
+                return SetT(INT)
+            return SetT(IntT(0, t.max - 1)) if t.max else SetT(INT)
         if e.func == "len":
             if not isinstance(t, (SetT, SeqT, MapT)):
                 self.error("E201", f"len() takes a set, seq or map, not {t}", e.args[0].span)
@@ -889,6 +931,20 @@ class Checker:
         if not isinstance(t, NodeT):
             self.error("E201", f"crashed() takes a node id, not {t}", e.args[0].span)
         return BOOL
+
+    def _node_index(self, e: S.Call, t: Type) -> Type:
+        """`index(n)`: n's position within its role, from 0 (`index(Server[2]) == 2`)."""
+        if not isinstance(t, NodeT):
+            hint = None
+            if isinstance(t, OptT) and isinstance(t.inner, NodeT):
+                hint = ("index() needs a node id, not an optional one; quantify instead: "
+                        f"exists n in {t.inner.role or 'Role'}: n == x and index(n) ...")
+            elif isinstance(t, IntT):
+                hint = "index() gives a node's number; to get the node with a number i write Role[i]"
+            self.error("E201", f"index() takes a node id, not {t}", e.args[0].span, hint)
+            return INT
+        sizes = [r.size for r in self.roles.values() if t.role is None or r.name == t.role]
+        return IntT(0, max(sizes) - 1) if sizes else INT
 
     def _binop(self, e: S.BinOp) -> Type:
         """Both operands are typed, left first; then the operator's type rule

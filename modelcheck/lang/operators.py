@@ -157,8 +157,45 @@ def _check_arith(ck, e: S.BinOp, a: Type, b: Type) -> Type:
     for side, t in ((e.left, a), (e.right, b)):
         if not isinstance(t, (IntT, AnyT)):
             hint = "to add to a set use s | {x}" if isinstance(t, SetT) and e.op == "+" else None
+            if isinstance(t, SeqT) and e.op == "+":
+                hint = "to concatenate seqs use s ++ t"
             ck.error("E201", f"'{e.op}' needs int operands, but this is {t}", side.span, hint)
     return INT
+
+
+def _check_range(ck, e: S.BinOp, a: Type, b: Type) -> Type:
+    """`lo..hi`: the set of the integers lo, lo + 1, ..., hi (empty when hi < lo). Its
+    elements' type is the range itself when both bounds are constant, else the
+    bounds' declared ranges when both have one (z3 needs a finite universe)."""
+    for side, t in ((e.left, a), (e.right, b)):
+        if not isinstance(t, (IntT, AnyT)):
+            ck.error("E201", f"a range '..' needs int bounds, but this is {t}", side.span,
+                     "write lo..hi with integers, e.g. 0..N-1")
+    lo, hi = ck.try_const(e.left), ck.try_const(e.right)
+    if lo is not None and hi is not None:
+        if hi - lo + 1 > MAX_RANGE:
+            ck.error("E206", f"the range {lo}..{hi} has {hi - lo + 1:,} elements", e.span,
+                     f"a range value may have at most {MAX_RANGE:,} elements")
+            return SetT(INT)
+        return SetT(IntT(lo, hi)) if lo <= hi else SetT(INT)
+    least = lo if lo is not None else a.lo if isinstance(a, IntT) else None
+    most = hi if hi is not None else b.hi if isinstance(b, IntT) else None
+    if least is not None and most is not None and least <= most:
+        return SetT(IntT(least, most))
+    return SetT(INT)
+
+
+def _check_concat(ck, e: S.BinOp, a: Type, b: Type) -> Type:
+    """`s ++ t`: the seq s followed by the seq t; its bound is the sum of theirs."""
+    if isinstance(a, SeqT) and isinstance(b, SeqT) and join(a.elem, b.elem) is not None:
+        bound = a.max + b.max if a.max is not None and b.max is not None else None
+        return SeqT(join(a.elem, b.elem), bound)
+    if isinstance(a, AnyT) or isinstance(b, AnyT):
+        return a if isinstance(a, SeqT) else b if isinstance(b, SeqT) else ANY
+    hint = "'++' joins seqs; for sets use s | t" if isinstance(a, SetT) or isinstance(b, SetT) else \
+        "append one element with append(s, x), or write s ++ [x]"
+    ck.error("E201", f"'++' needs two seqs of one element type, not {a} and {b}", e.span, hint)
+    return ANY
 
 
 def _check_minus(ck, e: S.BinOp, a: Type, b: Type) -> Type:
@@ -186,6 +223,11 @@ def _py_membership(gen, e: S.BinOp, a: str, b: str) -> str:
         test = f"_mhas({b}, {a})"
         return test if e.op == "in" else f"(not {test})"
     return f"({a} {e.op} {b})"
+
+
+def _py_range(gen, e: S.BinOp, a: str, b: str) -> str:
+    """Through a helper that refuses a range of more than MAX_RANGE elements."""
+    return f"_range({a}, {b}, {gen._span(e)})"
 
 
 def _py_divide(gen, e: S.BinOp, a: str, b: str) -> str:
@@ -270,6 +312,22 @@ def _z3_or(Z, e, a, ae, b, be):
 
 def _z3_implies(Z, e, a, ae, b, be):
     return Z.Sc(Z.OR(Z.NOT(a.z), b.z)), Z.OR(ae, Z.AND(a.z, be))
+
+
+def _z3_range(Z, e, a, ae, b, be):
+    """Constant bounds: exactly those elements. Computed bounds: one membership test
+    per value of the bounds' declared ranges (the element type the checker gave)."""
+    err = Z.OR(ae, be)
+    lo, hi = Z.concrete(a), Z.concrete(b)
+    if lo is not Z._NOT_CONCRETE and hi is not Z._NOT_CONCRETE:
+        if hi - lo + 1 > Z.MAX_UNIVERSE:
+            raise Z.Unsupported(f"the range {lo}..{hi} has {hi - lo + 1:,} values, too many to encode", e.span)
+        return Z.St({i: Z.TRUE for i in range(lo, hi + 1)}), err
+    t = e.type.elem if isinstance(e.type, SetT) else None
+    if not (isinstance(t, IntT) and t.lo is not None) or t.hi - t.lo + 1 > Z.MAX_UNIVERSE:
+        raise Z.Unsupported("a range 'lo..hi' whose bounds are computed without a declared range "
+                            "(store them in variables of range types first)", e.span)
+    return Z.St({i: Z.AND(a.z <= i, b.z >= i) for i in range(t.lo, t.hi + 1)}), err
 
 
 def _map_or_seq_right(e: S.BinOp) -> bool:
@@ -361,7 +419,16 @@ _BINARY = [
             operator.mul),
     _binary("/", "div", _check_arith, _py_divide, _z3_divide, _LINT_DIVISION, VALUE, True, operator.floordiv),
     _binary("%", "mod", _check_arith, _py_divide, _z3_divide, _LINT_DIVISION, VALUE, True, operator.mod),
+    # a set of ints: its operands are ints, never node ids
+    _binary("..", "range_lit", _check_range, _py_range, _z3_range, _LINT_SETS, VALUE, False),
+    # concatenation keeps every element where it was: it commutes with renaming nodes
+    _binary("++", "concat", _check_concat, "({a} + {b})", NotEncoded("'++' on seqs (seqs are not encoded)"),
+            NotEncoded("seqs are not encoded"), VALUE, False),
 ]
+
+# The most elements a range value `lo..hi` may have (a larger one is error E206 when
+# its bounds are constant, and a run-time error of the spec otherwise).
+MAX_RANGE = 100_000
 
 # By `S.BinOp.op`.
 BINARY: dict[str, Operator] = {op.symbol: op for op in _BINARY}

@@ -7,14 +7,17 @@ expected input described in words rather than lark's terminal names.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import os
+import re
 import stat
 from importlib import resources
 from pathlib import Path
 
 import lark
 from lark import Token, v_args
+from lark.parsers.lalr_analysis import Shift
 from lark.visitors import Transformer_NonRecursive
 
 from ..faults import KINDS
@@ -60,8 +63,106 @@ def _grammar_text() -> str:
 @functools.lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
     # cache=True keeps the LALR tables in the temp dir (keyed by grammar hash): ~0.6 s saved per run.
-    return lark.Lark(_grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, cache=True,
-                     maybe_placeholders=True)
+    p = lark.Lark(_grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, cache=True,
+                  maybe_placeholders=True)
+    p.parser.lexer = _SoftKeywords(p.parser.lexer)
+    return p
+
+
+# The words that are keywords only where the grammar uses them (see KEYWORDS).
+SOFT_KEYWORDS = frozenset(KEYWORDS - HARD_KEYWORDS)
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _fed(states: dict, stack: list, ttype: str) -> tuple[list | None, set]:
+    """The LALR state stack after the parser takes one token of type `ttype` (its
+    reductions, then the shift), or None when it cannot; and the terminals the
+    parser expected where it stopped. Simulated on a copy: nothing is built."""
+    stack = list(stack)
+    while True:
+        row = states[stack[-1]]
+        action = row.get(ttype)
+        if action is None:
+            return None, {t for t in row if t.isupper() or not t[:1].isalpha()}
+        kind, arg = action
+        if kind is Shift:
+            stack.append(arg)
+            return stack, set()
+        size = len(arg.expansion)
+        if size:
+            del stack[-size:]
+        goto = states[stack[-1]].get(arg.origin.name)
+        if goto is None:  # reduced to the start symbol: the input is complete
+            return stack, set()
+        stack.append(goto[1])
+
+
+class _SoftKeywords:
+    """The contextual lexer, with one rule added: a soft keyword (a word of KEYWORDS
+    that is not in HARD_KEYWORDS) is a keyword only where the parser can take it as
+    one, and otherwise a name.
+
+    Why: lark's contextual lexer picks a keyword whenever the keyword is in the
+    lookahead set of the parser's current LALR state, and LALR merges lookahead sets
+    of states that differ only in where they were reached from. After `x = 1`
+    inside a block, the state that reduces `1` is shared with `const N = 1` at the
+    top level, where `role` may follow; so `role` was lexed as the keyword and the
+    next statement, `role = true`, failed, although `x = 1; role = true` parsed
+    (after `;` no merged state is involved). Newlines must mean nothing, so each
+    soft keyword is checked against the parse table itself (simulated, nothing is
+    built): the keyword when the parser can shift it, a name when only a name fits.
+    When both fit (`broadcast M()` may be followed by `to S` or by a statement
+    `to = 1`), the next token decides, and the keyword wins a tie.
+
+    A keyword taken as a name that the parser then rejects right away (`on Ping`
+    inside a block whose `}` is missing: `on` fits as the start of `on = ...`)
+    reports the error at the keyword, as if it had not been taken as a name
+    (`after_retyped`)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.last: Token | None = None  # the token handed to the parser last
+        # (keyword, what the parser expected there) when `last`, or the token before it,
+        # is a keyword taken as a name
+        self.last_retyped: tuple[Token, set] | None = None
+        self.prev_retyped: tuple[Token, set] | None = None
+
+    def lex(self, lexer_state, parser_state):
+        self.last = self.last_retyped = self.prev_retyped = None
+        states = parser_state.parse_conf.states
+        for tok in self.inner.lex(lexer_state, parser_state):
+            self.prev_retyped, self.last_retyped = self.last_retyped, None
+            if tok.type != "NAME" and tok.value in SOFT_KEYWORDS:
+                stack = parser_state.state_stack
+                as_kw, expected = _fed(states, stack, tok.type)
+                as_name, _ = _fed(states, stack, "NAME")
+                if as_name is not None and (as_kw is None or not self._next_fits(states, as_kw, lexer_state)
+                                            and self._next_fits(states, as_name, lexer_state)):
+                    self.last_retyped = (tok, expected or {tok.type})
+                    tok = Token.new_borrow_pos("NAME", tok.value, tok)
+            self.last = tok
+            yield tok
+
+    def retyped_before(self, err) -> tuple[Token, set] | None:
+        """The keyword taken as a name right before the token `err` rejects, if any."""
+        if not isinstance(err, lark.exceptions.UnexpectedToken) or err.token.type == "$END":
+            return None
+        if err.token is self.last:  # the parser rejected it
+            return self.prev_retyped
+        return self.last_retyped  # the lexer found nothing the parser could take after `last`
+
+    def _next_fits(self, states: dict, stack: list, lexer_state) -> bool:
+        """Whether the token after the current one can follow, with the parser at `stack`."""
+        try:
+            nxt = self.inner.root_lexer.next_token(copy.copy(lexer_state))
+        except EOFError:
+            return "$END" in states[stack[-1]]
+        except lark.exceptions.LarkError:
+            return False
+        types = [nxt.type]
+        if nxt.type != "NAME" and nxt.value in SOFT_KEYWORDS:
+            types.append("NAME")
+        return any(_fed(states, stack, t)[0] is not None for t in types)
 
 
 def _span(item) -> Span:
@@ -262,6 +363,9 @@ class _ToAst(Transformer_NonRecursive):
     def let_stmt(self, meta, c):
         return S.Let(Span.from_meta(meta), str(c[0]), c[1], _span(c[0]))
 
+    def local_var(self, meta, c):
+        return S.LocalVar(Span.from_meta(meta), str(c[0]), c[1], c[2], _span(c[0]))
+
     def let_any(self, meta, c):
         return S.LetAny(Span.from_meta(meta), str(c[0]), c[1], _span(c[0]))
 
@@ -320,6 +424,8 @@ class _ToAst(Transformer_NonRecursive):
     mul = _binop("*")
     div = _binop("/")
     mod = _binop("%")
+    range_lit = _binop("..")
+    concat = _binop("++")
 
     def leads_to(self, meta, c):
         return S.Temporal(Span.from_meta(meta), "leads_to", [c[0], c[1]])
@@ -415,10 +521,10 @@ for _kw in KINDS:
 
 _WORDS = {"NAME": "a name", "INT": "a number", "STRING": "a string in double quotes", "$END": "end of file"}
 _EXPR_START = {"INT", "NAME", "true", "false", "none", "self", "(", "[", "{", "-", "not", "count"}
-_STMT_START = {"let", "if", "for", "send", "broadcast", "reply", "require", "assert"}
+_STMT_START = {"let", "var", "if", "for", "send", "broadcast", "reply", "require", "assert"}
 _DECL_START = {"const", "enum", "message", "ghost", "role", "network", "faults", "scenario",
                "invariant", "property", "time"}
-_OPERATORS = {"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
+_OPERATORS = {"+", "-", "++", "..", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
               "in", "not", "has", "|", "&", ".", "[", "leads_to"}
 
 
@@ -625,7 +731,8 @@ _RULE_NAMES = {"const_decl": "a const", "enum_decl": "an enum", "message_decl": 
                "field": "a field or parameter", "ghost_decl": "a variable", "var_decl": "a variable",
                "persistent_var_decl": "a variable", "role_decl": "a role", "handler_params": "a handler parameter",
                "sender": "the sender", "action": "an action", "let_stmt": "a local", "let_any": "a local",
-               "for_stmt": "a loop variable", "forall": "a bound variable", "exists": "a bound variable",
+               "local_var": "a local", "for_stmt": "a loop variable", "forall": "a bound variable",
+               "exists": "a bound variable",
                "count": "a bound variable", "set_comp": "a bound variable", "scenario_decl": "a scenario",
                "invariant_decl": "an invariant", "property_decl": "a property", "spec_decl": "the spec"}
 
@@ -684,6 +791,10 @@ def parse(source: Source) -> S.Spec:
     try:
         tree = _parser().parse(source.text)
     except lark.exceptions.UnexpectedInput as err:
+        retyped = _parser().parser.lexer.retyped_before(err)
+        if retyped is not None:
+            # the keyword taken as a name did not fit either: report it as the keyword it is
+            err = lark.exceptions.UnexpectedToken(*retyped)
         pos = getattr(err, "pos_in_stream", None)
         if pos is None:
             pos = getattr(getattr(err, "token", None), "start_pos", None) or len(source.text)

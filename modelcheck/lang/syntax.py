@@ -142,7 +142,7 @@ class Ite(Expr):
 
 @dataclass
 class BinOp(Expr):
-    op: str  # + - * / % == != < <= > >= and or => in notin has | &
+    op: str  # + - * / % == != < <= > >= and or => in notin has | & .. ++
     left: Expr
     right: Expr
 
@@ -222,6 +222,19 @@ class Let(Stmt):
     name: str
     value: Expr
     name_span: Span = NO_SPAN
+
+
+@dataclass
+class LocalVar(Stmt):
+    """`var NAME: TYPE = EXPR` inside a block: a mutable local, visible until the end
+    of its block; not part of the state."""
+
+    name: str
+    type_expr: TypeExpr
+    value: Expr
+    name_span: Span = NO_SPAN
+    # Filled in by the checker: the local's checker.LocalVarInfo (its declared type).
+    ref: Any = field(default=None, init=False, repr=False, compare=False)
 
 
 @dataclass

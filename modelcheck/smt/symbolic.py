@@ -826,7 +826,7 @@ class Symbolic:
 
     def _name(self, e: S.Name, cx):
         kind, payload = e.ref
-        if kind == "local":
+        if kind in ("local", "localvar"):
             return cx.env[e.id]
         if kind == "var":
             return cx.vars[payload.index]
@@ -912,6 +912,15 @@ class Symbolic:
             node, err = self.ev(e.args[0], cx)
             up = cx.frame.up
             return Sc(self._node_values(node, list(range(self.n_nodes)), lambda i: Sc(NOT(up[i]))).z), err
+        if f == "index":
+            node, err = self.ev(e.args[0], cx)
+            role = e.args[0].type.role
+            if role is not None:
+                first = self.roles[role].first
+                v = concrete(node)
+                return Sc(z3.IntVal(v - first) if v is not _NOT_CONCRETE else node.z - first), err
+            firsts = [self.c.node_roles[i].first for i in range(self.n_nodes)]
+            return self._node_values(node, list(range(self.n_nodes)), lambda i: Sc(z3.IntVal(i - firsts[i]))), err
         raise Unsupported(f"{f}() (seqs and maps are not encoded)", e.span)
 
     def _operator(self, e: S.Expr, cx):
@@ -936,10 +945,13 @@ class Symbolic:
     # ---- statements --------------------------------------------------------------------------
 
     def run(self, stmts: list[S.Stmt], x: _Exec) -> None:
+        before = set(x.env)
         for s in stmts:
             if _f(x.alive):
-                return
+                break
             self.stmt(s, x)
+        for name in set(x.env) - before:  # the block's locals end with it (a loop body runs on x itself)
+            del x.env[name]
 
     def stmt(self, s: S.Stmt, x: _Exec) -> None:  # noqa: C901
         if isinstance(s, S.Assign):
@@ -949,7 +961,7 @@ class Symbolic:
             kind, info = root.ref
             v, ve = self.ev(s.value, x)
             x.fail(ve)
-            store = x.ghosts if kind == "ghost" else x.vars
+            store = x.ghosts if kind == "ghost" else x.env if kind == "localvar" else x.vars
             old = store[info.index]
             if s.op == "=":
                 new = v
@@ -970,6 +982,12 @@ class Symbolic:
             v, ve = self.ev(s.value, x)
             x.fail(ve)
             x.env[s.name] = v
+        elif isinstance(s, S.LocalVar):
+            v, ve = self.ev(s.value, x)
+            x.fail(ve)
+            stored, fits = self.store(s.ref.type, v, s.span)
+            x.fail(NOT(fits))
+            x.env[s.name] = stored
         elif isinstance(s, S.LetAny):
             items, err = self.items(s.domain, x)
             x.fail(err)
@@ -1032,9 +1050,9 @@ class Symbolic:
             results.append((taken, y))
         x.err = OR(x.err, *[y.err for _, y in results])
         x.alive = OR(*[y.alive for _, y in results])
-        for attr in ("vars", "ghosts"):
+        for attr in ("vars", "ghosts", "env"):  # env: `var` locals declared before the branches
             cur = getattr(x, attr)
-            for i in range(len(cur)):
+            for i in (list(cur) if attr == "env" else range(len(cur))):
                 vals = [getattr(y, attr)[i] for _, y in results]
                 if all(v is cur[i] for v in vals):
                     continue

@@ -116,3 +116,6 @@ class Result:
     # out, dead messages dropped): its states are what the trace holds, so reports
     # render the trace with it. None: the model given.
     searched: object = None
+    # A search stopped early: what still grew at every one of its last levels (message
+    # kinds in flight, variables taking new values; engine/growth.py), oldest first.
+    growth: list = field(default_factory=list)

@@ -7,7 +7,7 @@ they never explore. The JSON schema is documented in docs/json-format.md; bump
 from __future__ import annotations
 
 from ..faults import KINDS
-from ..lang.diagnostics import Source
+from ..lang.diagnostics import Source, render
 from .explain import Explainer
 from ..engine.result import Result
 from ..engine.model import Model, State, Step
@@ -240,10 +240,13 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         if result.collision_probability is not None:
             out.append(f"fingerprints: visited states stored as 64-bit hashes; probability that two collided "
                        f"and a state was missed: {result.collision_probability:.1e}")
+        if result.verdict == "incomplete":
+            out += [render(d, source) for d in unbounded_warnings(model)]
         if result.verdict == "holds":
             out += ["", f"No violation: {holds_text(result)}."]
         elif result.verdict == "incomplete":
             out += ["", _incomplete_text(result)]
+            out += growth_lines(result)
     if result.violation is None:
         return "\n".join(out)
     v = result.violation
@@ -369,6 +372,37 @@ def _incomplete_text(result: Result) -> str:
             f"{max(result.stats.depth - 1, 0)} was checked).{waiting}")
 
 
+def growth_lines(result: Result) -> list[str]:
+    """What still grew at each of the last levels of a search stopped early
+    (Result.growth, engine/growth.py): a hint that the model may be infinite."""
+    if not result.growth:
+        return []
+    out = ["", "Still growing at each of the last levels explored (the model may be infinite):"]
+    out += [f"  - {g.text()}" for g in result.growth]
+    out.append("Bound what grows (docs/language.md, \"Keeping models small\"): guard the step that sends or "
+               "counts, or use `delivery set`. `modelcheck check` warns about steps that can send without bound "
+               "(W107).")
+    return out
+
+
+def unbounded_warnings(model: Model) -> list:
+    """The lint's W107 warnings (steps that can send without bound) for the header of
+    a search stopped early; computed once per spec. Never fails the report."""
+    c = model.checked
+    if _UNBOUNDED and _UNBOUNDED[0] is c:  # the text and JSON reports of one run ask both
+        return _UNBOUNDED[1]
+    try:
+        from ..smt.lint import unbounded_warnings as lint_unbounded
+        found = lint_unbounded(c)
+    except Exception:  # noqa: BLE001 - a hint must never cost the report
+        found = []
+    _UNBOUNDED[:] = [c, found]
+    return found
+
+
+_UNBOUNDED: list = []  # [the last CheckedSpec asked about, its warnings]
+
+
 def _violation_text(result: Result, model: Model, source: Source, last: State) -> list[str]:
     from ..lang.diagnostics import Diagnostic, render
 
@@ -436,6 +470,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "pruning": pruning_json(result.pruning),
         "verdict": result.verdict,
         "stop_reason": result.stop_reason,
+        **_stop_details(result, model),
         "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions,
                   "pruned_transitions": s.pruned_transitions, "states_without_symmetry": s.states_without_symmetry,
                   "depth": s.depth, "frontier": s.frontier,
@@ -472,6 +507,17 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         doc["trace"]["cycle"] = _steps_json(d, result.cycle, prev, v, len(steps) + 1)
         doc["trace"]["trigger"] = result.trigger
     return doc
+
+
+def _stop_details(result: Result, model: Model) -> dict:
+    """For an incomplete result only (docs/json-format.md): `growth`, what still grew
+    at each of the last levels, and `warnings`, the lint's W107 warnings."""
+    if result.verdict != "incomplete":
+        return {}
+    return {"growth": [g.json() for g in result.growth],
+            "warnings": [{"code": d.code, "severity": d.severity, "message": d.message, "hint": d.hint,
+                          "line": d.span.line, "column": d.span.column, "end_line": d.span.end_line,
+                          "end_column": d.span.end_column} for d in unbounded_warnings(model)]}
 
 
 def _steps_json(d: Describer, trace: list, prev: State, v, first: int) -> list[dict]:

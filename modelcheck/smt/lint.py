@@ -13,6 +13,10 @@ Two kinds of analysis:
   it holds for every value the unknown part could take.
 - Syntactic: a message kind with a handler that nothing sends, one sent that no role
   handles, a variable written but never read, a fault budget larger than can be used.
+- Message flow (smt/unbounded.py): a step that can send without bound (the network
+  grows for ever, so the model is infinite), a `broadcast` without `to` that misses
+  the role handling its message, a handler `require` that leaves a message in flight
+  for ever.
 
 Warnings never change what `verify` does; `check --strict` turns them into a failure.
 
@@ -31,6 +35,7 @@ import time
 
 import z3
 
+from . import unbounded
 from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec, RoleInfo, VarInfo
@@ -290,9 +295,19 @@ def lint(checked: CheckedSpec, notes: list[Diagnostic] | None = None,
     out += _message_flow(checked)
     out += _unread_variables(checked)
     out += _budgets(checked)
+    out += unbounded.unbounded_sends(checked, z, Encoder)
+    out += unbounded.broadcast_scope(checked)
+    out += unbounded.stuck_requires(checked, z, Encoder)
     if notes is not None:
         notes += z.summary()
     return sorted(out, key=lambda d: (d.span.line, d.span.column, d.code))
+
+
+def unbounded_warnings(checked: CheckedSpec, seconds: float = 1.0) -> list[Diagnostic]:
+    """W107 alone (steps that can send without bound), within `seconds` of z3: what a
+    `verify` that stopped early shows in its header (report/text.py)."""
+    z = _Z3Checks(checked, seconds)
+    return sorted(unbounded.unbounded_sends(checked, z, Encoder), key=lambda d: (d.span.line, d.span.column))
 
 
 def format_note(d: Diagnostic, path: str = "<spec>") -> str:

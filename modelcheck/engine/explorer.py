@@ -18,9 +18,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from . import growth
 from . import packed
 from . import reduction
 from .contract import Explorable, Symmetric, Temporal
+from .memo import AdaptiveMemo
 from .liveness import FAULT, Graph, Lasso, find_lasso
 from .model import FAULT_KINDS, State, Step
 from .result import Finding, Result, Stats, Violation
@@ -184,6 +186,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
         n = len(parents) if n_states is None else n_states
         if verdict == "incomplete":
             stats.frontier = max(n - expanded, 0)
+            kw["growth"] = _growth(model, recent)
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        properties=[p.name for p in properties], graph=graph if options.record_graph else None,
                        symmetric_roles=sym.roles if sym is not None else [], **kw)
@@ -205,6 +208,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
         record(bad.name or "", Finding(bad))
     level = [init]
     depth = 0
+    recent = growth.Recent(init)  # a sample of each of the last levels (Result.growth)
     truncated = None
     # Sleep sets (modelcheck/engine/reduction.py): not while a graph is recorded (liveness
     # needs every edge), with symmetry (renamed states rename the steps too) or time.
@@ -305,6 +309,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
                             if stop is not None:
                                 return stop
             level, depth, reason = _advance(nxt, depth, stats, stops)
+            recent.add(depth, level)
             if reason is not None:
                 return finish("incomplete", stop_reason=reason)
         if truncated:
@@ -395,7 +400,9 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     parents: dict = {init if fpr is None else fpr(init): None}
     # invariants read the nodes and up (p[:k1]), the ghosts (p[gi]) and the time (p[tm:], if any)
     k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
-    inv_memo: dict = {}
+    # invariants per (nodes, up, ghosts, time): stored only while states share them
+    inv_memo = AdaptiveMemo(packed.NET_MEMO_LIMIT)
+    inv_table, inv_hits = inv_memo.table, inv_memo.hits
     stops = Stops(options, start)
     check_at = stops.check_at  # the state count at which the stop rules are asked next
     progress = options.on_progress
@@ -415,16 +422,16 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         n = len(parents) if n_states is None else n_states
         if verdict == "incomplete":
             stats.frontier = max(n - expanded, 0)
+            kw["growth"] = _growth(model, recent, pm.unpack)
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
     def violations(p: tuple) -> list[Violation]:
         read = (p[:k1], p[gi]) + p[tm:]
-        bad = inv_memo.get(read)
+        bad = inv_table.get(read)
         if bad is None:
-            if len(inv_memo) >= packed.MEMO_LIMIT:
-                inv_memo.clear()
-            bad = inv_memo[read] = check_state(model, pm.unpack(p), collect)
+            return inv_memo.store(read, check_state(model, pm.unpack(p), collect, memo=False))
+        inv_hits[0] += 1
         return bad
 
     for bad in violations(init):
@@ -432,6 +439,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
             return finish("violated", Finding(bad))
         findings.setdefault(bad.name or "", Finding(bad))
     level, depth, transitions, expanded = [init], 0, 0, 0
+    recent = growth.Recent(init)  # a sample of each of the last levels (Result.growth)
     try:
         while level:
             if stops.at_depth_bound(depth):
@@ -491,12 +499,13 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             return finish("incomplete", stop_reason=reason)
                         check_at = stops.check_at
             level, depth, reason = _advance(nxt, depth, stats, stops)
+            recent.add(depth, level)
             if reason is not None:
                 stats.transitions = transitions
                 return finish("incomplete", stop_reason=reason)
     except MemoryError as err:
         n_states = len(parents)  # free what the search holds, so the summary can be made
-        level = nxt = inv_memo = None
+        level = nxt = inv_memo = inv_table = None
         parents.clear()
         pm.release()
         stats.transitions = transitions
@@ -508,6 +517,15 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     if findings:
         return finish("violated", next(iter(findings.values())))
     return finish("holds")
+
+
+def _growth(model: Explorable, recent: "growth.Recent", to_state=None) -> list:
+    """Result.growth of a search stopped early: what rose at each of its last levels
+    (engine/growth.py). Only a hint: a model it cannot read, or any failure, gives none."""
+    try:
+        return growth.analyse(model, recent.levels(), to_state)
+    except Exception:  # noqa: BLE001 - a hint must never cost the summary
+        return []
 
 
 def _advance(nxt: list, depth: int, stats: Stats, stops) -> tuple[list, int, str | None]:
@@ -607,10 +625,13 @@ def _replay(model: Explorable, graph: Graph, edges: list[tuple[int, int]]) -> li
     return out
 
 
-def check_state(model: Explorable, state: State, collect: bool) -> list[Violation]:
-    """The invariants `state` violates: the first one only, unless `collect`."""
+def check_state(model: Explorable, state: State, collect: bool, memo: bool = True) -> list[Violation]:
+    """The invariants `state` violates: the first one only, unless `collect`.
+    `memo=False` (a compiled Model only) skips the model's own memo, for a search
+    that memoises by its own, cheaper keys."""
     out = []
-    for inv, err in model.violated_invariants(state, collect):
+    found = model.violated_invariants(state, collect) if memo else model.evaluate_invariants(state, collect)
+    for inv, err in found:
         if err is not None:
             out.append(Violation("runtime_error", inv.name, f"while evaluating invariant '{inv.name}': {err.message}",
                                  err.span, in_invariant=True))

@@ -17,6 +17,7 @@ from ..lang import syntax as S
 from ..faults import ASSUMPTION_KINDS, ENVIRONMENT_STEPS, KINDS
 from ..lang.checker import CheckedSpec, FaultInfo, RoleInfo
 from .compiler import Compiler, Ctx, Disabled
+from .memo import AdaptiveMemo
 from ..lang.diagnostics import Diagnostic, Source, SpecError
 from ..network import MODES
 from ..lang.types import BoolT, EnumT, IntT, MapT, NodeT, OptT, Type
@@ -26,6 +27,10 @@ from .state import State, Step, Transition, new_state as _new_state
 
 # Most outcomes memoised by Model._run; the table is emptied when it reaches this size.
 MEMO_LIMIT = 1_000_000
+# The invariants' memo (keyed by every node's variables: as many keys as states where
+# the network alone does not tell states apart) is smaller, and stores only while it
+# hits (memo.AdaptiveMemo).
+INV_MEMO_LIMIT = 1 << 17
 
 # Environment steps (every fault kind, and `clocks`): see modelcheck/faults.
 FAULT_KINDS = ENVIRONMENT_STEPS
@@ -102,7 +107,7 @@ class Model:
         c = self.checked
         self.compiler = Compiler(c, self.source)
         self.invariants = [self._compile_invariant(d) for d in self.invariant_decls]
-        self._inv_memo: dict = {}  # see violated_invariants
+        self._inv_memo = AdaptiveMemo(INV_MEMO_LIMIT)  # see violated_invariants
         self.render = Renderer(c.node_names)
         self.network = MODES[c.delivery]()
         self.n_nodes = len(c.node_names)
@@ -480,8 +485,9 @@ class Model:
                 return [Transition(_step(label, n, ctx), None, err)]
         choices: list[int] = []
         while True:
-            # `env` is shared by re-runs: a body only adds bindings (locals cannot be
-            # reassigned), and block scoping means a stale one is never read.
+            # `env` is shared by re-runs: a body only adds bindings or, for a `var` local,
+            # sets one by its declaration before any statement of that run reads it; block
+            # scoping means a stale one is never read.
             ctx = Ctx(vars=list(state.nodes[n]), ghosts=list(state.ghosts), env=env,
                       self_id=n, sender=sender, nodes=state.nodes, up=state.up, choices=choices,
                       clock=clock)
@@ -526,15 +532,15 @@ class Model:
         those occur than states (1,590 for the 30,420 states of majority_election
         with LOSS=0): the answer is looked up by them."""
         key = (state.nodes, state.ghosts, state.up, state.time[0] if state.time else None, every)
-        out = self._inv_memo.get(key)
+        memo = self._inv_memo
+        out = memo.table.get(key)
         if out is not None:
+            memo.hits[0] += 1
             return out
-        if len(self._inv_memo) >= MEMO_LIMIT:
-            self._inv_memo.clear()
-        out = self._inv_memo[key] = self._evaluate_invariants(state, every)
-        return out
+        return memo.store(key, self.evaluate_invariants(state, every))
 
-    def _evaluate_invariants(self, state: State, every: bool) -> list:
+    def evaluate_invariants(self, state: State, every: bool) -> list:
+        """`violated_invariants` without its memo (for a search that keeps its own)."""
         out = []
         for inv in self.invariants:
             try:

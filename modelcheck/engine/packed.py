@@ -30,11 +30,16 @@ Traces are always rebuilt from `State`s (explorer._trace with `pack` as the key)
 from __future__ import annotations
 
 from ..network import msg_key
+from .memo import AdaptiveMemo
 from .model import MEMO_LIMIT, Model, State
 
 # Memo tables keyed by a network hold at most this many entries: networks repeat
 # least of all parts, so a larger table costs memory and hits little more.
 NET_MEMO_LIMIT = 1 << 17
+
+# bytes((i,)) for every one-byte message id: removing one copy of a message from a
+# network is b.replace(ONE_BYTE[i], b"", 1), one C call
+ONE_BYTE = [bytes((i,)) for i in range(256)]
 
 
 class NetCodec:
@@ -56,7 +61,7 @@ class NetCodec:
     Same interface as an Interner: `id(net)` gives the bytes, `values[b]` the
     network (decoded through a bounded cache)."""
 
-    __slots__ = ("mode", "msgs", "_cache", "values", "_keys", "bag", "consumes")
+    __slots__ = ("mode", "msgs", "_cache", "values", "_keys", "_dest", "_link", "bag", "consumes")
 
     CACHE = 1 << 16
 
@@ -65,6 +70,8 @@ class NetCodec:
         self._cache: dict = {}
         self.values = self  # net.values[b], as with an Interner
         self._keys: list = []  # per message id, its msg_key (the mode's order of a bag)
+        self._dest: list = []  # per message id, the node it goes to
+        self._link: list = []  # per message id, its (from, to) link
         self.bag, self.consumes = mode.sorted_bag, mode.consumes
 
     def id(self, net: tuple) -> bytes:
@@ -114,11 +121,37 @@ class NetCodec:
         return net
 
     def _grown(self) -> list:
-        """The msg_key of every message id so far (a list indexed by id)."""
+        """The msg_key of every message id so far (a list indexed by id); the
+        destination and link lists grow with it."""
         keys, values = self._keys, self.msgs.values
         while len(keys) < len(values):
-            keys.append(msg_key(values[len(keys)]))
+            m = values[len(keys)]
+            keys.append(msg_key(m))
+            self._dest.append(m[1])
+            self._link.append((m[0], m[1]))
         return keys
+
+    def inboxes(self, b: bytes, k: int, cut_links) -> list[list] | None:
+        """Per node, its deliveries from network b (message id, network after), in
+        the mode's order, leaving out messages on a cut link; None where the fast
+        form does not apply (not a sorted bag, or an id past one byte), and then
+        the caller goes through `deliveries`. One pass, on bytes."""
+        if not self.bag or 255 in b:
+            return None
+        keys = self._keys if len(self._keys) == len(self.msgs.values) else self._grown()
+        ordered = sorted(set(b), key=keys.__getitem__)
+        if self.consumes:
+            one = ONE_BYTE
+            pairs = [(i, b.replace(one[i], b"", 1)) for i in ordered]
+        else:
+            pairs = [(i, b) for i in ordered]
+        dest, link = self._dest, self._link
+        boxes: list[list] = [[] for _ in range(k)]
+        for pair in pairs:
+            i = pair[0]
+            if not cut_links or link[i] not in cut_links:
+                boxes[dest[i]].append(pair)
+        return boxes
 
     def deliveries(self, b: bytes) -> list[tuple[int, bytes]]:
         """`mode.deliverable` on bytes: (message id, network after) per distinct
@@ -176,6 +209,9 @@ class PackedModel:
         self.nodes, self.up = Interner(), Interner()
         self.cut, self.ghosts, self.budgets = Interner(), Interner(), Interner()
         self.timed = model.time is not None  # then a state has a last part: the time
+        # sends on bytes in the generated code: a sorted bag whose messages are not
+        # stamped with ages (Model._stamp)
+        self.bag_send = model.network.sorted_bag
         self.times = Interner()
         self.overdue: set = set()  # ids of messages that must be delivered before time passes
         self.msgs, self.sent = Interner(), Interner()
@@ -186,9 +222,13 @@ class PackedModel:
         self.reads_global = [model._role_reads_global[r.name] for r in roles]
         # memo tables, keyed by ids (emptied when they reach MEMO_LIMIT entries)
         self._outs: dict = {}  # (n, msg id or -1, node id, ghosts id?, (nodes, up)?) -> outcomes
-        self._inbox: dict = {}  # (net, cut) -> per node: ((msg id, net after), ..., (-1, net))
+        # (net, cut) -> per node: ((msg id, net after), ..., (-1, net)); stores only
+        # while networks repeat (see AdaptiveMemo)
+        self._inbox_memo = AdaptiveMemo(NET_MEMO_LIMIT)
+        self._inbox = self._inbox_memo.table
         self._send: dict = {}  # (net, sent id) -> net
         self._sent_ids: dict = {}  # sent id -> its messages' ids, stamped (Model._stamp)
+        self._sent_bytes: dict = {}  # sent id -> its ids as bytes, where all fit in one byte
         self._crash: dict = {}  # (n, node id) -> node id
         self._flip: dict = {}  # (up, n) -> up with n flipped
         self._spend: dict = {}  # (budgets, slot) -> budgets
@@ -209,7 +249,7 @@ class PackedModel:
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._inbox, self._send, self._sent_ids, self._crash, self._flip, self._spend,
+        for table in (self._outs, self._inbox, self._send, self._sent_ids, self._sent_bytes, self._crash, self._flip, self._spend,
                       self._cuts, self._nets, self._restart, self._tick, self._pause):
             table.clear()
 
@@ -252,7 +292,9 @@ class PackedModel:
                  "    inbox = inbox_memo.get((NET, CUT))",
                  "    if inbox is None:",
                  "        inbox = make_inbox(NET, CUT)",
-                 "    up = up_values[UP]"]
+                 "    else:",
+                 "        inbox_hits[0] += 1",
+                 "    up = up_values[UP]"] + (["    narrow = 255 not in NET"] if self.bag_send else [])
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",
@@ -279,11 +321,7 @@ class PackedModel:
                       "                    append(None)",
                       "                    continue",
                       "                if sent is None:",
-                      "                    nn = after",
-                      "                else:",
-                      "                    nn = send_memo.get((after, sent))",
-                      "                    if nn is None:",
-                      "                        nn = make_send((after, sent))",
+                      "                    nn = after"] + self._send_lines() + [
                       f"                append({succ})"]
         if timed:
             lines += [f"    if now < {int(self.model.time.max)}{' and not due' if within is not None else ''}:",
@@ -306,11 +344,28 @@ class PackedModel:
         lines.append("    return out")
         return "\n".join(lines) + "\n"
 
+    def _send_lines(self) -> list[str]:
+        """The generated lines that set `nn`, the network after `sent` is sent into
+        `after`. For a sorted bag whose ids all fit in a byte, the send is a sort
+        of a few bytes, done right there (a memo lookup costs as much and networks
+        rarely repeat); otherwise through the send memo."""
+        memo = ["                    nn = send_memo.get((after, sent))",
+                "                    if nn is None:",
+                "                        nn = make_send((after, sent))"]
+        if not self.bag_send:
+            return ["                else:"] + memo
+        merge = "after + sb" if self.net.consumes else "set(after).union(sb)"
+        return ["                elif narrow and sent in sent_bytes:",
+                "                    sb = sent_bytes[sent]",
+                f"                    nn = bytes(sorted({merge}))",
+                "                else:"] + memo
+
     def _compile(self):
         namespace = {
             "__builtins__": {}, "inbox_memo": self._inbox, "make_inbox": self._make_inbox,
             "up_values": self.up.values, "outs_memo": self._outs, "make_outcomes": self._make_outcomes,
-            "send_memo": self._send, "make_send": self._make_send, "budget_values": self.budgets.values,
+            "send_memo": self._send, "make_send": self._make_send, "sent_bytes": self._sent_bytes,
+            "inbox_hits": self._inbox_memo.hits, "sorted": sorted, "bytes": bytes, "set": set, "budget_values": self.budgets.values,
             "spend_memo": self._spend, "make_spend": self._make_spend, "crash_memo": self._crash,
             "make_crash": self._make_crash, "flip": self._flipped, "restarted": self._restarted,
             "cuts_memo": self._cuts, "make_cuts": self._make_cuts, "nets_memo": self._nets,
@@ -382,17 +437,21 @@ class PackedModel:
 
     def _make_inbox(self, net: bytes, cut: int) -> list:
         cut_links = self.cut.values[cut]
-        boxes: list[list] = [[] for _ in range(self.k)]
         within = self.model.within
-        msgs = self.msgs.values
-        for i, after in self.net.deliveries(net):
-            m = msgs[i]
-            if (m[0], m[1]) not in cut_links:
-                if within is not None and m[4] >= within:
-                    self.overdue.add(i)
-                boxes[m[1]].append((i, after))
+        boxes = self.net.inboxes(net, self.k, cut_links) if within is None else None
+        if boxes is None:
+            boxes = [[] for _ in range(self.k)]
+            msgs = self.msgs.values
+            for i, after in self.net.deliveries(net):
+                m = msgs[i]
+                if (m[0], m[1]) not in cut_links:
+                    if within is not None and m[4] >= within:
+                        self.overdue.add(i)
+                    boxes[m[1]].append((i, after))
         # each node's actions come last, on the network as it is (message id -1)
-        return self._memo(self._inbox, (net, cut), [tuple(box) + ((-1, net),) for box in boxes], NET_MEMO_LIMIT)
+        tail = (-1, net)
+        inbox = [(*box, tail) for box in boxes]
+        return self._inbox_memo.store((net, cut), inbox)
 
     def _make_send(self, key: tuple) -> bytes:
         net, sent = key
@@ -401,6 +460,8 @@ class PackedModel:
             mid = self.msgs.id
             ids = self._sent_ids[sent] = self.net.sendable(
                 [mid(m) for m in self.model._stamp(list(self.sent.values[sent]))])
+            if self.net.bag and type(ids) is bytes:
+                self._sent_bytes[sent] = ids  # the generated code sends these itself
         return self._memo(self._send, key, self.net.send(net, ids), NET_MEMO_LIMIT)
 
     def _make_crash(self, n: int, node: int) -> int:

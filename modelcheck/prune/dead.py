@@ -17,6 +17,12 @@ from ..engine.state import State
 from ..lang.values import SpecRuntimeError
 
 
+# The packed collector's tables (keyed by a network) hold at most this many entries:
+# a miss costs a few microseconds, and successors of one state share their
+# networks, so a small table catches the repeats that pay.
+TABLE_LIMIT = 1 << 15
+
+
 class Collector:
     """The compiled dead-message rules of one model (see the module docstring)."""
 
@@ -42,6 +48,8 @@ class Collector:
         key = (m, values)
         d = self._dead.get(key)
         if d is None:
+            if len(self._dead) >= MEMO_LIMIT:
+                self._dead.clear()
             d = self._dead[key] = self._evaluate(m, values)
         return d
 
@@ -64,6 +72,8 @@ class Collector:
         w = self._watch.get(net)
         if w is None:
             rules = self.rules
+            if len(self._watch) >= MEMO_LIMIT:
+                self._watch.clear()
             w = self._watch[net] = tuple(dict.fromkeys(
                 m for m in self.network.messages(net) if (m[2], m[1]) in rules))
         return w
@@ -79,6 +89,8 @@ class Collector:
         key = (net, dead)
         out = self._without.get(key)
         if out is None:
+            if len(self._without) >= MEMO_LIMIT:
+                self._without.clear()
             out = self._without[key] = self.network.without(net, set(dead))
         return out
 
@@ -103,33 +115,72 @@ class Collector:
 
     def packed(self, successors, pm):
         """The packed engine's successor function `successors` with dead messages
-        dropped (`pm` the PackedModel: interned nets and node variables)."""
+        dropped (`pm` the PackedModel). Works on the network's bytes (message ids,
+        packed.NetCodec): per message id, whether a rule covers it and who receives
+        it; per (message id, receiver's variables id), whether it is dead. Only the
+        networks that lose a message are decoded or rebuilt, and every table here
+        is keyed by small ints or bounded, so memory follows the visited set."""
         k = pm.k
-        nets, nodes_of = pm.net.values, pm.nodes.values
-        net_id = pm.net.id
-        receivers: dict = {}  # net id -> the nodes whose variables decide its collection
-        memo: dict = {}  # (net id, those nodes' variable ids) -> net id
+        codec, msgs, nodes_of = pm.net, pm.msgs.values, pm.nodes.values
+        rules = self.rules
+        watch: list = []  # per message id: its receiver if a rule covers it, else -1
+        watched: dict = {}  # net bytes -> ((message id, receiver), ...) covered by a rule
+        dead_of: dict = {}  # (message id, receiver's variables id) -> dead?
+        memo: dict = {}  # (net bytes, its receivers' variables ids) -> net bytes after
+
+        def grow() -> None:
+            while len(watch) < len(msgs):
+                m = msgs[len(watch)]
+                watch.append(m[1] if (m[2], m[1]) in rules else -1)
+
+        def covered(n: bytes) -> tuple:
+            """(the receivers whose variables decide, ((message id, receiver), ...))"""
+            if len(watch) < len(msgs):
+                grow()
+            ids = set(n) if 255 not in n else set(codec.ids(n))
+            w = tuple(sorted((i, watch[i]) for i in ids if watch[i] >= 0))
+            if len(watched) >= TABLE_LIMIT:
+                watched.clear()
+            watched[n] = r = (tuple(sorted({d for _, d in w})), w)
+            return r
+
+        def dropped(n: bytes, dead: list) -> bytes:
+            if 255 not in n:  # one byte per message: delete every copy at once
+                return n.translate(None, bytes(dead))
+            return codec.id(self.network.without(codec[n], {msgs[i] for i in dead}))
+
+        def after(n: bytes, q: tuple, w: tuple) -> bytes:
+            dead = []
+            for i, d in w:
+                key = (i, q[d])
+                is_dead = dead_of.get(key)
+                if is_dead is None:
+                    if len(dead_of) >= MEMO_LIMIT:
+                        dead_of.clear()
+                    is_dead = dead_of[key] = self.dead(msgs[i], nodes_of[q[d]])
+                if is_dead:
+                    dead.append(i)
+            return dropped(n, dead) if dead else n
 
         def collected(p):
             out = successors(p)
-            for i, q in enumerate(out):
+            for j, q in enumerate(out):
                 if q is None:
                     continue
                 n = q[k + 1]
-                dsts = receivers.get(n)
-                if dsts is None:
-                    dsts = receivers[n] = tuple(sorted({m[1] for m in self.watched(nets[n])}))
-                if not dsts:
+                c = watched.get(n)
+                if c is None:
+                    c = covered(n)
+                dsts, w = c
+                if not w:
                     continue
-                key = (n,) + tuple([q[d] for d in dsts])
-                after = memo.get(key)
-                if after is None:
-                    if len(memo) >= MEMO_LIMIT:
+                key = (n, *[q[d] for d in dsts])  # the net and its receivers' variables
+                a = memo.get(key)
+                if a is None:
+                    if len(memo) >= TABLE_LIMIT:
                         memo.clear()
-                    net = nets[n]
-                    new = self.net(net, tuple(nodes_of[x] for x in q[:k]))
-                    after = memo[key] = n if new is net else net_id(new)
-                if after != n:
-                    out[i] = q[:k + 1] + (after,) + q[k + 2:]
+                    a = memo[key] = after(n, q, w)
+                if a is not n:
+                    out[j] = q[:k + 1] + (a,) + q[k + 2:]
             return out
         return collected

@@ -432,7 +432,7 @@ def _writes(decl) -> set[int] | None:
                 t = t.obj
             if isinstance(t, S.Name) and t.ref and t.ref[0] == "var":
                 out.add(t.ref[1].index)
-            elif not (isinstance(t, S.Name) and t.ref and t.ref[0] == "ghost"):
+            elif not (isinstance(t, S.Name) and t.ref and t.ref[0] in ("ghost", "localvar")):
                 return None
     return out
 

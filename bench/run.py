@@ -8,6 +8,7 @@ for named specs, as a table and as JSON (bench/out/results.json).
     python3 bench/run.py --suite pruning # every example: partitions and dead messages off/on
     python3 bench/run.py --suite efficiency  # memory and speed: vote counting, TwoPhase, Paxos, every example
                                              # (long: its last row, the 5-node vote count, is very large)
+    python3 bench/run.py --suite scale   # exact vs --fingerprints, 0.7 to 50 million states (long)
     python3 bench/run.py specs/x.ha ...  # any specs
     python3 bench/run.py "specs/majority_election.ha --no-symmetry --const LOSS=0"   # with options
 
@@ -78,6 +79,15 @@ SUITES["pruning"] = [f"{p.relative_to(ROOT)} --no-symmetry{opts}" for p in sorte
 # 5-node vote count is last: it is very large (without symmetry, over 10^8 states:
 # Spin's bitstate search had not finished after 10 minutes), so expect it to take
 # long or to stop at the memory limit.
+# Scale: exact against fingerprinted memory on models of 1-50 million states (the last
+# row, TwoPhase with 10 managers and no symmetry, is about 50 million states: long).
+SUITES["scale"] = [
+    "bench/promela/vote_count.ha --const N=4 --no-symmetry",
+    "bench/promela/vote_count.ha --const N=4 --no-symmetry --fingerprints",
+    "bench/models/two_phase.ha --const RM=9 --no-symmetry",
+    "bench/models/two_phase.ha --const RM=9 --no-symmetry --fingerprints",
+    "bench/models/two_phase.ha --const RM=10 --no-symmetry --fingerprints",
+]
 SUITES["efficiency"] = [
     "bench/promela/vote_count.ha --const N=4 --no-symmetry",
     "bench/promela/vote_count.ha --const N=4",

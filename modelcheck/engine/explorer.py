@@ -22,7 +22,9 @@ from . import growth
 from . import packed
 from . import reduction
 from .contract import Explorable, Symmetric, Temporal
+from .frontier import SpillingLevel
 from .memo import AdaptiveMemo
+from .visited import FingerprintSet, disk_dir
 from .liveness import FAULT, Graph, Lasso, find_lasso
 from .model import FAULT_KINDS, State, Step
 from .result import Finding, Result, Stats, Violation
@@ -166,8 +168,9 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
     # Fingerprint mode (TLC's): the visited set stores a 64-bit hash of each state
     # instead of the state; expanded states are freed. Not while a graph is recorded.
     fpr = hash if plan.fingerprints else None
-    if fpr is not None:
-        parents = {fpr(init): None}
+    if fpr is not None:  # at most 16 bytes a state, parent links on disk (engine/visited.py)
+        parents = FingerprintSet(log_dir=disk_dir())
+        parents[fpr(init)] = None
 
     def keyfn(st: State):
         """The key a concrete state is stored under."""
@@ -234,10 +237,14 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
                 graph.unit[-1].append(FAULT)
             return None
         t = tr.state if canon is None else canon(tr.state)
-        tk = t if fpr is None else fpr(t)
-        seen = len(parents)
-        parents.setdefault(tk, sk)  # one hash of t instead of two (`in`, then store)
-        is_new = len(parents) != seen
+        if fpr is None:
+            tk = t
+            seen = len(parents)
+            parents.setdefault(tk, sk)  # one hash of t instead of two (`in`, then store)
+            is_new = len(parents) != seen
+        else:
+            tk = fpr(t)
+            is_new = parents.add(tk, sk)
         if is_new:
             add_state(t, s)
             if unreduced is not None:
@@ -397,7 +404,12 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     init = pm.initial if canon is None else canon(pm.initial)
     # With symmetry: how many states the stored ones stand for (see _orbits_start)
     unreduced = None if psym is None else _orbits_start(psym)
-    parents: dict = {init if fpr is None else fpr(init): None}
+    parents: dict | FingerprintSet = {init: None}
+    ftable, fcap = None, 1  # the fingerprint table's slots, probed inline below
+    if fpr is not None:  # at most 16 bytes a state; parent links and large levels on disk
+        parents = FingerprintSet(log_dir=disk_dir())
+        parents[fpr(init)] = None
+        ftable, fcap = parents.table, parents.capacity
     # invariants read the nodes and up (p[:k1]), the ghosts (p[gi]) and the time (p[tm:], if any)
     k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
     # invariants per (nodes, up, ghosts, time): stored only while states share them
@@ -448,7 +460,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                 if reason is not None:
                     return finish("incomplete", stop_reason=reason)
                 break
-            nxt: list = []
+            nxt: list | SpillingLevel = [] if fpr is None else SpillingLevel(log_dir=disk_dir())
             for s in (level if fpr is None else _consume(level)):
                 expanded += 1
                 sk = s if fpr is None else fpr(s)
@@ -469,10 +481,25 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         if fpr is None and t in parents:  # a stored representative is its own
                             continue
                         t = canon(t)
-                    tk = t if fpr is None else fpr(t)
-                    if tk in parents:  # most targets were seen before: one lookup
-                        continue
-                    parents[tk] = sk
+                    if fpr is None:
+                        tk = t
+                        if tk in parents:  # most targets were seen before: one lookup
+                            continue
+                        parents[tk] = sk
+                    else:  # FingerprintSet's probe, inlined: a method call costs more
+                        tk = fpr(t)
+                        h = tk or 1
+                        i = h % fcap
+                        v = ftable[i]
+                        while v != h and v != 0:
+                            i += 1
+                            if i == fcap:
+                                i = 0
+                            v = ftable[i]
+                        if v:
+                            continue
+                        parents.put(i, tk, sk)
+                        ftable, fcap = parents.table, parents.capacity
                     if unreduced is not None:
                         size = psym.orbit_size()
                         unreduced = None if size is None else unreduced + size
@@ -541,6 +568,9 @@ def _consume(level: list):
     """A level's states in order, each dropped from the list once taken. With
     fingerprints the visited set does not hold the states, so an expanded state is
     freed at once instead of when its whole level is done."""
+    if isinstance(level, SpillingLevel):
+        yield from level.consume()
+        return
     for i in range(len(level)):
         s = level[i]
         level[i] = None
@@ -651,9 +681,12 @@ def _trace(model: Explorable, parents: dict, last, keyfn) -> list[tuple[Step, St
 
     The stored key is the state itself, its representative under symmetry, or its
     fingerprint; either way the trace is concrete and replayable."""
-    chain = [last]
-    while parents[chain[-1]] is not None:
-        chain.append(parents[chain[-1]])
+    if isinstance(parents, FingerprintSet):
+        chain = parents.chain(last)
+    else:
+        chain = [last]
+        while parents[chain[-1]] is not None:
+            chain.append(parents[chain[-1]])
     chain.reverse()
     steps = []
     cur = model.initial

@@ -76,7 +76,9 @@ class Recent:
     def add(self, depth: int, level: list) -> None:
         if level and (not self._levels or self._levels[-1][0] != depth):
             step = max(1, len(level) // SAMPLE)
-            self._levels.append((depth, level[::step]))
+            # a level spilled to disk (engine/frontier.py) keeps its own sample
+            sample = getattr(level, "sample", None)
+            self._levels.append((depth, sample(step) if sample is not None else level[::step]))
 
     def levels(self) -> list[tuple[int, list]]:
         return list(self._levels)

@@ -3,7 +3,9 @@
 Exit codes: 0 every checked property holds; 1 a counterexample was found;
 2 the spec or the command is wrong; 3 exploration stopped early (a bound, the
 timeout, or Ctrl-C). An internal failure of modelcheck itself prints a short
-message (never a traceback) and exits 70.
+message (never a traceback) and exits 70. `verify` on several specs exits with
+the worst of theirs (batch.py). The work itself is the Python API's (api.py):
+commands parse flags, call it and print.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import sys
 import click
 
 from . import __version__
-from . import limits
+from . import api
+from . import limits, style
 from .lang.checker import check as check_spec
 from .lang.diagnostics import Source, SpecError, render_all
 from .engine.explorer import Options, explore
@@ -88,24 +91,36 @@ def _diagnostics_json(err: SpecError, path: str) -> dict:
 def _fail(err: SpecError, source: Source | None, path: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(_diagnostics_json(err, path), indent=2))
-    click.echo(render_all(err.diagnostics, source or Source(path, "")), err=True)
+    click.echo(render_all(err.diagnostics, source or Source(path, ""), style.painter(sys.stderr)), err=True)
     n = len(err.diagnostics)
     if n > 1:
         click.echo(f"\n{n} errors", err=True)
     sys.exit(EXIT_USAGE)
 
 
-def _write_file(path: str, text: str) -> bool:
-    """Write an output file (--trace-out, --html). Called after the verdict is printed:
-    a failure is reported (False) and turns the exit code into 2, but loses nothing."""
+def _write_file(path: str, text: str, what: str = "the result") -> bool:
+    """Write an output file (--trace-out, --html) and say where, on stderr. Called after
+    the verdict is printed: a failure is reported (False) and turns the exit code into
+    2, but loses nothing."""
     try:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
+        click.echo(f"modelcheck: wrote {what} to {path}", err=True)
         return True
     except OSError as err:
         click.echo(f"error: cannot write {path}: {err.strerror or err}\n"
                    "  = hint: check that the folder exists and is writable; the result above is complete", err=True)
         return False
+
+
+def _trace_file(path: str, result, model, source, options: dict, doc: dict | None = None) -> tuple[str, str, str]:
+    """--trace-out FILE: ITF when FILE ends in .itf.json (report/itf.py), else the
+    JSON result (`doc`, when already rendered). (path, text, what) for _write_file."""
+    if path.endswith(".itf.json"):
+        from .report.itf import render_itf
+        return path, json.dumps(render_itf(result, model, source, options), indent=2) + "\n", "the ITF trace"
+    doc = doc if doc is not None else render_json(result, model, source, options)
+    return path, json.dumps(doc, indent=2) + "\n", "the JSON result"
 
 
 def _check_outputs(inputs: list[str], outputs: list[tuple[str, str | None]]) -> None:
@@ -144,41 +159,52 @@ def _check_outputs(inputs: list[str], outputs: list[tuple[str, str | None]]) -> 
         seen.append((option, path))
 
 
-def _front_end(path: str, consts: dict[str, int], fmt: str):
-    """Load, parse and check; on a user error print diagnostics and exit 2."""
-    source = None
+def _load_spec(path: str, consts: dict[str, int], fmt: str) -> api.Spec:
+    """Load, parse and check (the Python API's `load`); on a user error print
+    diagnostics and exit 2."""
     try:
-        source = load(path)
-        spec = parse(source)
-        return source, check_spec(spec, consts)
+        return api.load(path, consts)
     except SpecError as err:
-        _fail(err, source, path, fmt)
+        _fail(err, err.source, path, fmt)
 
 
-def _scenario_faults(checked, name: str):
-    """The fault lines of scenario `name`; an unknown name is a user error (E104)."""
-    from .lang.diagnostics import NO_SPAN, Diagnostic, did_you_mean
+def _front_end(path: str, consts: dict[str, int], fmt: str):
+    """The source and the checked spec; exits 2 on a user error."""
+    spec = _load_spec(path, consts, fmt)
+    return spec.source, spec.checked
 
-    if name not in checked.scenarios:
-        guess = did_you_mean(name, checked.scenarios)
-        hint = f"did you mean '{guess}'?" if guess else ("scenarios: " + (", ".join(checked.scenarios) or "none"))
-        raise SpecError([Diagnostic("E104", f"--scenario {name}: the spec has no scenario '{name}'", NO_SPAN, hint)])
-    return checked.scenarios[name]
+
+_scenario_faults = api.scenario_faults
 
 
 class _ProgressLine:
-    """One status line on a terminal's stderr, rewritten in place at most 4 times a second."""
+    """Progress on stderr. On a terminal: one status line, rewritten in place at most
+    4 times a second. Elsewhere (a CI log, a file): a plain line now and then, never
+    a `\\r` (TLC prints one a minute): every 10 s for the first minute, then every
+    minute, so a run of seconds prints nothing and one of hours a line a minute."""
 
-    def __init__(self) -> None:
+    PLAIN_FIRST, PLAIN_EVERY = 10.0, 60.0
+
+    def __init__(self, terminal: bool = True) -> None:
+        self.terminal = terminal
         self.last = 0.0
         self.shown = False
         self.prefix = ""
 
     def __call__(self, p) -> None:
+        rate = p.distinct_states / p.seconds if p.seconds > 0 else 0
+        if not self.terminal:
+            due = self.last + (self.PLAIN_FIRST if self.last < self.PLAIN_EVERY else self.PLAIN_EVERY)
+            if p.seconds < due:
+                return
+            self.last = p.seconds - p.seconds % self.PLAIN_FIRST if p.seconds < self.PLAIN_EVERY else p.seconds
+            sys.stderr.write(f"progress: {self.prefix}{p.seconds:,.0f} s: {p.distinct_states:,} distinct states, "
+                             f"{rate:,.0f} states/s, depth {p.depth}, {p.frontier:,} waiting to be explored\n")
+            sys.stderr.flush()
+            return
         if p.seconds - self.last < 0.25:
             return
         self.last = p.seconds
-        rate = p.distinct_states / p.seconds if p.seconds > 0 else 0
         sys.stderr.write(f"\r\033[K{self.prefix}{p.distinct_states:,} states · {rate:,.0f} states/s · depth {p.depth}"
                          f" · frontier {p.frontier:,} · {p.seconds:.0f} s")
         sys.stderr.flush()
@@ -190,6 +216,24 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
+def _progress(quiet: bool) -> _ProgressLine | None:
+    """The progress reporter of a search (None with --quiet)."""
+    return None if quiet else _ProgressLine(terminal=sys.stderr.isatty())
+
+
+def _color_option(command):
+    """--color auto|always|never (every command; modelcheck/style.py)."""
+    def choose(ctx, param, value):
+        style.set_mode(value)
+        if value == "always":
+            ctx.color = True  # click.echo strips escape codes from what is not a terminal otherwise
+        return value
+    return click.option("--color", type=click.Choice(style.MODES), default="auto", show_default=True,
+                        expose_value=False, is_eager=True, callback=choose,
+                        help="Colour verdicts and diagnostics: auto (on a terminal, unless NO_COLOR is set), "
+                             "always or never.")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="modelcheck")
 def cli() -> None:
@@ -198,18 +242,17 @@ def cli() -> None:
 
 
 def _load_model(spec: str, consts, fmt: str, no_faults: bool, scenario: str | None, invariants, properties):
-    """Front end and model for `verify` and `prove`: consts, the scenario or
-    --no-faults, and the selected invariants and properties. Exits on any error."""
-    source, checked = _front_end(spec, _parse_consts(consts), fmt)
+    """Front end and model for `prove`: consts, the scenario or --no-faults, and
+    the selected invariants and properties (the Python API's). Exits on any error."""
+    loaded = _load_spec(spec, _parse_consts(consts), fmt)
     if scenario is not None and no_faults:
         raise click.UsageError("--scenario and --no-faults cannot be used together")
     try:
-        faults = _scenario_faults(checked, scenario) if scenario is not None else None
-        model = build(checked, source, use_faults=not no_faults, invariant_names=list(invariants),
-                      property_names=list(properties), faults=faults)
+        model = api.build_model(loaded, no_faults=no_faults, scenario=scenario, invariants=invariants,
+                                properties=properties)
     except SpecError as err:
-        _fail(err, source, spec, fmt)
-    return source, checked, model
+        _fail(err, loaded.source, spec, fmt)
+    return loaded.source, loaded.checked, model
 
 
 def _pruning_options(command):
@@ -224,7 +267,8 @@ def _pruning_options(command):
 
 
 @cli.command()
-@click.argument("spec", metavar="SPEC")
+@_color_option
+@click.argument("specs", metavar="SPEC...", nargs=-1, required=True)
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 @click.option("--invariant", "invariants", multiple=True, metavar="NAME",
               help="Check this invariant (repeatable). Default: every invariant and property.")
@@ -235,10 +279,11 @@ def _pruning_options(command):
 @click.option("--max-depth", type=click.IntRange(min=0), help="Explore behaviours of at most this many steps.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after this many seconds (exit 3).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid"]), default="text", show_default=True,
-              help="text for people, json for tools (docs/json-format.md), mermaid for a sequence diagram.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "itf", "mermaid"]), default="text",
+              show_default=True, help="text for people, json for tools (docs/json-format.md), itf for the "
+                                      "Informal Trace Format of Apalache and Quint, mermaid for a sequence diagram.")
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-              help="Also write the JSON result (with the trace) to FILE.")
+              help="Also write the JSON result (with the trace) to FILE; ITF when FILE ends in .itf.json.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write a self-contained HTML report (sequence diagram, step table, source) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
@@ -256,51 +301,70 @@ def _pruning_options(command):
 @_pruning_options
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
-def verify(spec, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
+def verify(specs, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
            scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, quiet):
-    """Explore every reachable state of SPEC and check its invariants and properties."""
+    """Explore every reachable state of SPEC and check its invariants and properties.
+
+    Several SPECs, or a folder (its .ha files, recursively): one line per spec and a
+    summary; the exit code is the worst of theirs (2, then 1, then 3, then 0)."""
+    search = dict(invariants=invariants, properties=properties, scenario=scenario, no_faults=no_faults,
+                  symmetry=symmetry, fingerprints=fingerprints, prune=prune, max_states=max_states,
+                  max_depth=max_depth, timeout=timeout, keep_partitions=keep_partitions,
+                  keep_dead_messages=keep_dead_messages)
+    if len(specs) > 1 or os.path.isdir(specs[0]):
+        from .batch import verify_many
+        for option, given in ((f"--format {fmt}", fmt != "text"), ("--trace-out", trace_out), ("--html", html_out)):
+            if given:
+                raise click.UsageError(f"{option} takes a single spec; with several, verify prints one line per "
+                                       "spec (run each spec on its own for its report)")
+        progress = _progress(quiet)
+        sys.exit(verify_many(specs, _parse_consts(consts), search, _memory_limit(memory), progress))
+    spec = specs[0]
     _check_outputs([spec], [("--trace-out", trace_out), ("--html", html_out)])
-    source, checked, model = _load_model(spec, consts, fmt, no_faults, scenario, invariants, properties)
-    progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
-    result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
-                                    on_progress=progress, symmetry=symmetry, prune=prune,
-                                    fingerprints=fingerprints, memory_limit=_memory_limit(memory),
-                                    skip_partitions=not keep_partitions, drop_dead_messages=not keep_dead_messages))
+    loaded = _load_spec(spec, _parse_consts(consts), fmt)
+    if scenario is not None and no_faults:
+        raise click.UsageError("--scenario and --no-faults cannot be used together")
+    progress = _progress(quiet)
+    try:
+        verification = api.verify(loaded, **search, memory_limit=_memory_limit(memory), on_progress=progress)
+    except SpecError as err:
+        _fail(err, loaded.source, spec, fmt)
     if progress is not None:
         progress.clear()
-    model = result.searched or model  # its states are the trace's (reductions may leave fault lines out)
-    options = {"consts": checked.consts, "invariants": list(invariants) or None,
-               "properties": list(properties) or None, "max_states": max_states,
-               "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario,
-               "symmetry": symmetry, "prune": prune, "fingerprints": fingerprints,
-               "keep_partitions": keep_partitions, "keep_dead_messages": keep_dead_messages}
+    result, model, source = verification.result, verification.model, loaded.source
     # The verdict is printed first; the files after, so a write error loses nothing.
-    files: list[tuple[str, str]] = []
+    files: list[tuple[str, str, str]] = []
     if fmt == "json" or trace_out:
-        doc = render_json(result, model, source, options)
+        doc = verification.json()
         if trace_out:
-            files.append((trace_out, json.dumps(doc, indent=2) + "\n"))
+            files.append(_trace_file(trace_out, result, model, source, verification.options, doc))
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
+    if fmt == "itf":
+        from .report.itf import render_itf
+        click.echo(json.dumps(render_itf(result, model, source, verification.options), indent=2))
+        click.echo(summary_line(result, style.painter(sys.stderr)), err=True)
     if html_out:
         from .report.html import render_html
-        files.append((html_out, render_html(result, model, source)))
+        files.append((html_out, render_html(result, model, source), "the HTML report"))
     if fmt == "mermaid":
         from .report.mermaid import render_mermaid
         click.echo(render_mermaid(result, model), nl=False)
-        click.echo(summary_line(result), err=True)
+        click.echo(summary_line(result, style.painter(sys.stderr)), err=True)
     if fmt == "text":
-        text = render_text(result, model, source, header=not quiet)
+        paint = style.painter(sys.stdout)
+        text = render_text(result, model, source, header=not quiet, paint=paint)
         if text:
             click.echo(text)
             click.echo("")
-        click.echo(summary_line(result))
-    if not all([_write_file(path, text) for path, text in files]):
+        click.echo(summary_line(result, paint))
+    if not all([_write_file(*f) for f in files]):
         sys.exit(EXIT_USAGE)
     sys.exit({"holds": EXIT_HOLDS, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE}[result.verdict])
 
 
 @cli.command()
+@_color_option
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
@@ -343,7 +407,7 @@ def matrix(spec, consts, scenarios, max_states, max_depth, timeout, fmt, fail_on
     except SpecError as err:
         _fail(err, source, spec, fmt)
     rows = [(n, f) for n, f in every if not scenarios or n in scenarios]
-    progress = _ProgressLine() if not quiet and sys.stderr.isatty() else None
+    progress = _progress(quiet)
 
     def on_row(name: str) -> None:
         if progress is not None:
@@ -409,12 +473,13 @@ def _check_with_recorded(parsed, given: dict, recorded: dict, trace: str):
 
 
 @cli.command()
+@_color_option
 @click.argument("spec", metavar="SPEC")
 @click.argument("trace", metavar="TRACE.json")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
               help="Override a const (repeatable). Default: the consts recorded in the trace.")
 def replay(spec, trace, consts):
-    """Re-execute a trace written by `verify --format json` / `--trace-out`.
+    """Re-execute a trace written by `verify --format json|itf` / `--trace-out`.
 
     Exit 0 when the trace still reproduces its violation, 1 when it no longer does
     (the first step that no longer applies is named), 2 on a malformed trace.
@@ -422,8 +487,11 @@ def replay(spec, trace, consts):
     from .engine.replay import MalformedTrace, load_trace
     from .engine.replay import replay as run_replay
 
+    from .report.itf import NotOurItf, from_itf, is_itf
+
     try:
-        doc = load_trace(_read_json(trace))
+        doc = _read_json(trace)
+        doc = load_trace(from_itf(doc) if is_itf(doc) else doc)
         opts = doc.get("options") or {}
         if not isinstance(opts, dict):
             raise MalformedTrace("options is not an object")
@@ -439,8 +507,11 @@ def replay(spec, trace, consts):
     except RecursionError:
         click.echo(f"{trace}: error: not a modelcheck trace: its JSON is nested too deeply", err=True)
         sys.exit(EXIT_USAGE)
-    except MalformedTrace as err:
+    except (MalformedTrace, NotOurItf) as err:
         click.echo(f"{trace}: error: malformed trace: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyError, TypeError, AttributeError) as err:  # a damaged ITF file
+        click.echo(f"{trace}: error: malformed trace: unexpected content ({type(err).__name__}: {err})", err=True)
         sys.exit(EXIT_USAGE)
     source = None
     try:
@@ -450,13 +521,18 @@ def replay(spec, trace, consts):
         given = _parse_consts(consts)
         overrides = {k: v for k, v in recorded.items()
                      if k in declared and k not in given and isinstance(v, int) and not isinstance(v, bool)}
+        # before the real check: checking annotates the parsed spec, the last check wins
+        drift = _const_drift(parsed, given, recorded)
         checked = _check_with_recorded(parsed, given, overrides, trace)
     except SpecError as err:
         _fail(err, source, spec, "text")
     click.echo(f"replay: {trace} on {spec}")
+    paint = style.painter(sys.stdout) or (lambda _role, text: text)
     gone = sorted(set(recorded) - declared)
     if gone:
         click.echo(f"  note: the spec no longer declares const {', '.join(gone)}")
+    for line in drift:
+        click.echo(f"  {paint('warning', 'warning')}: {line}")
     try:
         faults = None
         if opts.get("scenario"):
@@ -484,11 +560,43 @@ def replay(spec, trace, consts):
         click.echo(f"{trace}: error: malformed trace: unexpected content ({type(err).__name__}: {err})", err=True)
         sys.exit(EXIT_USAGE)
     for line in outcome.lines:
+        if line.startswith(("Diverges:", "No longer violated:", "Reproduced:")):
+            head, rest = line.split(":", 1)
+            line = paint("holds" if head == "Reproduced" else "diverges", head) + ":" + rest
         click.echo(line)
+    if outcome.blocked:
+        from .lang.diagnostics import render
+        click.echo("")
+        click.echo("\n\n".join(render(diag, source, style.painter(sys.stdout)) for diag in outcome.blocked))
     sys.exit(EXIT_HOLDS if outcome.reproduces else EXIT_VIOLATED)
 
 
+def _const_drift(parsed, given: dict, recorded: dict) -> list[str]:
+    """Warnings for `replay`: each const whose value recorded in the trace differs
+    from the spec's current one (the trace's value is used) or from --const. Call it
+    before the check whose result is used (it checks the spec with its own values)."""
+    declared = {c.name for c in parsed.consts}
+    try:
+        own = check_spec(parsed, {}).consts
+    except SpecError:  # the spec's own values do not check: the replay itself says why
+        own = {}
+    out = []
+    for name, value in sorted(recorded.items()):
+        if name not in declared or not isinstance(value, int) or isinstance(value, bool):
+            continue
+        if name in given:
+            if given[name] != value:
+                out.append(f"the trace was recorded with {name}={int_text(value)}; replaying with --const "
+                           f"{name}={int_text(given[name])}")
+        elif name in own and own[name] != value:
+            out.append(f"the trace was recorded with {name}={int_text(value)} but the spec now declares "
+                       f"{name}={int_text(own[name])}; replaying with the trace's value (--const {name}=VALUE "
+                       "chooses another)")
+    return out
+
+
 @cli.command()
+@_color_option
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
@@ -528,6 +636,7 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout):
 
 
 @cli.command()
+@_color_option
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 @click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True, help="Number of random walks.")
@@ -538,7 +647,8 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout):
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop after this long.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-              help="Also write the JSON result (replayable with `modelcheck replay`) to FILE.")
+              help="Also write the JSON result (replayable with `modelcheck replay`) to FILE; ITF when FILE "
+                   "ends in .itf.json.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
@@ -577,12 +687,12 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
         doc = render_json(result, model, source, options)
         doc["simulation"] = sim
         if trace_out:
-            files.append((trace_out, json.dumps(doc, indent=2) + "\n"))
+            files.append(_trace_file(trace_out, result, model, source, options, doc))
         if fmt == "json":
             click.echo(json.dumps(doc, indent=2))
     if fmt == "text":
         if result.violation is not None:
-            click.echo(render_text(result, model, source, header=not quiet))
+            click.echo(render_text(result, model, source, header=not quiet, paint=style.painter(sys.stdout)))
             click.echo("")
         else:
             click.echo(f"No violation found in {rep.runs:,} random runs of up to {depth} steps (seed {seed}). "
@@ -596,7 +706,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
         stopped = f" · stopped: {stop_text(rep.stop_reason)}" if rep.stop_reason in ("interrupted", "memory") else ""
         click.echo(f"Simulation: {rep.runs:,} runs · {rep.steps:,} steps · {rep.seconds:.2f} s · {rate:,.0f} steps/s"
                    f" · {result.stats.distinct_states:,} distinct states seen{found}{stopped}")
-    if not all([_write_file(path, text) for path, text in files]):
+    if not all([_write_file(*f) for f in files]):
         sys.exit(EXIT_USAGE)
     if result.violation is not None:
         sys.exit(EXIT_VIOLATED)
@@ -605,6 +715,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
 
 
 @cli.command()
+@_color_option
 @click.argument("spec", metavar="SPEC")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE", help="Override a const (repeatable).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 2).")
@@ -626,7 +737,7 @@ def check(spec, consts, strict):
     for note in notes:  # checks the lint skipped (too large, z3's time budget): said, never failed on
         click.echo(format_note(note, spec), err=True)
     if warnings:
-        click.echo(render_all(warnings, source), err=True)
+        click.echo(render_all(warnings, source, style.painter(sys.stderr)), err=True)
         click.echo(f"\n{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)
         if strict:
             sys.exit(EXIT_USAGE)
@@ -664,6 +775,7 @@ def _dead_message_hints(model) -> None:
 
 
 @cli.command()
+@_color_option
 @click.argument("spec", metavar="SPEC")
 @click.option("--invariant", "invariants", multiple=True, metavar="NAME",
               help="Prove this invariant (repeatable); only the named ones are assumed. Default: every invariant.")
@@ -677,7 +789,8 @@ def _dead_message_hints(model) -> None:
 @click.option("--no-infer", is_flag=True, help="Do not infer message invariants.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-              help="When refuted, write the counterexample as JSON (replayable) to FILE.")
+              help="When refuted, write the counterexample as JSON (replayable) to FILE; ITF when FILE ends "
+                   "in .itf.json.")
 def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infer, fmt, trace_out):
     """Prove SPEC's invariants for every reachable state by k-induction (z3).
 
@@ -689,7 +802,6 @@ def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infe
     from .smt.prove import prove as run_prove
     from .smt.prove import render_json as prove_json
     from .smt.prove import render_text as prove_text
-    from .report.text import render_json as result_json
     from .smt.symbolic import Unsupported
 
     _check_outputs([spec], [("--trace-out", trace_out)])
@@ -709,16 +821,38 @@ def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infe
             click.echo(json.dumps({"format": "modelcheck-prove", "version": 1, "spec": {"file": spec},
                                    "verdict": "unsupported", "message": f"prove cannot encode {err.what}",
                                    "line": err.span.line, "column": err.span.column}, indent=2))
-        click.echo(render(diag, source), err=True)
+        click.echo(render(diag, source, style.painter(sys.stderr)), err=True)
         sys.exit(EXIT_INCOMPLETE)
     if fmt == "json":
         click.echo(json.dumps(prove_json(pr, model, source, options), indent=2))
     else:
         click.echo(prove_text(pr, model, source, k_max))
     if trace_out and pr.result is not None:
-        if not _write_file(trace_out, json.dumps(result_json(pr.result, model, source, options), indent=2) + "\n"):
+        if not _write_file(*_trace_file(trace_out, pr.result, model, source, options)):
             sys.exit(EXIT_USAGE)
     sys.exit({"proved": EXIT_HOLDS, "refuted": EXIT_VIOLATED, "unknown": EXIT_INCOMPLETE}[pr.verdict])
+
+
+# The optional packages `modelcheck lsp` needs (the `lsp` extra of pyproject.toml).
+_LSP_PACKAGES = {"pygls", "lsprotocol", "cattrs", "attrs"}
+
+
+@cli.command()
+def lsp():
+    """Run the language server on stdin/stdout, for editors: diagnostics as you type,
+    hover, go to definition, completion (README, "Editors").
+
+    Needs the optional package pygls: pip install 'modelcheck[lsp]'. Without it,
+    prints that and exits 2."""
+    try:
+        from .lsp.server import serve
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in _LSP_PACKAGES:
+            raise
+        click.echo(f"modelcheck lsp needs the optional package pygls, which is not installed (no module "
+                   f"{err.name!r})\n  = hint: pip install 'modelcheck[lsp]'", err=True)
+        sys.exit(EXIT_USAGE)
+    serve()
 
 
 def main() -> None:

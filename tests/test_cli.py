@@ -40,7 +40,7 @@ def test_exit_1_with_trace(spec_file):
 def test_exit_2_on_spec_error_with_position(spec_file):
     p = run_cli("verify", str(spec_file(SPLIT.replace("not primary", "not primry"))))
     assert p.returncode == 2
-    assert ":4:27: error: unknown name 'primry' (did you mean 'primary'?)" in p.stderr
+    assert ":4:27: error[E101]: unknown name 'primry' (did you mean 'primary'?)" in p.stderr
     assert "Traceback" not in p.stderr
 
 

@@ -170,7 +170,7 @@ def test_the_reported_case_and_the_keyword_still_works_where_it_fits():
 def test_a_missing_brace_before_a_declaration_is_still_reported_at_the_brace(spec_file):
     err = _cli_error(spec_file, "spec t\nmessage Ping\nrole S[2] {\n  var x: 0..3 = 0\n  action a {\n"
                                 "    x = 1\n  on Ping { x = 2 }\n}\n")
-    assert "spec.ha:5:12: error: this '{' is never closed: 'on' at line 7:3" in err
+    assert "spec.ha:5:12: error[E002]: this '{' is never closed: 'on' at line 7:3" in err
 
 
 # ---- 2. ranges, ++ and indices() --------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_range_and_concatenation_misuse_is_diagnosed(spec_file):
     ]
     for stmt, code, message, hint in cases:
         err = _cli_error(spec_file, base.replace("ACTION", stmt), code=code)
-        assert message in err, (stmt, err)
+        assert message.replace("error:", f"error[{code}]:") in err, (stmt, err)
         assert "^" in err and "spec.ha:6:" in err, err
         if hint:
             assert hint in err, (stmt, err)
@@ -358,7 +358,7 @@ def test_index_misuse_is_diagnosed(spec_file):
     text = ("spec t\nrole S[2] {\n  var l: S? = none\n  var x: 0..3 = 0\n"
             "  action a { x = index(l) }\n}\n")
     err = _cli_error(spec_file, text, code="E201")
-    assert "spec.ha:5:24: error: index() takes a node id, not S?" in err and "quantify instead" in err
+    assert "spec.ha:5:24: error[E201]: index() takes a node id, not S?" in err and "quantify instead" in err
 
 
 CHANG_ROBERTS = ROOT / "specs" / "chang_roberts_ring.ha"
@@ -476,7 +476,7 @@ def test_local_misuse_is_diagnosed(spec_file):
     ]
     for body, code, message, hint in cases:
         err = _cli_error(spec_file, base.replace("BODY", body), code=code)
-        assert message in err, (body, err)
+        assert message.replace("error:", f"error[{code}]:") in err, (body, err)
         assert "^" in err
         if hint:
             assert hint in err, (body, err)

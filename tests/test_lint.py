@@ -2,6 +2,8 @@
 no false alarms on expressions outside the z3 fragment, --strict."""
 from __future__ import annotations
 
+import re
+
 from conftest import ROOT, run_cli
 
 PLANTED = """spec planted
@@ -46,9 +48,9 @@ def warnings(path) -> list[tuple[str, int]]:
     assert proc.returncode == 0, proc.stderr
     out = []
     for line in proc.stderr.splitlines():
-        if ": warning: " in line:
-            loc = line.split(": warning: ")[0]
-            out.append((line.split(": warning: ")[1], int(loc.split(":")[1])))
+        found = re.match(r"(.*?): warning\[W\d+\]: (.*)", line)  # rustc style: warning[W101]
+        if found:
+            out.append((found.group(2), int(found.group(1).split(":")[1])))
     return out
 
 
@@ -122,7 +124,7 @@ def test_deeply_nested_quantifiers_are_skipped_with_a_note(spec_file):
     assert seconds < 20, seconds
     assert ("spec.ha:6:14: note: W102 not checked for invariant 'i': too large to encode (6,291,455 instances; "
             "limit 20,000)") in proc.stderr, proc.stderr
-    assert ": warning: " not in proc.stderr and "ok: spec nested" in proc.stdout
+    assert "warning[" not in proc.stderr and "ok: spec nested" in proc.stdout
 
 
 def test_a_large_role_with_three_nested_quantifiers_is_skipped(spec_file):

@@ -132,7 +132,7 @@ def test_rendered_error_has_caret_under_token():
         parse(Source("t.ha", text))
     out = render(info.value.diagnostics[0], Source("t.ha", text))
     lines = out.splitlines()
-    assert lines[0].startswith("t.ha:2:9: error: unexpected '3'")
+    assert lines[0].startswith("t.ha:2:9: error[E001]: unexpected '3'")
     assert lines[1].endswith("const N 3")
     assert lines[2].index("^") == lines[1].index("3")
 

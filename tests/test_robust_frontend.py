@@ -53,7 +53,7 @@ def error_at(tmp_path: Path, text: str, line: int, col: int, *args: str, code: i
     """The diagnostic output, after checking its exit code and that it points at line:col."""
     rc, out, err = run(tmp_path, text, *args)
     assert rc == code, (rc, out, err)
-    assert f"spec.ha:{line}:{col}: error:" in err, err
+    assert f"spec.ha:{line}:{col}: error[E" in err, err  # error[E001]: the code, as rustc shows it
     assert "internal error" not in err and "Traceback" not in err
     return err
 
@@ -67,7 +67,7 @@ def cli_subprocess(*args: str, timeout: float = 60) -> subprocess.CompletedProce
 
 def test_literal_past_python_digit_limit(tmp_path):
     err = error_at(tmp_path, BASE + "const N = " + "9" * 4301 + "\n", 6, 11)
-    assert "E206" not in err  # the code is in the docs, the message says it in words
+    assert "error[E206]: the number" in err  # the code as rustc shows it; the message says it in words
     assert "too large" in err and "finite model" in err
 
 
@@ -175,7 +175,7 @@ def test_nesting_at_the_limit_works_and_past_it_is_a_diagnostic(tmp_path, form):
     assert rc in (0, 1) and "internal error" not in err, err
     rc, out, err = run(tmp_path, _nested(form, k + 1))
     assert rc == 2, (out, err)
-    assert re.search(r"spec\.ha:6:\d+: error: \w+ nested \d+ levels deep here; modelcheck allows at most 64", err), err
+    assert re.search(r"spec\.ha:6:\d+: error\[E004\]: \w+ nested \d+ levels deep here; modelcheck allows at most 64", err), err
     assert "hint:" in err
 
 
@@ -295,7 +295,10 @@ def test_device_and_directory_are_refused(tmp_path):
     if os.path.exists("/dev/zero"):
         p = cli_subprocess("verify", "/dev/zero", timeout=60)
         assert p.returncode == 2 and "not a regular file" in p.stderr, p.stderr
+    # a folder is a list of specs for verify (one line each): an empty one is refused
     result = CliRunner().invoke(cli, ["verify", str(tmp_path)])
+    assert result.exit_code == 2 and "holds no .ha file" in result.stderr
+    result = CliRunner().invoke(cli, ["check", str(tmp_path)])
     assert result.exit_code == 2 and "is a directory" in result.stderr
 
 
@@ -330,7 +333,7 @@ def test_too_large_and_not_utf8(tmp_path):
 def test_reserved_word_as_a_name_is_reported_at_the_declaration(tmp_path, text, line, col, what):
     rc, out, err = run(tmp_path, text)
     assert rc == 2
-    assert f"spec.ha:{line}:{col}: error:" in err and "is a reserved keyword" in err and what in err, err
+    assert f"spec.ha:{line}:{col}: error[E003]:" in err and "is a reserved keyword" in err and what in err, err
     assert "expected '('" not in err
 
 

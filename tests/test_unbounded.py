@@ -57,7 +57,7 @@ def test_action_whose_guard_it_never_changes_is_unbounded(spec_file):
     proc = run_cli("check", str(p))
     assert proc.returncode == 0, proc.stderr
     err = proc.stderr
-    assert f"{p}:6:10: warning: action 'ask' of role Client can run for ever, sending 'Req' each time" in err
+    assert f"{p}:6:10: warning[W107]: action 'ask' of role Client can run for ever, sending 'Req' each time" in err
     assert "    6 |   action ask when n < 3 {\n      |          ^~~\n" in err
     assert "hint: its guard reads nothing the action changes, and with 'delivery unordered'" in err
     assert run_cli("check", str(p), "--strict").returncode == 2
@@ -185,7 +185,7 @@ def test_broadcast_that_misses_the_handling_role(spec_file):
     p = spec_file(BCAST)
     proc = run_cli("check", str(p))
     assert proc.returncode == 0
-    assert (f"{p}:7:15: warning: 'broadcast Req' without 'to' reaches only the other nodes of role Client, which "
+    assert (f"{p}:7:15: warning[W108]: 'broadcast Req' without 'to' reaches only the other nodes of role Client, which "
             "has no handler for 'Req' (Server handles it)") in proc.stderr
     assert "    7 |     broadcast Req(1)\n      |               ^~~\n" in proc.stderr
     assert "hint: write 'broadcast Req(...) to Server' to reach the nodes of Server" in proc.stderr
@@ -230,7 +230,7 @@ def test_require_on_the_message_alone_that_a_send_makes_false(spec_file):
     p = spec_file(REQ)
     proc = run_cli("check", str(p))
     assert proc.returncode == 0
-    assert (f"{p}:14:13: warning: this require can reject a 'Req' for ever: it reads only the message, so a 'Req' "
+    assert (f"{p}:14:13: warning[W109]: this require can reject a 'Req' for ever: it reads only the message, so a 'Req' "
             "it rejects is never consumed by 'on Req' of role Server and stays in flight") in proc.stderr
     assert "   14 |     require m > 1\n      |             ^~~~~\n" in proc.stderr
     assert "To drop such messages, test with `if`" in proc.stderr
@@ -271,7 +271,7 @@ def test_incomplete_summary_names_the_growing_message_kind(spec_file):
     assert "  - messages in flight keep growing: up to " in out and " Req in one state at depth " in out
     # the lint's W107 is in the header of a run that stopped early
     header = out.split("Incomplete:")[0]
-    assert f"{p}:6:10: warning: action 'ask' of role Client can run for ever" in header
+    assert f"{p}:6:10: warning[W107]: action 'ask' of role Client can run for ever" in header
 
 
 def test_incomplete_summary_names_a_variable_taking_new_values(spec_file):
@@ -287,7 +287,7 @@ invariant i: C.n >= 0 or C.flip
     proc = run_cli("verify", str(p), "--max-depth", "12")
     assert proc.returncode == 3
     assert "  - C.n keeps taking new values: up to 12 at depth 12 (8 at depth 8)" in proc.stdout
-    assert "warning:" not in proc.stdout  # no step sends: nothing for W107
+    assert "warning[" not in proc.stdout  # no step sends: nothing for W107
 
 
 def test_json_growth_and_warnings(spec_file):
@@ -339,7 +339,7 @@ def test_finite_models_stopped_early_get_no_growth_hint():
     for path, bound in (("specs/majority_election.ha", "2000"), ("bench/promela/vote_count.ha", "20000")):
         proc = run_cli("verify", path, "--max-states", bound)
         assert proc.returncode == 3, path
-        assert "Still growing" not in proc.stdout and "warning:" not in proc.stdout, path
+        assert "Still growing" not in proc.stdout and "warning[" not in proc.stdout, path
 
 
 def test_explore_text_result_has_growth_field():

@@ -18,7 +18,8 @@ from ..lang.values import Renderer, SpecRuntimeError, map_get, map_set, ordered,
 
 
 class Disabled(Exception):
-    """Raised by `require` (or `any` over an empty set): the step is not enabled."""
+    """Raised by `require` (or `any` over an empty set): the step is not enabled.
+    Its argument is the statement's span (`modelcheck replay` points at it)."""
 
 
 class Ctx:
@@ -116,11 +117,11 @@ class Compiler:
         if isinstance(s, S.Send):
             return self._send(s)
         if isinstance(s, S.Require):
-            cond = self.expr(s.cond)
+            cond, span = self.expr(s.cond), s.span
 
             def require(c):
                 if not cond(c):
-                    raise Disabled()
+                    raise Disabled(span)
             return require
         if isinstance(s, S.Assert):
             cond = self.expr(s.cond)
@@ -145,13 +146,13 @@ class Compiler:
         return local_var
 
     def _let_any(self, s: S.LetAny) -> Callable[[Ctx], None]:
-        dom, name, elem_t = self.expr(s.domain), s.name, s.domain.type.elem
+        dom, name, elem_t, span = self.expr(s.domain), s.name, s.domain.type.elem, s.span
         in_order = ordered_no_bools if holds_no_bools(elem_t) else ordered
 
         def let_any(c):
             options = in_order(dom(c))
             if not options:
-                raise Disabled()
+                raise Disabled(span)
             pos = c.pos
             if pos < len(c.choices):
                 k = c.choices[pos]

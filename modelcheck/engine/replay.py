@@ -6,13 +6,18 @@ detail) and records the state after it. Replay starts from the spec's initial st
 finds each recorded step among the successors, checks the state it reaches, and at
 the end checks that the recorded violation still happens (for a liveness lasso: the
 cycle closes, is fair, and the property's predicate behaves as recorded). When the
-spec has changed, it names the first step that no longer applies and why.
+spec has changed, it names the first step that no longer applies and why, and for
+an action or a delivery points at the `when` guard that is now false or the
+`require` that now fails (`Outcome.blocked`, rendered like a compiler diagnostic).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import FAULT_KINDS, Model, State
+from .compiler import Ctx, Disabled
+from .model import FAULT_KINDS, Model, State, _next_choices
+from ..lang.diagnostics import Diagnostic
+from ..lang.values import SpecRuntimeError
 from ..report.text import IDENTITY_FIELDS, Describer, step_identity
 
 
@@ -25,6 +30,8 @@ class Outcome:
     reproduces: bool
     lines: list[str] = field(default_factory=list)
     failed_step: int | None = None  # 1-based; 0 = the initial state
+    # where a step that no longer applies is blocked: its false guard or failing require
+    blocked: list[Diagnostic] = field(default_factory=list)
 
 
 def load_trace(doc) -> dict:
@@ -67,6 +74,9 @@ def replay(model: Model, doc: dict) -> Outcome:
         cands = model.successors(cur)
         match = next((tr for tr in cands if step_identity(d, tr.step) == ident), None)
         if match is None:
+            line = f"   [line {rec['line']}]" if isinstance(rec.get("line"), int) else ""
+            out.lines.append(f"  {i:>3}. {rec.get('text', rec['kind'])}{line}   (recorded: no longer applies)")
+            out.blocked = _blocked(model, d, cur, rec)
             return _diverged(out, i, f"step {i} ({rec.get('text', rec['kind'])}) no longer applies: "
                                      f"{_why_not(model, d, cur, rec)}")
         if rec["state"] is None:
@@ -216,6 +226,66 @@ def _why_not(model: Model, d: Describer, state: State, rec: dict) -> str:
         return "this environment step is not enabled now (no fault line allows it, its budget is spent, " \
                "or time cannot pass)"
     return "no step like it is enabled"
+
+
+def _blocked(model: Model, d: Describer, state: State, rec: dict) -> list[Diagnostic]:
+    """For a recorded action or delivery that no longer applies: the `when` guard
+    that is false in `state`, or the `require` (or `let x = any` of an empty set)
+    that fails, of each handler or action it could be, as diagnostics."""
+    names = [d.node(n) for n in range(model.n_nodes)]
+    if rec["kind"] not in ("deliver", "action") or rec["node"] not in names:
+        return []
+    n = names.index(rec["node"])
+    if not state.up[n] or (state.time and state.time[2][n]):
+        return []
+    role = model.checked.node_roles[n]
+    who = rec["node"]
+    candidates = []  # (what, guard, guard expr, body, env, sender)
+    if rec["kind"] == "action":
+        for a in model.actions[role.name]:
+            if a.decl.name != rec["name"]:
+                continue
+            for env, label in a.calls:
+                if {p: d.render.json(v, t) for p, v, t in label[2]} == rec["params"]:
+                    candidates.append((f"action '{a.decl.name}'", a.guard, a.decl.guard, a.body, env, None))
+    else:
+        msg = next((m for m in model.network.messages(state.net) if d.message_json(m) == rec["message"]), None)
+        if msg is None:
+            return []
+        for h in model.handlers_by_kind[role.name].get(msg[2], ()):
+            env = {p: v for p, v in zip(h.params, msg[3]) if p is not None}
+            if h.sender:
+                env[h.sender] = msg[0]
+            candidates.append((f"handler 'on {h.decl.name}'", h.guard, h.decl.guard, h.body, env, msg[0]))
+    out = []
+    for what, guard, guard_expr, body, env, sender in candidates:
+        clock = state.time[0] + state.time[1][n] if state.time else None
+
+        def ctx(choices=None):
+            return Ctx(vars=list(state.nodes[n]), ghosts=list(state.ghosts), env=dict(env), self_id=n,
+                       sender=sender, nodes=state.nodes, up=state.up, choices=choices, clock=clock)
+        try:
+            if guard is not None and not guard(ctx()):
+                out.append(Diagnostic("", f"the 'when' guard of {what} is false for {who} in this state",
+                                      guard_expr.span, severity="diverges"))
+                continue
+            first = None  # the span of the first require that failed, over every `any` choice
+            choices: list[int] | None = []
+            while choices is not None:
+                c = ctx(choices)
+                try:
+                    body(c)
+                    first = None
+                    break  # a run is enabled: the step differs in what it chose, not in a require
+                except Disabled as err:
+                    first = first or (err.args[0] if err.args else None)
+                choices = _next_choices(c.choices, c.sizes)
+            if first is not None:
+                out.append(Diagnostic("", f"this fails for {who} in {what}, so the step is not enabled", first,
+                                      severity="diverges"))
+        except SpecRuntimeError:
+            continue  # a run-time error is reported as such by the replay itself
+    return out
 
 
 def _first_difference(recorded, now, path: str = "") -> str | None:

@@ -115,7 +115,9 @@ class CheckedSpec:
 class Binding:
     kind: str  # local | localvar | var | ghost | const | enum | role | clock | now
     type: Type
-    payload: object = None  # var/ghost: VarInfo; localvar: LocalVarInfo; const/enum: int; role: RoleInfo
+    # var/ghost: VarInfo; localvar: LocalVarInfo; const/enum: int; role: RoleInfo; local: the Span
+    # that binds it (for an editor's go-to-definition)
+    payload: object = None
 
 
 BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed", "index", "indices"}
@@ -486,6 +488,8 @@ class Checker:
         elif name in self.global_names:
             self.error("E102", f"'{name}' is already a global name", span,
                        f"it is declared at line {self.global_names[name].line}; pick another name")
+        if b.kind == "local" and b.payload is None:
+            b = Binding(b.kind, b.type, span)
         self.scopes[-1][name] = b
 
     # ---- statements -----------------------------------------------------------------

@@ -75,21 +75,37 @@ class Source:
 
 
 class SpecError(Exception):
-    """One or more user-caused errors; the CLI renders them and exits 2."""
+    """One or more user-caused errors; the CLI renders them and exits 2.
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    `source` is the spec they point into, when known (the Python API, modelcheck/api.py,
+    sets it): then str() renders them as the CLI does, file:line:col, line and caret."""
+
+    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None):
         super().__init__("; ".join(d.message for d in diagnostics))
         self.diagnostics = diagnostics
+        self.source = source
+
+    @property
+    def path(self) -> str | None:
+        return self.source.path if self.source is not None else None
+
+    def __str__(self) -> str:
+        return render_all(self.diagnostics, self.source) if self.source is not None else super().__str__()
 
 
-def render(diag: Diagnostic, source: Source | None) -> str:
-    """Format like a compiler: `file:line:col: error: msg`, source line, caret, hint."""
+def render(diag: Diagnostic, source: Source | None, paint=None) -> str:
+    """Format like a compiler: `file:line:col: error[E101]: msg`, the source line, a
+    caret, the hint. The code is shown as rustc shows it, in brackets after the
+    severity. `paint(role, text)` (modelcheck/style.py) colours it on a terminal."""
+    p = paint or (lambda _role, text: text)
     path = source.path if source else "<spec>"
     span = diag.span
+    label = p(diag.severity, diag.severity + (f"[{diag.code}]" if diag.code else ""))
+    message = p("bold", diag.message)
     if span.line == 0 or source is None:
-        out = [f"{path}: {diag.severity}: {diag.message}"]
+        out = [f"{path}: {label}: {message}"]
     else:
-        out = [f"{path}:{span.line}:{span.column}: {diag.severity}: {diag.message}"]
+        out = [f"{path}:{span.line}:{span.column}: {label}: {message}"]
         text = source.line(span.line).expandtabs(1)
         gutter = f"{span.line:>5} | "
         width = 1
@@ -99,9 +115,9 @@ def render(diag: Diagnostic, source: Source | None) -> str:
             width = max(1, len(text) - span.column + 1)
         text, column, width = _clip(text, span.column, width)
         out.append(gutter + text)
-        out.append(" " * (len(gutter) - 2) + "| " + " " * (column - 1) + "^" + "~" * (width - 1))
+        out.append(" " * (len(gutter) - 2) + "| " + " " * (column - 1) + p(diag.severity, "^" + "~" * (width - 1)))
     if diag.hint:
-        out.append(f"  hint: {diag.hint}")
+        out.append(f"  {p('hint', 'hint')}: {diag.hint}")
     return "\n".join(out)
 
 
@@ -122,8 +138,8 @@ def _clip(text: str, column: int, width: int) -> tuple[str, int, int]:
     return head + text[start:end] + tail, column, width
 
 
-def render_all(diags: list[Diagnostic], source: Source | None) -> str:
-    return "\n\n".join(render(d, source) for d in diags)
+def render_all(diags: list[Diagnostic], source: Source | None, paint=None) -> str:
+    return "\n\n".join(render(d, source, paint) for d in diags)
 
 
 def did_you_mean(name: str, candidates) -> str | None:

@@ -139,9 +139,12 @@ def _updown(up: bool) -> str:
     return "up" if up else "down"
 
 
-def summary_line(result: Result) -> str:
+def summary_line(result: Result, paint=None) -> str:
+    """The last line of a run; `paint` (modelcheck/style.py) colours the verdict."""
     s = result.stats
     verdict = {"holds": "HOLDS", "violated": "VIOLATED", "incomplete": "INCOMPLETE"}[result.verdict]
+    if paint is not None:
+        verdict = paint(result.verdict, verdict)
     extra = f" ({result.stop_reason})" if result.stop_reason else ""
     pruned = f" (+{s.pruned_transitions:,} pruned)" if s.pruned_transitions else ""
     unreduced = ""
@@ -217,10 +220,11 @@ def holds_text(result: Result) -> str:
     return ", and ".join(parts)
 
 
-def render_text(result: Result, model: Model, source: Source, header: bool = True) -> str:
+def render_text(result: Result, model: Model, source: Source, header: bool = True, paint=None) -> str:
     """The human report: header, counterexample (if any), why it fails. No summary line.
 
-    With `header` False (--quiet) only the counterexample is kept.
+    With `header` False (--quiet) only the counterexample is kept. `paint`
+    (modelcheck/style.py) colours the verdicts and diagnostics on a terminal.
     """
     d = Describer(model)
     out = []
@@ -241,7 +245,7 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
             out.append(f"fingerprints: visited states stored as 64-bit hashes; probability that two collided "
                        f"and a state was missed: {result.collision_probability:.1e}")
         if result.verdict == "incomplete":
-            out += [render(d, source) for d in unbounded_warnings(model)]
+            out += [render(d, source, paint) for d in unbounded_warnings(model)]
         if result.verdict == "holds":
             out += ["", f"No violation: {holds_text(result)}."]
         elif result.verdict == "incomplete":
@@ -289,7 +293,7 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
                        if n else "  -- no step is ever enabled: the system stays in its initial state forever --")
         out += _settled_lines(d, prev)
     out.append("")
-    out += _violation_text(result, model, source, prev)
+    out += _violation_text(result, model, source, prev, paint)
     return "\n".join(out)
 
 
@@ -403,7 +407,7 @@ def unbounded_warnings(model: Model) -> list:
 _UNBOUNDED: list = []  # [the last CheckedSpec asked about, its warnings]
 
 
-def _violation_text(result: Result, model: Model, source: Source, last: State) -> list[str]:
+def _violation_text(result: Result, model: Model, source: Source, last: State, paint=None) -> list[str]:
     from ..lang.diagnostics import Diagnostic, render
 
     v = result.violation
@@ -411,7 +415,7 @@ def _violation_text(result: Result, model: Model, source: Source, last: State) -
     if v.kind == "invariant":
         decl = next(i.decl for i in model.invariants if i.name == v.name)
         out.append(render(Diagnostic("", f"invariant '{v.name}' does not hold in the last state", decl.expr.span,
-                                     severity="violated"), source))
+                                     severity="violated"), source, paint))
         explainer = Explainer(model.compiler, source, model.render)
         out.append("  why:")
         for depth, text in explainer.explain(decl.expr, model.global_ctx(last)):
@@ -419,7 +423,7 @@ def _violation_text(result: Result, model: Model, source: Source, last: State) -
     elif v.kind == "property":
         prop = next(p for p in model.properties if p.name == v.name)
         out.append(render(Diagnostic("", _property_claim(prop, result), prop.decl.expr.span,
-                                     severity="violated"), source))
+                                     severity="violated"), source, paint))
         explainer = Explainer(model.compiler, source, model.render)
         where = "in the last state" if prop.op == "always" else "in the state where the cycle starts"
         out.append(f"  why ({where}):")
@@ -429,7 +433,7 @@ def _violation_text(result: Result, model: Model, source: Source, last: State) -
             out.append("    " + "  " * depth + text)
     else:
         label = "assert failed" if v.kind == "assert" else "run-time error"
-        out.append(render(Diagnostic("", v.message, v.span, severity=label), source))
+        out.append(render(Diagnostic("", v.message, v.span, severity=label), source, paint))
     return out
 
 

@@ -306,19 +306,22 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
     """Explore every reachable state of SPEC and check its invariants and properties.
 
     Several SPECs, or a folder (its .ha files, recursively): one line per spec and a
-    summary; the exit code is the worst of theirs (2, then 1, then 3, then 0)."""
+    summary (--format json: one document with every spec's result and the summary);
+    the exit code is the worst of theirs (2, then 1, then 3, then 0)."""
     search = dict(invariants=invariants, properties=properties, scenario=scenario, no_faults=no_faults,
                   symmetry=symmetry, fingerprints=fingerprints, prune=prune, max_states=max_states,
                   max_depth=max_depth, timeout=timeout, keep_partitions=keep_partitions,
                   keep_dead_messages=keep_dead_messages)
     if len(specs) > 1 or os.path.isdir(specs[0]):
         from .batch import verify_many
-        for option, given in ((f"--format {fmt}", fmt != "text"), ("--trace-out", trace_out), ("--html", html_out)):
+        for option, given in ((f"--format {fmt}", fmt not in ("text", "json")), ("--trace-out", trace_out),
+                              ("--html", html_out)):
             if given:
                 raise click.UsageError(f"{option} takes a single spec; with several, verify prints one line per "
-                                       "spec (run each spec on its own for its report)")
+                                       "spec, or with --format json one document (run each spec on its own for "
+                                       "its report)")
         progress = _progress(quiet)
-        sys.exit(verify_many(specs, _parse_consts(consts), search, _memory_limit(memory), progress))
+        sys.exit(verify_many(specs, _parse_consts(consts), search, _memory_limit(memory), progress, fmt))
     spec = specs[0]
     _check_outputs([spec], [("--trace-out", trace_out), ("--html", html_out)])
     loaded = _load_spec(spec, _parse_consts(consts), fmt)
@@ -456,6 +459,39 @@ def _read_json(path: str):
     return json.loads(data.decode("utf-8"))
 
 
+def _read_trace(trace: str) -> tuple[dict, dict, dict]:
+    """A trace file (JSON result or ITF) for `replay` and `explore --trace`: the
+    document, its options and its recorded consts. Exits 2 on a malformed file."""
+    from .engine.replay import MalformedTrace, load_trace
+    from .report.itf import NotOurItf, from_itf, is_itf
+
+    try:
+        doc = _read_json(trace)
+        doc = load_trace(from_itf(doc) if is_itf(doc) else doc)
+        opts = doc.get("options") or {}
+        if not isinstance(opts, dict):
+            raise MalformedTrace("options is not an object")
+        recorded = opts.get("consts") or {}
+        if not isinstance(recorded, dict):
+            raise MalformedTrace("options.consts is not an object")
+    except FileNotFoundError:
+        click.echo(f"{trace}: error: no such file", err=True)
+        sys.exit(EXIT_USAGE)
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
+        click.echo(f"{trace}: error: not a JSON trace: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except RecursionError:
+        click.echo(f"{trace}: error: not a modelcheck trace: its JSON is nested too deeply", err=True)
+        sys.exit(EXIT_USAGE)
+    except (MalformedTrace, NotOurItf) as err:
+        click.echo(f"{trace}: error: malformed trace: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyError, TypeError, AttributeError) as err:  # a damaged ITF file
+        click.echo(f"{trace}: error: malformed trace: unexpected content ({type(err).__name__}: {err})", err=True)
+        sys.exit(EXIT_USAGE)
+    return doc, opts, recorded
+
+
 def _check_with_recorded(parsed, given: dict, recorded: dict, trace: str):
     """check_spec with the consts a trace recorded (those given with --const win).
     When only the recorded values make the check fail, say that they came from the
@@ -484,35 +520,10 @@ def replay(spec, trace, consts):
     Exit 0 when the trace still reproduces its violation, 1 when it no longer does
     (the first step that no longer applies is named), 2 on a malformed trace.
     """
-    from .engine.replay import MalformedTrace, load_trace
+    from .engine.replay import MalformedTrace
     from .engine.replay import replay as run_replay
 
-    from .report.itf import NotOurItf, from_itf, is_itf
-
-    try:
-        doc = _read_json(trace)
-        doc = load_trace(from_itf(doc) if is_itf(doc) else doc)
-        opts = doc.get("options") or {}
-        if not isinstance(opts, dict):
-            raise MalformedTrace("options is not an object")
-        recorded = opts.get("consts") or {}
-        if not isinstance(recorded, dict):
-            raise MalformedTrace("options.consts is not an object")
-    except FileNotFoundError:
-        click.echo(f"{trace}: error: no such file", err=True)
-        sys.exit(EXIT_USAGE)
-    except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
-        click.echo(f"{trace}: error: not a JSON trace: {err}", err=True)
-        sys.exit(EXIT_USAGE)
-    except RecursionError:
-        click.echo(f"{trace}: error: not a modelcheck trace: its JSON is nested too deeply", err=True)
-        sys.exit(EXIT_USAGE)
-    except (MalformedTrace, NotOurItf) as err:
-        click.echo(f"{trace}: error: malformed trace: {err}", err=True)
-        sys.exit(EXIT_USAGE)
-    except (KeyError, TypeError, AttributeError) as err:  # a damaged ITF file
-        click.echo(f"{trace}: error: malformed trace: unexpected content ({type(err).__name__}: {err})", err=True)
-        sys.exit(EXIT_USAGE)
+    doc, opts, recorded = _read_trace(trace)
     source = None
     try:
         source = load(spec)
@@ -547,8 +558,15 @@ def replay(spec, trace, consts):
                       invariant_names=invariants or None, property_names=properties or None)
         # the reductions the recorded run used (a trace from before they existed: none)
         from . import prune
-        again = Options(skip_partitions=opts.get("keep_partitions") is False,
-                        drop_dead_messages=opts.get("keep_dead_messages") is False, prune=opts.get("prune") is True)
+        # as the run applied them: its `pruning` record says whether partitions were
+        # skipped and messages dropped (a run with temporal properties keeps dead
+        # messages even though replay checks only the violated invariant)
+        done = doc.get("pruning")
+        skipped = done is None or bool(done.get("skipped_faults"))
+        dropped = done is None or bool(done.get("dead_messages"))
+        again = Options(skip_partitions=opts.get("keep_partitions") is False and skipped,
+                        drop_dead_messages=opts.get("keep_dead_messages") is False and dropped,
+                        prune=opts.get("prune") is True)
         model, _ = prune.apply(model, again.validate(model), again)
         outcome = run_replay(model, doc)
     except SpecError as err:
@@ -595,6 +613,93 @@ def _const_drift(parsed, given: dict, recorded: dict) -> list[str]:
     return out
 
 
+@cli.command("explore")
+@_color_option
+@click.argument("spec", metavar="SPEC")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
+              help="Override a const (repeatable). With --trace, the trace's recorded consts are the default.")
+@click.option("--trace", metavar="FILE", help="Start from this counterexample (JSON or ITF, as `verify --trace-out` "
+                                               "writes it): step through it, or branch off it.")
+@click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
+@click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
+@click.option("--port", type=click.IntRange(0, 65535), metavar="N",
+              help="Port to serve on (default 8470, or a free one when 8470 is taken; 0: any free port).")
+@click.option("--host", metavar="ADDRESS",
+              help="Address to serve on. Default 127.0.0.1, answering loopback clients only; another address "
+                   "(0.0.0.0: every interface) lets anyone who reaches it step through the model and run verify.")
+@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+def explore_command(spec, consts, trace, no_faults, scenario, port, host, no_browser):
+    """Step through SPEC's model yourself, in a local web page.
+
+    Shows the current state, the enabled steps (as `verify` labels them) and the path
+    so far as the report's sequence diagram; runs verify from the page and evaluates
+    expressions in the current state. Prints the URL; Ctrl-C stops the server (exit 0).
+    Exit 2 on a spec, trace or address error."""
+    import errno
+    from .explore.server import DEFAULT_HOST, DEFAULT_PORT, is_loopback, make_server, url_of
+    from .explore.session import Session
+
+    if scenario is not None and no_faults:
+        raise click.UsageError("--scenario and --no-faults cannot be used together")
+    given = _parse_consts(consts)
+    doc, opts, recorded = _read_trace(trace) if trace else (None, {}, {})
+    loaded = _load_spec(spec, given, "text")
+    merged = {**{k: v for k, v in recorded.items() if k in loaded.consts and isinstance(v, int)
+                 and not isinstance(v, bool)}, **given}
+    if merged != given:
+        try:
+            loaded = api.load(spec, merged)
+        except SpecError as err:
+            click.echo(f"{trace}: error: the consts recorded in the trace (options.consts: "
+                       + ", ".join(f"{k}={int_text(v)}" for k, v in recorded.items())
+                       + ") do not fit the spec\n  = hint: override them with --const NAME=VALUE", err=True)
+            _fail(err, err.source, spec, "text")
+    if doc is not None and scenario is None and not no_faults:  # the trace's own faults
+        scenario, no_faults = opts.get("scenario") or None, bool(opts.get("no_faults"))
+    try:
+        session = Session.open(loaded, scenario=scenario, no_faults=no_faults)
+    except SpecError as err:
+        _fail(err, loaded.source, spec, "text")
+    if doc is not None:
+        recorded_steps = doc["trace"]["steps"] + (doc["trace"].get("cycle") or [])
+        session.trace_path, session.trace_note = session.find(recorded_steps)
+        if session.trace_note:
+            click.echo(f"{trace}: note: the path stops after {len(session.trace_path)} steps: {session.trace_note}",
+                       err=True)
+    address = host or DEFAULT_HOST
+    try:
+        try:
+            server = make_server(session, address, DEFAULT_PORT if port is None else port, host is not None)
+        except OSError as err:
+            if port is not None or err.errno != errno.EADDRINUSE:
+                raise
+            server = make_server(session, address, 0, host is not None)  # the default port is taken
+    except OSError as err:
+        why = err.strerror or str(err)
+        hint = ("choose another port with --port N (0: any free port)" if err.errno == errno.EADDRINUSE else
+                "give an address of this machine, e.g. --host 127.0.0.1")
+        click.echo(f"error: cannot serve on {address}:{DEFAULT_PORT if port is None else port}: {why}\n"
+                   f"  = hint: {hint}", err=True)
+        sys.exit(EXIT_USAGE)
+    url = url_of(server, address)
+    if not is_loopback(address):
+        click.echo(f"warning: serving on {address}: anyone who can reach it can step through the model and "
+                   "run verify", err=True)
+    click.echo(f"modelcheck explore: {spec} (spec {loaded.name}) at {url}")
+    click.echo("press Ctrl-C to stop")
+    if not no_browser:
+        import webbrowser
+        import threading
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("\nmodelcheck explore: stopped", err=True)
+    finally:
+        server.server_close()
+    sys.exit(EXIT_HOLDS)
+
+
 @cli.command()
 @_color_option
 @click.argument("spec", metavar="SPEC")
@@ -606,7 +711,10 @@ def _const_drift(parsed, given: dict, recorded: dict) -> list[str]:
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after this many seconds (exit 3, nothing drawn).")
-def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout):
+@click.option("--components", is_flag=True,
+              help="Box each strongly connected component of more than one state (states that can all reach "
+                   "one another), mark the terminal ones (no step leaves them), and count them on stderr.")
+def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout, components):
     """Print the reachable state graph of SPEC (small models) as DOT or Mermaid.
 
     Violating states are red, the first counterexample's edges bold red, edges
@@ -631,8 +739,11 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout):
         click.echo(f"{spec}: nothing drawn: {stop_text(result.stop_reason)} after {result.stats.distinct_states:,} "
                    f"states ({result.stats.transitions:,} transitions, depth {result.stats.depth})", err=True)
         sys.exit(EXIT_INCOMPLETE)
-    click.echo((render_dot if fmt == "dot" else render_mermaid_graph)(result, model), nl=False)
+    click.echo((render_dot if fmt == "dot" else render_mermaid_graph)(result, model, components), nl=False)
     click.echo(f"{len(result.graph):,} states, {sum(len(x) for x in result.graph.succ):,} transitions", err=True)
+    if components:
+        from .report.components import summary
+        click.echo(summary(result.graph), err=True)
 
 
 @cli.command()
@@ -724,17 +835,17 @@ def check(spec, consts, strict):
 
     Warnings (dead guards, vacuous invariants, unsent or unhandled messages, unread
     variables, unusable budgets) are printed on stderr; with --strict they fail."""
-    from .smt.lint import format_note, lint
+    from .smt.lint import format_note
+    from .static_check import static_check
 
     overrides = _parse_consts(consts)
     source, checked = _front_end(spec, overrides, "text")
     try:
-        model = build(checked, source)
+        found = static_check(checked, source)  # what the language server shows too
     except SpecError as err:
         _fail(err, source, spec, "text")
-    notes: list = []
-    warnings = lint(checked, notes)
-    for note in notes:  # checks the lint skipped (too large, z3's time budget): said, never failed on
+    model, warnings = found.model, found.warnings
+    for note in found.notes:  # checks the lint skipped (too large, z3's time budget): said, never failed on
         click.echo(format_note(note, spec), err=True)
     if warnings:
         click.echo(render_all(warnings, source, style.painter(sys.stderr)), err=True)

@@ -90,7 +90,7 @@ def test_oracle_catches_an_escaping_exception(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise ZeroDivisionError("planted")
 
-    monkeypatch.setattr(cli_mod, "build", boom)
+    monkeypatch.setattr(cli_mod, "_front_end", boom)
     o = fuzz.run_in_process(["check", str(ROOT / "specs" / "naive_failover.ha")], HANG_SECONDS)
     assert o.code == 70 and o.category == "internal-error" and o.exc_type == "ZeroDivisionError"
     assert "cli.py" in o.key
@@ -103,7 +103,7 @@ def test_oracle_catches_a_hang(monkeypatch):
         while True:
             sum(range(1000))
 
-    monkeypatch.setattr(cli_mod, "build", slow)
+    monkeypatch.setattr(cli_mod, "_front_end", slow)
     o = fuzz.run_in_process(["check", str(ROOT / "specs" / "naive_failover.ha")], 0.3)
     assert o.category == "hang"
 

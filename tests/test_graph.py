@@ -112,3 +112,29 @@ def test_failing_steps_stay_out_of_liveness_cycles(spec_file):
     for s, k in g.errors:
         assert g.succ[s][k] == s and g.unit[s][k] == FAULT
         assert model.successors(g.states[s])[k].error is not None
+
+
+def test_budgets_are_named_by_their_fault_line(spec_file):
+    """Each state box says what every bounded fault line has left, by name; two lines of
+    one kind are told apart by their role."""
+    p = spec_file("""
+spec budgets
+message Ping
+role A {
+  var sent: bool = false
+  action go when not sent { sent = true  send Ping to B }
+}
+role B {
+  var got: bool = false
+  on Ping { got = true }
+}
+faults {
+  loss at most 1
+  crash A at most 1
+  crash B at most 1
+}
+""")
+    dot = run_cli("graph", str(p)).stdout
+    assert "budgets: loss: 1 left, crash A: 1 left, crash B: 1 left" in dot
+    assert "budgets: loss: 0 left, crash A: 1 left, crash B: 1 left" in dot
+    assert "fault budgets left" not in dot

@@ -1,7 +1,8 @@
 """The HTML report's stylesheet and script: package data, inlined into every page.
 
 They live in modelcheck/report/static/ so they can be edited as CSS and
-JavaScript; these tests pin the two things that can silently break when they
+JavaScript (diagram.css/.js for the sequence diagram, which `explore` shares;
+report.css/.js for the rest of the page); these tests pin the two things that can silently break when they
 move or a new file joins them: the page must still carry them whole (it loads
 nothing), and a non-editable install must still ship them.
 """
@@ -18,8 +19,8 @@ STATIC = ROOT / "modelcheck" / "report" / "static"
 def test_page_inlines_the_static_files_whole():
     model, result, source = run(PINGPONG)
     page = render_html(result, model, source)
-    css = (STATIC / "report.css").read_text("utf-8")
-    js = (STATIC / "report.js").read_text("utf-8")
+    css = "".join((STATIC / name).read_text("utf-8") for name in ("diagram.css", "report.css"))
+    js = "".join((STATIC / name).read_text("utf-8") for name in ("diagram.js", "report.js"))
     assert f"<style>\n{css}</style>" in page
     assert f"<script>\n{js}</script>" in page
 

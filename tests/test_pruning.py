@@ -339,8 +339,11 @@ def test_compiled_code_cannot_read_links_messages_or_budgets():
     (engine/compiler.Ctx) has no field for cut links, messages in flight or budgets.
     A new field here means a construct may read them: revisit modelcheck/prune."""
     from modelcheck.engine.compiler import Ctx
+    # "ops": the client operations a step records (like "out", what it sends): written,
+    # never read by spec code; a monitor sees the order of node steps, which skipping
+    # partitions keeps
     assert set(Ctx.__slots__) == {"vars", "ghosts", "env", "self_id", "sender", "out", "nodes", "up",
-                                  "choices", "sizes", "pos", "chosen", "clock", "now"}
+                                  "choices", "sizes", "pos", "chosen", "clock", "now", "ops"}
 
 
 # ---- the command line ------------------------------------------------------------------------

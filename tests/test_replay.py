@@ -129,3 +129,15 @@ invariant on_time: (A.sent and not B.got) => now <= sent_at + 1
     trace = record(spec, tmp_path)
     proc = run_cli("replay", str(spec), trace)
     assert proc.returncode == 0 and "B pauses" in proc.stdout
+
+
+def test_reductions_are_replayed_as_the_run_applied_them(tmp_path):
+    """A spec with temporal properties keeps dead messages (fairness is about
+    deliveries), even though its trace is an invariant's, which alone would allow
+    dropping them: replay follows the run's `pruning` record, not its own plan."""
+    spec = ROOT / "specs" / "partial_quorum_broken.ha"
+    out = record(spec, tmp_path)
+    doc = json.loads(open(out).read())
+    assert doc["pruning"]["dead_messages"] == [] and doc["violation"]["kind"] == "invariant"
+    p = run_cli("replay", str(spec), out)
+    assert p.returncode == 0 and "Reproduced: invariant" in p.stdout, p.stdout

@@ -41,7 +41,8 @@ def test_a_folder_of_examples():
 
 def test_single_spec_options_are_refused_with_several(tmp_path):
     (tmp_path / "x.ha").write_text(SPLIT)
-    for args in (["--format", "json"], ["--trace-out", str(tmp_path / "t.json")], ["--html", str(tmp_path / "t.html")]):
+    for args in (["--format", "itf"], ["--format", "mermaid"], ["--trace-out", str(tmp_path / "t.json")],
+                 ["--html", str(tmp_path / "t.html")]):
         p = run_cli("verify", str(tmp_path / "x.ha"), str(tmp_path / "x.ha"), *args)
         assert p.returncode == 2 and "takes a single spec" in p.stderr and "Traceback" not in p.stderr
     p = run_cli("verify", str(tmp_path / "x.ha"), str(tmp_path / "x.ha"), "--scenario", "s", "--no-faults")
@@ -55,3 +56,35 @@ def test_a_single_spec_keeps_its_report():
     p = run_cli("verify", str(ROOT / "specs" / "naive_failover.ha"))
     assert p.returncode == 1 and "Counterexample: invariant 'single_primary' is violated after 3 steps." in p.stdout
     assert "Summary:" not in p.stdout
+
+
+def test_json_for_several_specs_is_one_document(tmp_path):
+    """--format json: each spec's own `verify --format json` document, in order, and
+    the summary's counts with the exit code; valid against batch-v1.schema.json."""
+    import json
+
+    from schema_check import errors
+
+    (tmp_path / "split.ha").write_text(SPLIT)
+    (tmp_path / "bad.ha").write_text(SPLIT.replace("not primary", "not primry"))
+    (tmp_path / "safe.ha").write_text(SAFE)
+    names = [str(tmp_path / n) for n in ("split.ha", "bad.ha", "safe.ha")]
+    p = run_cli("verify", *names, "--format", "json")
+    assert p.returncode == 2 and "bad.ha:4:27: error" in p.stderr
+    doc = json.loads(p.stdout)
+    assert errors(doc) == []
+    assert doc["format"] == "modelcheck-batch" and doc["version"] == 1
+    assert [r["verdict"] for r in doc["results"]] == ["violated", "error", "holds"]
+    assert doc["summary"] == {"specs": 3, "holds": 1, "violated": 1, "incomplete": 0, "error": 1, "not_run": 0,
+                              "exit_code": 2}
+    for name, result in zip(names, doc["results"]):  # exactly what the spec alone prints
+        alone = json.loads(run_cli("verify", name, "--format", "json").stdout)
+        for d in (alone, result):
+            d.get("stats", {}).pop("seconds", None)
+            d.get("stats", {}).pop("states_per_second", None)
+        assert result == alone
+    p = run_cli("verify", names[0], names[2], "--format", "json")
+    assert p.returncode == 1 and json.loads(p.stdout)["summary"]["exit_code"] == 1
+    damaged = json.loads(p.stdout)
+    del damaged["summary"]["not_run"]
+    assert errors(damaged) != []

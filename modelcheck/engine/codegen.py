@@ -27,6 +27,7 @@ from ..lang import syntax as S
 from ..lang.checker import CheckedSpec, RoleInfo
 from ..lang.diagnostics import Source
 from ..lang.types import MapT, SeqT, SetT, TupleT, holds_no_bools
+from ..consistency.monitor import CHECKS, RegisterMonitor
 from ..lang.values import Renderer, SpecRuntimeError, map_from, map_has, map_keys, ordered, ordered_no_bools
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -53,6 +54,10 @@ class CodeGen:
         self.sources: list[str] = []
         self.source_reads: list[frozenset[str]] = []
         self._reads: set[str] = set()  # of the function being generated
+        # per register, the monitor of its client history (modelcheck/consistency): its
+        # state is a hidden ghost slot after the spec's ghosts
+        # (filled in by the Compiler, which evaluates their initial values)
+        self.monitors: list[RegisterMonitor] = []
         # Everything generated code can name: its only "builtins".
         self.namespace = {
             "__builtins__": {}, "all": all, "any": any, "sum": sum, "len": len, "min": min, "max": max,
@@ -228,8 +233,12 @@ class CodeGen:
 
     _FORMS = {S.Name: _name, S.Field: _field, S.Index: _index}
     def _call(self, e: S.Call, bound: frozenset) -> str:
-        args = [self.gen(a, bound) for a in e.args]
         f = e.func
+        if f in CHECKS:  # a consistency check: reads the register's monitor, not a value
+            reg = next(r for r in self.c.registers if r.name == e.args[0].id)
+            slot = len(self.c.ghosts) + int(reg.index)
+            return f"_gen.monitors[{int(reg.index)}].holds(c.ghosts[{slot}], {f!r})"
+        args = [self.gen(a, bound) for a in e.args]
         if f == "len":
             return f"len({args[0]})"
         if f in ("min", "max"):
@@ -304,3 +313,4 @@ class CodeGen:
         if b == 0:
             raise SpecRuntimeError(f"division by zero in '{self.source.slice(self.spans[k])}'", self.spans[k])
         return operators.BINARY[op].fold(a, b)
+

@@ -12,6 +12,7 @@ from typing import Callable
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec, VarInfo
 from .codegen import CodeGen
+from ..consistency.monitor import READ, WRITE, Misuse, RegisterMonitor
 from ..lang.diagnostics import Source
 from ..lang.types import MapT, SeqT, Type, holds_no_bools
 from ..lang.values import Renderer, SpecRuntimeError, map_get, map_set, ordered, ordered_no_bools, value_checker
@@ -26,7 +27,7 @@ class Ctx:
     """Everything a compiled closure may read or write while one step runs."""
 
     __slots__ = ("vars", "ghosts", "env", "self_id", "sender", "out", "nodes", "up",
-                 "choices", "sizes", "pos", "chosen", "clock", "now")
+                 "choices", "sizes", "pos", "chosen", "clock", "now", "ops")
 
     def __init__(self, vars=None, ghosts=None, env=None, self_id=None, sender=None, nodes=None, up=None,
                  choices=None, clock=None, now=None):
@@ -44,6 +45,7 @@ class Ctx:
         self.chosen = []
         self.clock = clock  # the acting node's clock reading (time block only)
         self.now = now  # true time, for invariants and properties (time block only)
+        self.ops = []  # client operations invoked or completed by this step (Step.ops)
 
 
 Fn = Callable[[Ctx], object]
@@ -56,6 +58,18 @@ class Compiler:
         self.render = Renderer(checked.node_names)
         self.role_nodes = {r.name: r.node_ids for r in checked.roles}
         self.codegen = CodeGen(checked, source, self.render)
+        # per register, the monitor of its client history (modelcheck/consistency)
+        self.monitors = self.codegen.monitors
+        self.monitors[:] = [self._monitor(reg) for reg in checked.registers]
+
+    def _monitor(self, reg) -> RegisterMonitor:
+        """A register's monitor: its key domain in the canonical order of values (a
+        role's node ids, an enum's members, a range ascending) and its initial value
+        (a constant: the checker allows nothing else there)."""
+        from .model import _values_of
+        keys = tuple(_values_of(reg.key, self.c)) if reg.key is not None else (None,)
+        init = self.expr(reg.decl.init)(Ctx(vars=[], ghosts=[]))
+        return RegisterMonitor(reg.name, reg.key is not None, keys, init, frozenset(reg.checks))
 
     # ---- expressions -------------------------------------------------------------
 
@@ -123,6 +137,8 @@ class Compiler:
                 if not cond(c):
                     raise Disabled(span)
             return require
+        if isinstance(s, (S.Invoke, S.Complete)):
+            return self._operation(s)
         if isinstance(s, S.Assert):
             cond = self.expr(s.cond)
             text = s.text or f"assertion failed: {self.source.slice(s.cond.span)}"
@@ -132,6 +148,50 @@ class Compiler:
                     raise SpecRuntimeError(text, s.span, kind="assert")
             return assert_
         raise AssertionError(s)
+
+    def _operation(self, s) -> Callable[[Ctx], None]:
+        """`invoke` / `complete`: the register's monitor (a hidden ghost slot after the
+        spec's ghosts) takes the event, and the step records it for reports."""
+        reg = s.ref
+        mon, slot, index = self.monitors[reg.index], len(self.c.ghosts) + reg.index, reg.index
+        kind = WRITE if s.op == "write" else READ
+        span, render = s.span, self.render
+        fits = value_checker(reg.value, self.role_nodes)
+        if isinstance(s, S.Invoke):
+            args = [self.expr(a) for a in s.args]
+            keyed = reg.key is not None
+
+            def invoke(c):
+                values = [a(c) for a in args]
+                key = values[0] if keyed else None
+                value = values[-1] if kind == WRITE else None
+                if keyed and key not in mon.keys:
+                    raise SpecRuntimeError(f"key {render.text(key, reg.key)} of '{reg.name}' is outside its "
+                                           f"type {reg.key}", span)
+                if kind == WRITE and fits is not None and not fits(value):
+                    raise SpecRuntimeError(f"value {render.text(value, reg.value)} written to '{reg.name}' is "
+                                           f"outside its type {reg.value}", span)
+                try:
+                    c.ghosts[slot] = mon.invoke(c.ghosts[slot], c.self_id, kind, mon.key_index(key), value)
+                except Misuse as err:
+                    raise SpecRuntimeError(f"invoke {reg.name}.{s.op}: {err}", span) from None
+                c.ops.append(("invoke", index, c.self_id, kind, key, value))
+            return invoke
+        result = self.expr(s.result) if s.result is not None else None
+
+        def complete(c):
+            value = result(c) if result is not None else None
+            if result is not None and fits is not None and not fits(value):
+                raise SpecRuntimeError(f"result {render.text(value, reg.value)} of '{reg.name}.read' is outside "
+                                       f"its type {reg.value}", span)
+            state = c.ghosts[slot]
+            try:
+                c.ghosts[slot] = mon.complete(state, c.self_id, kind, value)
+            except Misuse as err:
+                raise SpecRuntimeError(f"complete {reg.name}.{s.op}: {err}", span) from None
+            key = next(mon.keys[op[2]] for op in state[0] if op[0] == c.self_id)
+            c.ops.append(("complete", index, c.self_id, kind, key, value))
+        return complete
 
     def _local_var(self, s: S.LocalVar) -> Callable[[Ctx], None]:
         """`var x: T = e` in a block: a binding like a `let`'s, range-checked like a variable."""

@@ -279,6 +279,8 @@ class Model:
             nodes.append(tuple(values))
             self.volatile_init.append(tuple(values))
         ghosts = tuple(self._init_value(g, Ctx(vars=[], ghosts=[]), errors, None) for g in c.ghosts)
+        # after the spec's ghosts, one hidden slot per register: its history monitor
+        ghosts += tuple(m.initial() for m in self.compiler.monitors)
         if errors:
             raise SpecError(errors)
         budgets = tuple(f.budget for f in self.faults if f.budget is not None)
@@ -567,8 +569,15 @@ def ghosts_named(tree) -> set[str]:
 
 
 def _uses_ghosts(decls: list) -> bool:
-    """Whether any of these handlers/actions names a ghost variable (read or write)."""
-    return bool(ghosts_named(decls))
+    """Whether any of these handlers/actions names a ghost variable (read or write),
+    or records a client operation (which updates a register's monitor, a hidden ghost)."""
+    return bool(ghosts_named(decls)) or records_operations(decls)
+
+
+def records_operations(tree) -> bool:
+    """Whether this syntax records a client operation (`invoke`/`complete`): it then
+    reads and writes its register's monitor, a hidden ghost slot."""
+    return any(isinstance(x, (S.Invoke, S.Complete)) for x in S.walk(tree))
 
 
 def _element_type(t: Type) -> Type:
@@ -603,7 +612,8 @@ def _next_choices(choices: list[int], sizes: list[int]) -> list[int] | None:
 
 def _step(label: tuple, n: int, ctx: Ctx) -> Step:
     kind, name, params, message, span = label
-    return Step(kind, n, name, params, message, tuple(ctx.out), tuple(ctx.chosen), None, span)
+    return Step(kind, n, name, params, message, tuple(ctx.out), tuple(ctx.chosen), None, span,
+                tuple(ctx.ops) if ctx.ops else ())
 
 
 def build(checked: CheckedSpec, source: Source, use_faults: bool = True,

@@ -37,7 +37,7 @@ import itertools
 
 from ..lang import syntax as S
 from ..faults import KINDS
-from .model import Model, State, Step, ghosts_named
+from .model import Model, State, Step, ghosts_named, records_operations
 
 EMPTY_SET: frozenset = frozenset()
 
@@ -95,7 +95,9 @@ class Footprints:
         # A role's steps conflict on ghosts only if they touch a ghost whose updates
         # do not commute (see commuting_ghosts).
         commuting = commuting_ghosts(model.checked)
-        self.uses_ghosts = [bool(ghosts_named(r.decl.handlers + r.decl.actions) - commuting) for r in roles]
+        # a client operation updates its register's monitor, a ghost that never commutes
+        self.uses_ghosts = [bool(ghosts_named(r.decl.handlers + r.decl.actions) - commuting)
+                            or records_operations(r.decl.handlers + r.decl.actions) for r in roles]
         # fault line (by its span) -> its budget bit
         self.budget = {id(f.span): 1 << (budget0 + model.budget_slot[i])
                        for i, f in enumerate(model.faults) if i in model.budget_slot}

@@ -46,6 +46,9 @@ class Step:
     chosen: tuple = ()  # `let x = any S` choices: ((name, value, type), ...)
     detail: tuple | None = None  # what the kind records: partition sides, a cut link, a ring...
     span: object = None  # source span of the handler/action/fault, for reports
+    # client operations the step invoked or completed (modelcheck/consistency/history.py):
+    # ((what, register index, client node, kind, key, value), ...), what "invoke" | "complete"
+    ops: tuple = ()
 
 
 @dataclass(slots=True)

@@ -108,6 +108,15 @@ def symmetric_groups(c: CheckedSpec) -> list[tuple[str, list[int]]]:
                     broken |= _node_roles(a.type)
             elif isinstance(x, S.For):
                 broken |= _node_roles(x.domain.type)
+    # Client operations (modelcheck/consistency): a register's monitor records its
+    # clients by node id and is not renamed, so clients are told apart; node ids held
+    # as keys or values of a register would be renamed in the state but not in the
+    # monitor, so their roles are too.
+    for reg in c.registers:
+        broken |= set(reg.clients)
+        for t in (reg.key, reg.value):
+            if t is not None:
+                broken |= _node_roles(t)
     # A fault kind whose steps do not map onto each other under renaming (a shape
     # tied to node numbers) makes nodes distinguishable: no symmetry at all.
     lines = list(c.faults) + [f for fs in c.scenarios.values() for f in fs]

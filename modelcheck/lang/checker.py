@@ -82,6 +82,21 @@ class FaultInfo:
 
 
 @dataclass
+class RegisterInfo:
+    """A `register` declaration, checked: client operations on it are recorded and
+    checked (modelcheck/consistency). `checks`: the consistency checks the spec's
+    invariants name on it; the monitor keeps only what those need."""
+
+    name: str
+    index: int
+    key: Type | None  # None: a single register; else the key type of a key-value map
+    value: Type
+    decl: S.RegisterDecl
+    checks: set = field(default_factory=set)
+    clients: set = field(default_factory=set)  # roles whose code invokes or completes operations on it
+
+
+@dataclass
 class TimeInfo:
     """The `time` block, evaluated: true time runs 0..max; a message on an intact link
     to an up, unpaused node must be delivered within `within` ticks (None: no bound);
@@ -109,6 +124,7 @@ class CheckedSpec:
     properties: list[S.PropertyDecl]
     delivery: str
     time: TimeInfo | None = None
+    registers: list[RegisterInfo] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +137,10 @@ class Binding:
 
 
 BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed", "index", "indices"}
+# Consistency checks of a register's history: invariants only (docs/language.md,
+# Client operations and consistency); the last two are not implemented yet (E215).
+from ..consistency.monitor import CHECKS as CONSISTENCY_CHECKS, NOT_YET as CONSISTENCY_NOT_YET  # noqa: E402
+OPERATIONS = {"write", "read"}
 ARITY = {"len": 1, "min": 1, "max": 1, "append": 2, "last": 1, "keys": 1, "crashed": 1, "index": 1, "indices": 1}
 MAX_NODES = 256  # every node is a tuple in every state; past this, a count is surely a typo
 # An action explores one step per combination of parameter values; past this many the
@@ -148,6 +168,8 @@ class Checker:
         self.global_ctx = False
         self.init_ctx = False
         self.global_names: dict[str, Span] = {}
+        self.registers: dict[str, RegisterInfo] = {}
+        self.in_invariant = False
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(code, message, span, hint))
@@ -165,6 +187,8 @@ class Checker:
         self.time = self._check_time(spec)
         for g in spec.ghosts:
             self._declare_ghost(g)
+        for reg in spec.registers:
+            self._declare_register(reg)
         for r in self.roles.values():
             self._declare_vars(r)
         for r in self.roles.values():
@@ -189,7 +213,8 @@ class Checker:
                       for r in self.roles.values() for i in range(r.size)]
         return CheckedSpec(spec, self.consts, self.enums, list(self.roles.values()), node_names,
                            node_roles, self.messages, list(self.ghosts.values()), faults, scenarios,
-                           spec.invariants, spec.properties, spec.delivery, self.time)
+                           spec.invariants, spec.properties, spec.delivery, self.time,
+                           list(self.registers.values()))
 
     def _declare_names(self) -> None:
         """Duplicate detection across the one global namespace of values and types."""
@@ -213,6 +238,8 @@ class Checker:
             declare(r.name, r.span, "role")
         for g in spec.ghosts:
             declare(g.name, g.span, "ghost variable")
+        for reg in spec.registers:
+            declare(reg.name, reg.span, "register")
         mseen: dict[str, Span] = {}
         for m in spec.messages:
             if m.name in mseen:
@@ -344,6 +371,88 @@ class Checker:
         self.role = None
         self._check_init(g, t)
         self.global_ctx = False
+
+    def _declare_register(self, reg: S.RegisterDecl) -> None:
+        key = self.resolve_type(reg.key_type) if reg.key_type is not None else None
+        t = self.resolve_type(reg.type_expr)
+        if key is not None and not _finite_param(key):
+            self.error("E204", f"the key type of register '{reg.name}' must be a finite scalar type, not {key}",
+                       reg.key_type.span, "use a range, bool, an enum or a role: each key is checked on its own")
+        if not _finite_param(t) or isinstance(t, OptT):
+            self.error("E204", f"the value type of register '{reg.name}' must be a finite scalar type without "
+                               f"'?', not {t}", reg.type_expr.span, "use a range, bool, an enum or a role")
+        self.registers[reg.name] = RegisterInfo(reg.name, len(self.registers), key, t, reg)
+        self.role = None
+        self._check_init(reg, t)
+
+    def _operation(self, s) -> RegisterInfo | None:
+        """The register an `invoke` / `complete` names, and its operation, checked."""
+        reg = self.registers.get(s.register)
+        if reg is None:
+            guess = did_you_mean(s.register, self.registers)
+            self.error("E101", f"unknown register '{s.register}'" + (f" (did you mean '{guess}'?)" if guess else ""),
+                       s.register_span, "declare it at the top level: register NAME: TYPE = INITIAL")
+            return None
+        if s.op not in OPERATIONS:
+            self.error("E101", f"unknown operation '{s.op}' on register '{reg.name}'", s.span,
+                       "a register's operations are write and read")
+            return None
+        s.ref = reg
+        reg.clients.add(self.role.name)
+        return reg
+
+    def _invoke(self, s: S.Invoke) -> None:
+        reg = self._operation(s)
+        if reg is None:
+            for a in s.args:
+                self.expr(a)
+            return
+        want = ([reg.key] if reg.key is not None else []) + ([reg.value] if s.op == "write" else [])
+        names = (["KEY"] if reg.key is not None else []) + (["VALUE"] if s.op == "write" else [])
+        if len(s.args) != len(want):
+            self.error("E203", f"{reg.name}.{s.op} takes {len(want)} argument(s), but {len(s.args)} were given",
+                       s.span, f"write: invoke {reg.name}.{s.op}(" + ", ".join(names) + ")")
+            for a in s.args:
+                self.expr(a)
+            return
+        for a, t, what in zip(s.args, want, names):
+            self.expect(a, t, f"the {what.lower()} of {reg.name}.{s.op}")
+
+    def _complete(self, s: S.Complete) -> None:
+        reg = self._operation(s)
+        if reg is None:
+            if s.result is not None:
+                self.expr(s.result)
+            return
+        if s.op == "write" and s.result is not None:
+            self.error("E203", f"a write on '{reg.name}' returns no result", s.result.span,
+                       f"write: complete {reg.name}.write")
+            self.expr(s.result)
+        elif s.op == "read" and s.result is None:
+            self.error("E203", f"a read on '{reg.name}' completes with the value it returned", s.span,
+                       f"write: complete {reg.name}.read -> VALUE")
+        elif s.result is not None:
+            self.expect(s.result, reg.value, f"the result of {reg.name}.read")
+
+    def _consistency(self, e: S.Call) -> Type:
+        """`linearizable(REG)` and the other checks: whether the history of REG's
+        operations so far satisfies the check. Invariants only."""
+        if e.func in CONSISTENCY_NOT_YET:
+            self.error("E215", f"'{e.func}' is not implemented yet", e.func_span,
+                       "checks available: " + ", ".join(CONSISTENCY_CHECKS))
+        elif not self.in_invariant:
+            self.error("E214", f"{e.func}() may be used only in an invariant", e.span,
+                       "it reads the recorded history of client operations, which only the observer sees")
+        if len(e.args) != 1 or not isinstance(e.args[0], S.Name) or e.args[0].id not in self.registers:
+            hint = ("declare one: register NAME: TYPE = INITIAL" if not self.registers else
+                    "registers: " + ", ".join(self.registers))
+            self.error("E201", f"{e.func}() takes the name of a register", e.span, hint)
+            return BOOL
+        arg = e.args[0]
+        arg.type = BOOL  # not a value: the generated code reads the register's monitor
+        if e.func in CONSISTENCY_CHECKS and self.in_invariant:
+            self.registers[arg.id].checks.add(e.func)
+        return BOOL
 
     def _declare_vars(self, r: RoleInfo) -> None:
         self.role = r
@@ -541,6 +650,10 @@ class Checker:
             self.expect(s.cond, BOOL, "'require'")
         elif isinstance(s, S.Assert):
             self.expect(s.cond, BOOL, "'assert'")
+        elif isinstance(s, S.Invoke):
+            self._invoke(s)
+        elif isinstance(s, S.Complete):
+            self._complete(s)
         else:
             raise AssertionError(s)
 
@@ -874,6 +987,8 @@ class Checker:
         return ANY
 
     def _call(self, e: S.Call) -> Type:
+        if e.func in CONSISTENCY_CHECKS or e.func in CONSISTENCY_NOT_YET:
+            return self._consistency(e)
         if e.func not in BUILTINS:
             guess = did_you_mean(e.func, BUILTINS | set(self.messages))
             hint = None
@@ -1038,7 +1153,9 @@ class Checker:
         self.role = None
         self.scopes = [{}]
         if p.kind == "invariant":
+            self.in_invariant = True
             self.expect(p.expr, BOOL, f"invariant '{p.name}'")
+            self.in_invariant = False
             return
         self._temporal(p.expr)
 

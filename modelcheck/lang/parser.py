@@ -48,6 +48,7 @@ KEYWORDS = {
     "else", "for", "in", "send", "to", "broadcast", "reply", "require", "assert", "then",
     "forall", "exists", "and", "or", "not", "has", "true", "false", "none", "self", "count",
     "where", "eventually", "always", "leads_to", "time", "max", "within", "skew",
+    "register", "invoke", "complete",
 } | set(KINDS)
 
 
@@ -188,7 +189,7 @@ def _fault_line(kind):
 
 # Top-level declarations kept in a list of the Spec, in source order.
 _DECL_LISTS = {S.ConstDecl: "consts", S.EnumDecl: "enums", S.MessageDecl: "messages", S.VarDecl: "ghosts",
-               S.RoleDecl: "roles", S.ScenarioDecl: "scenarios"}
+               S.RoleDecl: "roles", S.ScenarioDecl: "scenarios", S.RegisterDecl: "registers"}
 
 
 @v_args(meta=True)
@@ -331,6 +332,16 @@ class _ToAst(Transformer_NonRecursive):
 
     def budget(self, meta, c):
         return c[0]
+
+    def register_decl(self, meta, c):
+        return S.RegisterDecl(str(c[0]), _span(c[0]), c[1], c[2], c[3])
+
+    def invoke_stmt(self, meta, c):
+        return S.Invoke(Span.from_meta(meta), str(c[0]), str(c[1]), [a for a in c[2:] if a is not None],
+                        _span(c[0]))
+
+    def complete_stmt(self, meta, c):
+        return S.Complete(Span.from_meta(meta), str(c[0]), str(c[1]), c[2], _span(c[0]))
 
     def invariant_decl(self, meta, c):
         return S.PropertyDecl(str(c[0]), _span(c[0]), "invariant", c[1])
@@ -521,9 +532,9 @@ for _kw in KINDS:
 
 _WORDS = {"NAME": "a name", "INT": "a number", "STRING": "a string in double quotes", "$END": "end of file"}
 _EXPR_START = {"INT", "NAME", "true", "false", "none", "self", "(", "[", "{", "-", "not", "count"}
-_STMT_START = {"let", "var", "if", "for", "send", "broadcast", "reply", "require", "assert"}
+_STMT_START = {"let", "var", "if", "for", "send", "broadcast", "reply", "require", "assert", "invoke", "complete"}
 _DECL_START = {"const", "enum", "message", "ghost", "role", "network", "faults", "scenario",
-               "invariant", "property", "time"}
+               "invariant", "property", "time", "register"}
 _OPERATORS = {"+", "-", "++", "..", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
               "in", "not", "has", "|", "&", ".", "[", "leads_to"}
 

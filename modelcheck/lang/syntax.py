@@ -277,6 +277,29 @@ class Assert(Stmt):
     text: str | None
 
 
+@dataclass
+class Invoke(Stmt):
+    """`invoke REG.OP(args)`: this node, a client, starts an operation on a register."""
+
+    register: str
+    op: str  # "write" | "read" (others are refused by the checker)
+    args: list[Expr]
+    register_span: Span = NO_SPAN
+    ref: Any = field(default=None, init=False, repr=False, compare=False)  # checker.RegisterInfo
+
+
+@dataclass
+class Complete(Stmt):
+    """`complete REG.OP` / `complete REG.read -> RESULT`: the client's pending
+    operation returns (a read with the value it returned)."""
+
+    register: str
+    op: str
+    result: Expr | None
+    register_span: Span = NO_SPAN
+    ref: Any = field(default=None, init=False, repr=False, compare=False)
+
+
 # ---- declarations ------------------------------------------------------------
 
 @dataclass
@@ -369,6 +392,16 @@ class ScenarioDecl(Decl):
 
 
 @dataclass
+class RegisterDecl(Decl):
+    """`register NAME: T = INIT` or `register NAME[K]: T = INIT` (a key-value map,
+    every key starting at INIT): the object whose client history is checked."""
+
+    key_type: TypeExpr | None
+    type_expr: TypeExpr
+    init: Expr
+
+
+@dataclass
 class PropertyDecl(Decl):
     """An `invariant` (kind "invariant") or a temporal `property` (kind "property")."""
 
@@ -392,6 +425,7 @@ class Spec:
     scenarios: list[ScenarioDecl] = field(default_factory=list)
     invariants: list[PropertyDecl] = field(default_factory=list)
     properties: list[PropertyDecl] = field(default_factory=list)
+    registers: list[RegisterDecl] = field(default_factory=list)
 
 
 def walk(node):

@@ -100,18 +100,16 @@ def analyze(path: str, text: str) -> Analysis:
 def lint_warnings(analysis: Analysis) -> tuple[list[Diagnostic], list[Diagnostic]]:
     """What `modelcheck check` adds to a spec that type-checks: the errors of building
     the model (initial values, property domains), else the lint's warnings; and the
-    lint's notes (checks it skipped)."""
-    from ..engine.model import build
-    from ..smt.lint import lint
+    lint's notes (checks it skipped). The same steps as the command (static_check.py)."""
+    from ..static_check import static_check
 
     if analysis.checked is None:
         return [], []
     try:
-        build(analysis.checked, analysis.source)
+        found = static_check(analysis.checked, analysis.source)
     except SpecError as err:
         return list(err.diagnostics), []
-    notes: list[Diagnostic] = []
-    return lint(analysis.checked, notes), notes
+    return found.warnings, found.notes
 
 
 # ---- the index of names -----------------------------------------------------------------

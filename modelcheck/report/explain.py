@@ -8,6 +8,8 @@ uses.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from ..lang import operators
 from ..lang import syntax as S
 from ..engine.compiler import Compiler, Ctx
@@ -24,11 +26,17 @@ class Explainer:
         self.compiler = compiler
         self.source = source
         self.render = render
+        self.witness: list[int] = []
 
     def explain(self, expr: S.Expr, ctx: Ctx) -> list[tuple[int, str]]:
-        """Lines (depth, text), outermost first."""
+        """Lines (depth, text), outermost first. Afterwards `self.witness` holds the
+        indices of the lines that name the elements the verdict turns on ("fails for
+        c = (2, 11):", "... counted: Server[0], Server[1]", "no n in Node satisfies
+        ...", "holds for p = ..."): what a report shows first."""
         lines: list[tuple[int, str]] = []
+        self.witness = []
         self._walk(expr, ctx, 0, lines)
+        self.witness = [i for i in self.witness if i < MAX_LINES]
         return lines[:MAX_LINES]
 
     def _value(self, e: S.Expr, ctx: Ctx):
@@ -55,6 +63,7 @@ class Explainer:
         if isinstance(e, S.Count):
             counted = self._members(e.var, e.domain, e.cond, ctx)
             shown += "   counted: " + (", ".join(counted) if counted else "nothing")
+            self.witness.append(len(lines))
         lines.append((depth, shown))
         if depth >= MAX_DEPTH:
             return
@@ -93,16 +102,45 @@ class Explainer:
             for x in self.compiler.domain(e.domain)(ctx):
                 ctx.env[e.var] = x
                 if not self._value(e.body, ctx):
+                    self.witness.append(len(lines))
                     lines.append((depth + 1, f"fails for {e.var} = {self.render.text(x, elem_t)}:"))
                     self._walk(e.body, ctx, depth + 2, lines)
                     break
             ctx.env.pop(e.var, None)
         elif e.kind == "exists" and not v:
+            self.witness.append(len(lines))
             lines.append((depth + 1, f"no {e.var} in {self.source.slice(e.domain.span)} satisfies "
                                      f"{self.source.slice(e.body.span)}"))
         elif e.kind == "exists" and v:
             witness = self._members(e.var, e.domain, e.body, ctx)
+            self.witness.append(len(lines))
             lines.append((depth + 1, f"holds for {e.var} = " + ", ".join(witness)))
+
+
+@dataclasses.dataclass
+class Explanation:
+    """A violated invariant or property, explained in the state where it fails."""
+
+    lines: list[tuple[int, str]]  # (depth, text), as Explainer.explain gives them
+    witness: list[str]  # the lines naming what the verdict turns on (Explainer.witness)
+
+
+def explain_violation(model, source: Source, violation, state) -> Explanation:
+    """The explanation of `violation` (an invariant or property; others have none) in
+    `state`: the last state of the trace, or where a liveness cycle starts."""
+    explainer = Explainer(model.compiler, source, model.render)
+    lines: list[tuple[int, str]] = []
+    if violation.kind == "invariant":
+        decl = next((i.decl for i in model.invariants if i.name == violation.name), None)
+        if decl is not None:
+            lines = explainer.explain(decl.expr, model.global_ctx(state))
+    elif violation.kind == "property":
+        prop = next((p for p in model.properties if p.name == violation.name), None)
+        if prop is not None:
+            ctx = model.global_ctx(state)
+            ctx.env = {name: val for name, val, _ in violation.binding}
+            lines = explainer.explain(prop.q_expr, ctx)
+    return Explanation(lines, [lines[i][1].rstrip(":") for i in explainer.witness] if lines else [])
 
 
 def _flatten(e: S.BinOp) -> list[S.Expr]:

@@ -11,9 +11,11 @@ drawing an unreadable hairball.
 """
 from __future__ import annotations
 
+from ..engine import nxgraph
 from ..engine.result import Result
 from ..engine.liveness import Graph
 from ..engine.model import Model
+from .components import dot_clusters, mermaid_subgraphs
 from .text import Describer
 
 
@@ -21,17 +23,23 @@ def graph_facts(result: Result, model: Model):
     """(bad state ids, counterexample edges as (src id, k)) for highlighting.
 
     The counterexample is the first violation found: a failing step (its edge to
-    the error node ends it) or the BFS-first state that violates an invariant."""
+    the error node ends it) or the BFS-first state that violates an invariant. Its
+    stem is networkx's BFS-shortest path on the drawn graph (nxgraph.stem), the
+    same one the explorer's parents give."""
     g: Graph = result.graph
     bad = {i for i, s in enumerate(g.states) if model.violated_invariants(s)}
     path: set[tuple[int, int]] = set()
     v = result.violation
     errors = getattr(g, "errors", [])
-    if v is not None and v.name is None and v.kind in ("assert", "runtime_error") and errors:
-        s, k = errors[0]  # recorded in BFS order: the first one is the one reported
-        path = set(g.path_to(s)) | {(s, k)}
-    elif bad:
-        path = set(g.path_to(min(bad)))
+    failed = v is not None and v.name is None and v.kind in ("assert", "runtime_error") and bool(errors)
+    if failed or bad:
+        dg = nxgraph.digraph(g)
+        parents = nxgraph.bfs_parents(dg)
+        if failed:
+            s, k = errors[0]  # recorded in BFS order: the first one is the one reported
+            path = set(nxgraph.stem(dg, parents, s)) | {(s, k)}
+        else:
+            path = set(nxgraph.stem(dg, parents, min(bad)))
     return bad, path
 
 
@@ -47,7 +55,7 @@ def state_label_lines(model: Model, d: Describer, st) -> list[str]:
     if st.cut:
         lines.append(f"cut: {d.links(st.cut)}")
     if st.budgets:
-        lines.append("fault budgets left: " + ", ".join(str(b) for b in st.budgets))
+        lines.append("budgets: " + d.budgets_text(st))
     return lines
 
 
@@ -89,7 +97,7 @@ def _labels(model: Model, g: Graph, d: Describer, s: int, ks: list[int], cache: 
     return heads[0] if len(heads) == 1 else f"{heads[0]} (+{len(heads) - 1} more)"
 
 
-def render_dot(result: Result, model: Model) -> str:
+def render_dot(result: Result, model: Model, components: bool = False) -> str:
     g = result.graph
     d = Describer(model)
     bad, path = graph_facts(result, model)
@@ -118,11 +126,13 @@ def render_dot(result: Result, model: Model) -> str:
         attrs = [f'label="{_esc(_labels(model, g, d, s, ks, cache))}"', 'color="red"']
         attrs.append("penwidth=2" if any((s, k) in path for k in ks) else 'style="dashed"')
         out.append(f"  s{s} -> e{n} [{', '.join(attrs)}];")
+    if components:  # graph --components: boxes around the strongly connected components
+        out += dot_clusters(g)
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def render_mermaid_graph(result: Result, model: Model) -> str:
+def render_mermaid_graph(result: Result, model: Model, components: bool = False) -> str:
     g = result.graph
     d = Describer(model)
     bad, path = graph_facts(result, model)
@@ -147,6 +157,8 @@ def render_mermaid_graph(result: Result, model: Model) -> str:
         out.append(f'    s{s} {"-->" if on_path else "-.->"}|"{_mm(_labels(model, g, d, s, ks, cache))}"| e{n}')
         (red if on_path else failing).append(str(links))
         links += 1
+    if components:  # graph --components: boxes around the strongly connected components
+        out += mermaid_subgraphs(g)
     out.append("    classDef bad fill:#fdd,stroke:#c00")
     out.append("    classDef init stroke-width:3px")
     if errors:

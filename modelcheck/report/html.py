@@ -2,77 +2,32 @@
 
 One file, readable offline: inline CSS, a few lines of inline JavaScript (hover
 a step to light up its row, its place in the diagram and its source line) and
-the counterexample as an inline SVG sequence diagram. The stylesheet and the
-script are kept as package data (`static/report.css`, `static/report.js`) and
-copied into every page; this module writes the markup:
+the counterexample as an inline SVG sequence diagram. The stylesheets and scripts
+are package data (`static/`: diagram.css/.js for the diagram, report.css/.js for
+the rest) copied into every page; this module writes the page around them:
 
-- one vertical lane per node, greyed while the node is down (dotted while paused);
-- actions, handlers, crashes and restarts as small labelled boxes on the lane,
-  with what the step changed on that node;
-- an arrow per delivered message (class ``msg-arrow``), from the step that sent
-  it (sender's lane) to the step that received it (receiver's lane); sends are
-  matched to deliveries by message value, in order. A message never delivered is
-  a dashed stub ending in "not delivered", or "lost" when a loss step dropped it;
-  a duplicated copy starts at the duplicate step;
-- a shaded band across the lanes while links are cut (partition, one-way), from
-  the fault to the heal;
-- a liveness lasso's repeating steps inside a bracket, "repeats forever" (or
-  "stuck from here" when no step is enabled);
-- the last state, the variables the violated invariant/property reads, in red
-  on the nodes it names.
+- the verdict, the run's summary, and "What breaks": the broken rule in the spec's
+  words, its value, and its witness (the elements it fails for, what it counted:
+  the same lines as the terminal's "why", report/explain.py);
+- the sequence diagram (report/diagram.py, which `modelcheck explore` draws too),
+  then the spec's opening comment;
+- a step table, the violated invariant or property with its sub-expression
+  values (the same explanation as the text report), and the spec source with the
+  violated lines and the handlers/actions taken highlighted.
 
-Then a step table, the violated invariant or property with its sub-expression
-values (the same explanation as the text report), and the spec source with the
-violated lines and the handlers/actions taken highlighted. Reads only the result,
-the model's names and the source; never explores.
+Reads only the result, the model's names and the source; never explores.
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
-import html
-import re
-from importlib import resources
-
-from ..faults import KINDS
-from ..lang import syntax as S
 from ..lang.diagnostics import Source, Span
-from .explain import Explainer
 from ..engine.result import Result
-from ..engine.model import Model, State, Step
-from .text import (Describer, holds_text, _binding_env, _binding_text, _grouped_sends, _incomplete_text,
-                     _property_claim, fault_summary, liveness_assumptions)
+from ..engine.model import Model
+from .diagram import Diagram, esc, legend, line_attr, render_diagram, static, trace_rows
+from .explain import Explanation, explain_violation
+from .text import (Describer, holds_text, _binding_text, _grouped_sends, _incomplete_text,
+                   _property_claim, fault_summary, liveness_assumptions)
 
-# ---- geometry (px) ----
-CHAR = 6.6  # width of one 11px monospace character
-CHAR_BIG = 7.3  # 12px, or 11.5px bold
-GUTTER_L = 46
-GUTTER_R = 170
-LANE_MIN, LANE_MAX = 170, 290
-LINE_H = 14
-MAX_BOX_CHANGES = 4
-MAX_BADGE_VARS = 6
-
-
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _fit(text: str, width: float, char: float = CHAR) -> str:
-    n = max(4, int(width // char))
-    return text if len(text) <= n else text[:n - 1] + "…"
-
-
-@functools.lru_cache(maxsize=None)
-def _static(name: str) -> str:
-    """The text of `static/<name>`: the page's stylesheet or script.
-
-    They are real .css/.js files, shipped as package data (see pyproject.toml), so
-    that editors, linters and diffs treat them as CSS and JavaScript rather than as
-    a Python string; the page still inlines them, because a report must load nothing.
-    Read once per process (a `verify --html` writes one page, the tests many).
-    """
-    return resources.files(__package__).joinpath("static").joinpath(name).read_text("utf-8")
+__all__ = ["render_html", "render_diagram", "Diagram"]  # render_diagram: the picture alone (report/diagram.py)
 
 
 # ---------------------------------------------------------------------------------
@@ -90,18 +45,10 @@ class _Report:
         self.names = model.checked.node_names
         self.spec_name = model.checked.spec.name
         v = result.violation
-        self.rows: list[_Row] = []
-        if v is not None:
-            prev = result.initial
-            steps = [(s, st, False) for s, st in result.trace] + [(s, st, True) for s, st in (result.cycle or ())]
-            for i, (step, state, in_cycle) in enumerate(steps, 1):
-                self.rows.append(_Row(i, step, prev, state, in_cycle))
-                if state is not None:
-                    prev = state
-            self.last = prev  # the last state (for a lasso: where the cycle starts and ends)
-        else:
-            self.last = result.initial
-        self.explanation = self._explain() if v is not None else []
+        # the steps, and the last state (for a lasso: where the cycle starts and ends)
+        self.rows, self.last = trace_rows(result)
+        self.why = explain_violation(model, source, v, self.last) if v is not None else Explanation([], [])
+        self.explanation = self.why.lines
 
     # ---- the page ----
     def render(self) -> str:
@@ -115,7 +62,8 @@ class _Report:
         body.append(self._source_section())
         body.append('<footer>Generated by modelcheck. This page is self-contained: it loads nothing.</footer>')
         title = f"modelcheck: {self.spec_name}: {verdict}"
-        css, js = _static("report.css"), _static("report.js")
+        css = static("diagram.css") + static("report.css")
+        js = static("diagram.js") + static("report.js")
         return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 f"<title>{esc(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n<main>\n"
@@ -154,15 +102,20 @@ class _Report:
         return f"Counterexample: {what} after {n} step{plural}."
 
     def _callout(self) -> str:
-        """The broken rule in the spec's words and its first explanation line."""
+        """The broken rule in the spec's words, its first explanation line and the
+        witness: the elements it fails for, what it counted (the lines the terminal's
+        "why" prints for them)."""
         v = self.result.violation
         lines = _span_lines(v.span) if v.span is not None else []
         code = "\n".join(self.source.line(n).strip() for n in lines)
         first = self.explanation[0][1] if self.explanation else v.message
         where = f'<a href="#L{lines[0]}">line {lines[0]}</a>' if lines else ""
+        witness = [w for w in self.why.witness if w != first]
         return ('<div class="callout"><div class="label">What breaks ' + where + '</div>'
                 + (f'<pre class="rule">{esc(code)}</pre>' if code else "")
-                + f'<div class="because">{esc(first)}</div></div>')
+                + f'<div class="because">{esc(first)}</div>'
+                + ("".join(f'<div class="witness">{esc(w)}</div>' for w in witness))
+                + '</div>')
 
     def _summary(self) -> str:
         r, m, s = self.result, self.model, self.result.stats
@@ -193,12 +146,6 @@ class _Report:
         return ('<details class="about" open><summary>About this spec (its opening comment)</summary>'
                 f'<pre>{esc(chr(10).join(text).strip())}</pre></details>')
 
-    def _banner_lines(self) -> list[str]:
-        """The violation in the diagram's red banner: its first explanation lines."""
-        v = self.result.violation
-        lines = [t for _, t in self.explanation[:2]]
-        return lines or [v.message]
-
     def _checked_section(self) -> str:
         items = []
         for decl in list(self.model.invariant_decls) + list(self.model.property_decls):
@@ -208,23 +155,6 @@ class _Report:
         if not items:
             return ""
         return f'<section><h2>Checked</h2><ul class="checked">{"".join(items)}</ul></section>'
-
-    # ---- explanation (the text report's "why") ----
-    def _explain(self) -> list[tuple[int, str]]:
-        m, v = self.model, self.result.violation
-        explainer = Explainer(m.compiler, self.source, m.render)
-        try:
-            if v.kind == "invariant":
-                decl = next(i.decl for i in m.invariants if i.name == v.name)
-                return explainer.explain(decl.expr, m.global_ctx(self.last))
-            if v.kind == "property":
-                prop = next(p for p in m.properties if p.name == v.name)
-                ctx = m.global_ctx(self.last)
-                ctx.env = dict(_binding_env(v))
-                return explainer.explain(prop.q_expr, ctx)
-        except StopIteration:
-            pass
-        return []
 
     def _why_section(self) -> str:
         r, m, v = self.result, self.model, self.result.violation
@@ -293,7 +223,7 @@ class _Report:
                 changes = "<br>".join(f"{esc(w)}: {esc(a)} → <b>{esc(b)}</b>" for w, a, b in ch) or (
                     '<span class="dim">(changes nothing)</span>' if s.kind in ("deliver", "action") else "")
             cls = ' class="cycle"' if row.in_cycle else ""
-            out.append(f'<tr id="row-{row.index}"{cls} data-step="{row.index}"{_line_attr(s)}>'
+            out.append(f'<tr id="row-{row.index}"{cls} data-step="{row.index}"{line_attr(s)}>'
                        f'<td>{row.index}</td><td>{esc(who)}</td><td>{what}</td><td>{sends}</td>'
                        f'<td>{changes}</td></tr>')
         if r.cycle is not None:
@@ -347,30 +277,9 @@ class _Report:
 
     # ---- the sequence diagram ----
     def _diagram_section(self) -> str:
-        svg = _Diagram(self).svg()
-        legend = ('<div class="legend"><span><svg width="34" height="10"><line x1="2" y1="5" x2="26" y2="5" '
-                  'class="k-arrow"/><path d="M26,1 L33,5 L26,9 z" class="k-head"/></svg> message, from send to '
-                  'delivery</span><span><svg width="34" height="10"><line x1="2" y1="5" x2="30" y2="5" '
-                  'class="k-dangle"/></svg> sent, never delivered</span><span><i class="k-box"></i> action / '
-                  'handler, with what it changed</span><span><i class="k-down"></i> node down</span>'
-                  '<span><i class="k-cut"></i> links cut</span></div>')
-        return (f'<section><h2>Counterexample</h2>{legend}<div class="pair"><div class="diagram">{svg}</div>'
-                f'{self._about()}</div></section>')
-
-
-@dataclasses.dataclass
-class _Row:
-    index: int  # step number, 1-based (cycle steps continue the numbering)
-    step: Step
-    prev: State
-    state: State | None  # None: the step raised a run-time error
-    in_cycle: bool
-
-
-def _line_attr(step: Step) -> str:
-    if step.span is not None and getattr(step.span, "line", 0):
-        return f' data-line="{step.span.line}"'
-    return ""
+        svg = render_diagram(self.result, self.model, self.source, explanation=self.why).svg
+        return (f'<section><h2>Counterexample</h2>{legend()}<div class="diagram">{svg}</div>'
+                f'{self._about()}</section>')
 
 
 def _span_lines(span) -> list[int]:
@@ -390,594 +299,3 @@ def _ranges(nums: list[int]) -> str:
     return ", ".join(out)
 
 
-# ---------------------------------------------------------------------------------
-# message matching
-
-@dataclasses.dataclass
-class _Copy:
-    """One message put on the wire: by a send, or by a duplicate step."""
-
-    key: tuple  # (src, dst, kind, payload)
-    row: int  # step number of the send (or of the duplicate step)
-    duplicate: bool = False
-    deliveries: list = dataclasses.field(default_factory=list)  # step numbers
-    lost: int | None = None  # step number of the loss
-
-
-def match_messages(rows: list[_Row], mode: str) -> list[_Copy]:
-    """Every copy sent in the trace with its deliveries, matched by value in order.
-
-    Deliveries and losses take the oldest copy of the same message still in
-    flight. With `delivery set` a delivery does not consume the message: once
-    every copy has been delivered, another delivery of it re-delivers the newest.
-    """
-    copies: list[_Copy] = []
-
-    def in_flight(key):
-        return [c for c in copies if c.key == key and not c.deliveries and c.lost is None]
-
-    for row in rows:
-        s = row.step
-        if s.kind == "deliver" and s.message is not None:
-            key = tuple(s.message[:4])
-            cands = in_flight(key)
-            if cands:
-                cands[0].deliveries.append(row.index)
-            else:
-                alive = [c for c in copies if c.key == key and c.lost is None]
-                if alive:
-                    alive[-1].deliveries.append(row.index)
-                else:  # cannot happen from the initial state; keep the arrow anyway
-                    copies.append(_Copy(key, 0, deliveries=[row.index]))
-        elif s.kind == "loss" and s.message is not None:
-            key = tuple(s.message[:4])
-            cands = in_flight(key)
-            if mode == "set":
-                for c in copies:
-                    if c.key == key and c.lost is None:
-                        c.lost = row.index if not c.deliveries else -row.index
-            elif cands:
-                cands[0].lost = row.index
-        elif s.kind == "duplicate" and s.message is not None:
-            copies.append(_Copy(tuple(s.message[:4]), row.index, duplicate=True))
-        if row.state is not None:
-            for m in s.sent:
-                copies.append(_Copy(tuple(m[:4]), row.index))
-    return copies
-
-
-# ---------------------------------------------------------------------------------
-# the SVG
-
-def _vars_in(expr) -> set[str]:
-    """Names an expression reads: fields (`s.primary`) and plain names (ghosts)."""
-    out: set[str] = set()
-
-    def walk(e):
-        if isinstance(e, S.Field):
-            out.add(e.name)
-        elif isinstance(e, S.Name):
-            out.add(e.id)
-        if dataclasses.is_dataclass(e):
-            for f in dataclasses.fields(e):
-                if f.name in ("type", "ref", "span"):
-                    continue
-                walk(getattr(e, f.name))
-        elif isinstance(e, (list, tuple)):
-            for x in e:
-                walk(x)
-    walk(expr)
-    return out
-
-
-def _value_part(line: str) -> str:
-    """An explanation line without its leading source text: `expr  is false (2 <= 1)` -> the rest."""
-    cut = [i for i in (line.find("  is "), line.find(" = ")) if i >= 0]
-    return line[min(cut):] if cut else ""
-
-
-class _Diagram:
-    def __init__(self, rep: _Report):
-        self.rep = rep
-        self.d = rep.d
-        self.model = rep.model
-        self.names = rep.names
-        self.rows = rep.rows
-        self.result = rep.result
-        self.n = len(self.names)
-        roles = self.model.checked.node_roles
-        self.roles = roles
-        v = self.result.violation
-        # what the violated invariant/property reads, and which nodes its explanation names
-        expr = None
-        if v.kind == "invariant":
-            expr = next((i.decl.expr for i in self.model.invariants if i.name == v.name), None)
-        elif v.kind == "property":
-            expr = next((p.decl.expr for p in self.model.properties if p.name == v.name), None)
-        read = _vars_in(expr) if expr is not None else set()
-        self.relevant = [[var for var in role.vars if var.name in read] for role in roles]
-        self.ghosts = [g for g in self.model.checked.ghosts if g.name in read]
-        # nodes named by the explanation's values (not by its source text: `s in Server`), or
-        # whose fields it reads (`Node[1].got`)
-        values = " ".join(_value_part(t) for _, t in rep.explanation) + " " + _binding_text(v, self.d)
-        whole = " ".join(t for _, t in rep.explanation)
-        self.blamed = {n for n, name in enumerate(self.names)
-                       if re.search(re.escape(name) + r"(?![\w\[])", values)
-                       or re.search(r"(?<![\w.])" + re.escape(name) + r"\.\w", whole)}
-        if not self.blamed and v.kind in ("invariant", "property"):
-            # nobody named (`exists n in Node: n.active` is false): every node whose
-            # variables the predicate reads is part of the picture
-            self.blamed = {k for k in range(self.n) if self.relevant[k]}
-        if v.kind in ("assert", "runtime_error"):
-            last = self.rows[-1] if self.rows else None
-            if last is not None and last.step.node is not None:
-                self.blamed.add(last.step.node)
-        self._layout()
-
-    # ---- layout ----
-    def _box_lines(self, row: _Row) -> list[str]:
-        """Title and change lines of the box a node step draws on its lane ([] = no box)."""
-        s, d = row.step, self.d
-        if s.kind == "duplicate" and s.message is not None:
-            return [f"{row.index}. network copies", d.message(s.message)]
-        fault = KINDS.get(s.kind)
-        if s.node is None or (s.kind not in ("action", "deliver") and not (fault and fault.on_lane)):
-            return []
-        if s.kind == "action":
-            title = d.headline(s).split(" does ", 1)[-1]
-        elif s.kind == "deliver":
-            title = f"on {s.name}"
-        else:
-            title = fault.box_title(s)
-        lines = [f"{row.index}. {title}"]
-        for name, value, t in s.chosen:
-            lines.append(f"chooses {name} = {d.render.text(value, t)}")
-        if row.state is None:
-            lines.append(f"ERROR: {self.result.violation.message}")
-            return lines
-        me = self.names[s.node]
-        ch = []
-        for what, a, b in d.changes(row.prev, row.state):
-            if what.startswith(me + "."):
-                ch.append(f"{what[len(me) + 1:]}: {a} → {b}")
-            elif what.startswith("ghost ") and s.kind in ("action", "deliver", "restart"):
-                ch.append(f"{what}: {a} → {b}")
-        if len(ch) > MAX_BOX_CHANGES:
-            ch = ch[:MAX_BOX_CHANGES - 1] + [f"(+{len(ch) - MAX_BOX_CHANGES + 1} more changes)"]
-        return lines + ch
-
-    def _badge_lines(self, state: State, n: int, initial: bool) -> list[str]:
-        role = self.roles[n]
-        vars_ = role.vars if initial or not any(self.relevant) else self.relevant[n]
-        lines = [f"{v.name}={self.d.render.text(state.nodes[n][v.index], v.type)}" for v in vars_]
-        if len(lines) > MAX_BADGE_VARS:
-            lines = lines[:MAX_BADGE_VARS - 1] + [f"(+{len(lines) - MAX_BADGE_VARS + 1} more)"]
-        if not state.up[n]:
-            lines.append("DOWN")
-        return lines
-
-    def lane_of(self, row: _Row) -> int | None:
-        """The lane a step's box sits on: its node's, or for a duplicate the sender's."""
-        s = row.step
-        return s.message[0] if s.kind == "duplicate" and s.message is not None else s.node
-
-    def _layout(self) -> None:
-        rows, n = self.rows, self.n
-        self.copies = match_messages(rows, self.model.network.name)
-        # loss steps drawn by their dashed stub ending in an X (others get a note)
-        self.lost_rows = {c.lost for c in self.copies if c.lost is not None and c.lost > 0 and not c.deliveries}
-        # messages the repeating part delivers: one it sends and leaves in flight arrives next time round
-        self.cycle_keys = {tuple(r.step.message[:4]) for r in rows if r.in_cycle and r.step.kind == "deliver"}
-        self.boxes = {row.index: self._box_lines(row) for row in rows}
-        init_badges = [self._badge_lines(self.result.initial, k, True) for k in range(n)]
-        self.init_badges = init_badges
-        self.final_badges = [self._badge_lines(self.rep.last, k, False) for k in range(n)]
-        widest = max([len(nm) * CHAR_BIG for nm in self.names]
-                     + [len(x) * CHAR for b in init_badges + self.final_badges for x in b]
-                     + [len(x) * (CHAR_BIG if i == 0 else CHAR) for b in self.boxes.values()
-                        for i, x in enumerate(b)] + [0]) + 28
-        self.lane_w = max(LANE_MIN, min(LANE_MAX, widest))
-        self.x = [GUTTER_L + self.lane_w * (k + 0.5) for k in range(n)]
-        self.width = GUTTER_L + self.lane_w * n + GUTTER_R
-        badge_h = max((len(b) for b in init_badges), default=0) * LINE_H + 10
-        self.lanes_top = 44 + badge_h + 8
-        y = self.lanes_top + 10
-        self.top, self.mid, self.bottom = {}, {}, {}
-        for row in rows:
-            lines = self.boxes[row.index]
-            h = (len(lines) * LINE_H + 10 + 30) if lines else 34
-            h = max(h, 50)
-            self.top[row.index], self.mid[row.index], self.bottom[row.index] = y, y + h / 2, y + h
-            y += h
-        self.lanes_end = y + 10
-        fb = max((len(b) for b in self.final_badges), default=0)
-        self.final_top = self.lanes_end + 6
-        self.final_h = (fb + 1) * LINE_H + 12
-        self.banner_top = self.final_top + self.final_h + 14
-        self.banner = self.rep._banner_lines()
-        v = self.result.violation
-        self.banner_title = {"invariant": f"VIOLATED: invariant {v.name}",
-                             "property": f"VIOLATED: property {v.name}{_binding_text(v, self.d)}",
-                             "assert": "VIOLATED: assert failed",
-                             "runtime_error": "VIOLATED: run-time error"}[v.kind]
-        need = max([len(x) * CHAR + 40 for x in self.banner] + [len(self.banner_title) * CHAR_BIG + 40])
-        self.banner_w = max(self.lane_w * self.n - 8, min(need, 860))
-        self.width = max(self.width, GUTTER_L + 4 + self.banner_w + 10)
-        self.height = self.banner_top + 34 + LINE_H * len(self.banner) + 8
-
-    def box_w(self, lines: list[str]) -> float:
-        return min(self.lane_w - 18, max(len(x) * (CHAR_BIG if i == 0 else CHAR) for i, x in enumerate(lines)) + 18)
-
-    # ---- drawing ----
-    def svg(self) -> str:
-        parts = [f'<svg class="seq" width="{self.width:.0f}" height="{self.height:.0f}" '
-                 f'viewBox="0 0 {self.width:.0f} {self.height:.0f}" role="img" '
-                 f'aria-label="sequence diagram of the counterexample">', DEFS]
-        parts += self._cycle_shade()
-        parts += self._cut_bands()
-        parts += self._lanes()
-        parts += self._heads()
-        parts += self._row_marks()
-        parts += self._arrows()
-        parts += self._lasso()
-        parts += self._final()
-        parts.append("</svg>")
-        return "\n".join(parts)
-
-    def _text(self, x, y, text, cls="", anchor="middle", full=None) -> str:
-        title = f"<title>{esc(full)}</title>" if full and full != text else ""
-        c = f' class="{cls}"' if cls else ""
-        return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{c}>{title}{esc(text)}</text>'
-
-    def _heads(self) -> list[str]:
-        out = []
-        for k, name in enumerate(self.names):
-            x = self.x[k]
-            w = min(self.lane_w - 12, len(name) * CHAR_BIG + 24)
-            out.append(f'<g class="lane-head"><rect x="{x - w / 2:.1f}" y="8" width="{w:.1f}" height="26" rx="5"/>'
-                       + self._text(x, 25, name, "name") + "</g>")
-            lines = self.init_badges[k]
-            if lines:
-                bw = self.box_w(lines)
-                h = len(lines) * LINE_H + 8
-                out.append(f'<g class="badge init"><rect x="{x - bw / 2:.1f}" y="40" width="{bw:.1f}" '
-                           f'height="{h}" rx="4"/>')
-                for i, line in enumerate(lines):
-                    out.append(self._text(x, 40 + 15 + i * LINE_H, _fit(line, bw - 10), "", full=line))
-                out.append("</g>")
-        out.append(self._text(GUTTER_L - 8, 52, "start", "gutter", "end"))
-        return out
-
-    def _status(self, state: State, k: int) -> str:
-        if not state.up[k]:
-            return "down"
-        if state.time and state.time[2][k]:
-            return "paused"
-        return "up"
-
-    def _lanes(self) -> list[str]:
-        out = []
-        for k in range(self.n):
-            # (status, y from) segments: a row's state holds from its middle to the next row's middle
-            segs = [(self._status(self.result.initial, k), self.lanes_top)]
-            for row in self.rows:
-                if row.state is None:
-                    continue
-                st = self._status(row.state, k)
-                if st != segs[-1][0]:
-                    segs.append((st, self.mid[row.index]))
-            x = self.x[k]
-            for i, (st, y0) in enumerate(segs):
-                y1 = segs[i + 1][1] if i + 1 < len(segs) else self.lanes_end
-                out.append(f'<line class="lane lane-{st}" x1="{x:.1f}" y1="{y0:.1f}" x2="{x:.1f}" y2="{y1:.1f}"/>')
-                if st == "down" and y1 - y0 > 40:
-                    out.append(self._text(x + 6, (y0 + y1) / 2, "down", "down-label", "start"))
-        return out
-
-    def _cycle_shade(self) -> list[str]:
-        cyc = [r for r in self.rows if r.in_cycle]
-        if not cyc:
-            return []
-        y0, y1 = self.top[cyc[0].index], self.bottom[cyc[-1].index]
-        return [f'<rect class="cycle-shade" x="4" y="{y0:.1f}" width="{self.width - GUTTER_R + 30:.1f}" '
-                f'height="{y1 - y0:.1f}" rx="6"/>']
-
-    def _cut_bands(self) -> list[str]:
-        """A shaded band while any link is cut; a label where the cut set changes."""
-        out = []
-        x0 = GUTTER_L + 4
-        w = self.lane_w * self.n - 8
-        cut = self.result.initial.cut
-        start = None
-        labels = []
-        for row in self.rows:
-            if row.state is None:
-                continue
-            after = row.state.cut
-            if after != cut:
-                if after and not cut:
-                    start = self.mid[row.index]
-                if not after and start is not None:
-                    out.append(f'<rect class="cut-band" x="{x0}" y="{start:.1f}" width="{w:.1f}" '
-                               f'height="{self.mid[row.index] - start:.1f}"/>')
-                    start = None
-                if after:
-                    labels.append((row.index, ["links cut:"] + self.d.links(after).split(", ")))
-            cut = after
-        if start is not None:
-            out.append(f'<rect class="cut-band" x="{x0}" y="{start:.1f}" width="{w:.1f}" '
-                       f'height="{self.lanes_end - start:.1f}"/>')
-            out.append(self._text(x0 + w - 6, self.lanes_end - 4, "never healed in this trace", "cut-label", "end"))
-        for idx, lines in labels:
-            full = lines[0] + " " + ", ".join(lines[1:])
-            if len(lines) > 5:
-                lines = lines[:4] + [f"(+{len(lines) - 4} more)"]
-            out.append(f'<g class="cut-label"><title>{esc(full)}</title>')
-            for k, line in enumerate(lines):
-                out.append(self._text(x0 + w + 10, self.mid[idx] + 4 + k * 13, _fit(line, GUTTER_R - 14), "", "start"))
-            out.append("</g>")
-        return out
-
-    def _row_marks(self) -> list[str]:
-        out = []
-        for row in self.rows:
-            i, s = row.index, row.step
-            ym = self.mid[i]
-            out.append(f'<g class="step" data-step="{i}"{_line_attr(s)}>')
-            out.append(f'<rect class="row-hit" x="0" y="{self.top[i]:.1f}" width="{self.width:.0f}" '
-                       f'height="{self.bottom[i] - self.top[i]:.1f}"/>')
-            out.append(self._text(GUTTER_L - 8, ym + 4, str(i), "gutter step-no", "end"))
-            lines = self.boxes[i]
-            if lines:
-                out += self._box(row, lines)
-            else:
-                out += self._note(row)
-            out.append("</g>")
-        return out
-
-    def _box(self, row: _Row, lines: list[str]) -> list[str]:
-        s, i = row.step, row.index
-        x = self.x[self.lane_of(row)]
-        w = self.box_w(lines)
-        h = len(lines) * LINE_H + 10
-        y = self.mid[i] - h / 2
-        kind = {"action": "action", "deliver": "handler", "duplicate": "dup"}.get(s.kind, s.kind)
-        if row.state is None:
-            kind += " error"
-        full = self.d.headline(s)
-        out = [f'<g class="box {kind}"><title>{esc(full)}</title>'
-               f'<rect x="{x - w / 2:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}" rx="4"/>']
-        tx = x - w / 2 + 8
-        mark = KINDS[s.kind].lane_mark if s.kind in KINDS else None
-        if mark == "x":  # an X on the lane (a crash)
-            cx, cy = x - w / 2 - 9, self.mid[i]
-            out.append(f'<path class="crash-x" d="M{cx - 6:.1f},{cy - 6:.1f} L{cx + 6:.1f},{cy + 6:.1f} '
-                       f'M{cx - 6:.1f},{cy + 6:.1f} L{cx + 6:.1f},{cy - 6:.1f}"/>')
-        if mark == "o":  # a circle on the lane (a restart)
-            cx, cy = x - w / 2 - 9, self.mid[i]
-            out.append(f'<circle class="restart-o" cx="{cx:.1f}" cy="{cy:.1f}" r="5"/>')
-        for k, line in enumerate(lines):
-            cls = "box-title" if k == 0 else ("change" if "→" in line else "sub")
-            out.append(self._text(tx, y + 15 + k * LINE_H, _fit(line, w - 12, CHAR_BIG if k == 0 else CHAR), cls,
-                                  "start", full=line))
-        out.append("</g>")
-        return out
-
-    def _note(self, row: _Row) -> list[str]:
-        """Steps with no lane box: network faults, time, loss and duplication."""
-        s, i, d = row.step, row.index, self.d
-        ym = self.mid[i]
-        x0, x1 = GUTTER_L + 4, GUTTER_L + self.lane_w * self.n - 4
-        if s.kind == "tick":
-            return [f'<line class="tick" x1="{x0}" y1="{ym:.1f}" x2="{x1}" y2="{ym:.1f}"/>',
-                    self._pill((x0 + x1) / 2, ym, f"{i}. time passes: now = {s.detail}", "note time")]
-        elif s.kind == "loss" and i in self.lost_rows:
-            return []  # the lost message's stub ends here, in an X
-        elif s.kind in KINDS:  # a fault across the diagram: its kind words it (modelcheck/faults)
-            text, cls = KINDS[s.kind].note(d, s, i)
-        else:
-            text, cls = f"{i}. {d.headline(s)}", "note"
-        return [self._pill((x0 + x1) / 2, ym, text, cls)]
-
-    def _pill(self, x, y, text, cls) -> str:
-        w = min(self.lane_w * self.n - 12, len(text) * CHAR + 18)
-        shown = _fit(text, w - 12)
-        return (f'<g class="{cls}"><rect x="{x - w / 2:.1f}" y="{y - 10:.1f}" width="{w:.1f}" height="20" rx="10"/>'
-                + self._text(x, y + 4, shown, "", full=text) + "</g>")
-
-    # arrows
-    def _edge(self, k: int, row: int, toward: float) -> float:
-        """Where an arrow leaves or enters lane k at a row: the side of its box facing `toward`."""
-        x = self.x[k]
-        lines = self.boxes.get(row) or []
-        row_obj = self.rows[row - 1] if 0 < row <= len(self.rows) else None
-        if lines and row_obj is not None and self.lane_of(row_obj) == k:
-            half = self.box_w(lines) / 2
-            return x + half if toward > x else x - half
-        return x
-
-    def _arrows(self) -> list[str]:
-        out = []
-        copies = self.copies
-        groups: dict[tuple, list[_Copy]] = {}  # undelivered copies: one label per send, message and fate
-        for c in copies:
-            src, dst = c.key[0], c.key[1]
-            label = self.d.message(c.key)
-            if c.duplicate:
-                label += " (copy)"
-            y0 = self.mid[c.row] if c.row else self.lanes_top
-            for j, r in enumerate(c.deliveries):
-                out.append(self._arrow(c, src, dst, y0, self.mid[r], r, label + (" (again)" if j else "")))
-            if not c.deliveries:
-                lost = c.lost if c.lost is not None and c.lost > 0 else None
-                groups.setdefault((c.row, src, label, lost), []).append(c)
-        stacked: dict[tuple, int] = {}
-        for (row, src, label, lost), group in groups.items():
-            out += self._dangling(row, src, label, lost, group, stacked)
-        return out
-
-    def _arrow(self, c: _Copy, src: int, dst: int, y0: float, y1: float, r: int, label: str) -> str:
-        cls = "msg-arrow" + (" dup" if c.duplicate else "") + (" again" if r != c.deliveries[0] else "")
-        title = f"{label} from {self.d.node(src)} to {self.d.node(dst)}: sent at step {c.row or 'start'}, " \
-                f"delivered at step {r}"
-        data = f' data-from="{c.row}" data-to="{r}"'
-        if src == dst:
-            x = self.x[src]
-            xs = self._edge(src, c.row, x + 1)
-            xe = self._edge(dst, r, x + 1)
-            bulge = max(xs, xe) + 40
-            d = f"M{xs:.1f},{y0:.1f} C{bulge:.1f},{y0:.1f} {bulge:.1f},{y1:.1f} {xe + 2:.1f},{y1:.1f}"
-            lx, ly, anchor = bulge - 8, (y0 + y1) / 2, "start"
-        else:
-            xs = self._edge(src, c.row, self.x[dst])
-            xe = self._edge(dst, r, self.x[src])
-            xe += -2 if xe > xs else 2
-            d = f"M{xs:.1f},{y0:.1f} L{xe:.1f},{y1:.1f}"
-            # The label just above the receiving step's box, on the side the arrow comes from:
-            # one delivery per row, so two labels never share that gap.
-            ly = min(max(self.top[r] + 9, y0 + 10), y1 - 6)
-            lx = xs + (xe - xs) * (ly - y0) / (y1 - y0) if y1 != y0 else (xs + xe) / 2
-            lx, anchor = (lx - 6, "end") if xe > xs else (lx + 6, "start")
-        shown = _fit(label, max(self.lane_w * 1.1, abs(self.x[dst] - self.x[src]) * 0.8))
-        return (f'<g class="{cls}"{data}><title>{esc(title)}</title><path d="{d}" marker-end="url(#ah)"/>'
-                + self._text(lx, ly, shown, "msg-label", anchor, full=label) + "</g>")
-
-    def _dangling(self, row: int, src: int, label: str, lost: int | None, group: list[_Copy],
-                  stacked: dict) -> list[str]:
-        """Dashed stubs from the send toward each receiver, and one label at the end of the
-        outermost: "M → A, B: not delivered" (or "lost at step N", with an X)."""
-        out = []
-        last = self.rep.last
-        y0 = self.mid[row] if row else self.lanes_top
-        dests = [c.key[1] for c in group]
-        right = [k for k in dests if self.x[k] >= self.x[src]]
-        left = [k for k in dests if self.x[k] < self.x[src]]
-        reasons = set()
-        for k in dests:
-            if not last.up[k]:
-                reasons.add("receiver down")
-            elif (src, k) in last.cut:
-                reasons.add("link cut")
-        for side, sign in ((right, 1), (left, -1)):
-            if not side:
-                continue
-            key = (row, src, sign)
-            level = stacked.get(key, 0)
-            stacked[key] = level + 1
-            xs = self._edge(src, row, self.x[src] + sign)
-            ends = []
-            for j, k in enumerate(sorted(side, key=lambda k: abs(self.x[k] - self.x[src]))):
-                if lost is not None:
-                    xe, ye = xs + sign * self.lane_w * (0.45 + 0.1 * j), self.mid[lost]
-                else:
-                    xe, ye = xs + sign * self.lane_w * (0.3 + 0.12 * j), y0 + 22 + 12 * level + 5 * j
-                ends.append((xe, ye))
-                mark = ""
-                if lost is not None:
-                    mark = (f'<path class="lost-x" d="M{xe - 5:.1f},{ye - 5:.1f} L{xe + 5:.1f},{ye + 5:.1f} '
-                            f'M{xe - 5:.1f},{ye + 5:.1f} L{xe + 5:.1f},{ye - 5:.1f}"/>')
-                fate = f"lost at step {lost}" if lost is not None else "not delivered"
-                title = f"{label} from {self.d.node(src)} to {self.d.node(k)}: sent at step {row}, {fate}"
-                out.append(f'<g class="msg-dangling{" lost" if lost is not None else ""}" data-from="{row}">'
-                           f'<title>{esc(title)}</title><path d="M{xs:.1f},{y0:.1f} L{xe:.1f},{ye:.1f}"/>'
-                           f'{mark}</g>')
-            xe, ye = ends[-1]
-            names = ", ".join(self.d.node(k) for k in side)
-            if lost is not None:
-                text = f"{lost}. network loses {label} → {names}"
-            elif row and self.rows[row - 1].in_cycle and group[0].key in self.cycle_keys:
-                text = f"{label} → {names}: delivered in the next round"
-            else:
-                text = f"{label} → {names}: not delivered" + (f" ({', '.join(sorted(reasons))})" if reasons else "")
-            anchor, lx, ly = ("start" if sign > 0 else "end"), xe + 6 * sign, ye + 4
-            room = (self.width - 6 - lx) if sign > 0 else (lx - 6)
-            if len(text) * CHAR > room:  # no room past the stub's end: write it under the stub instead
-                anchor, lx, ly = ("end" if sign > 0 else "start"), xe, ye + 16
-                room = (lx - GUTTER_L) if sign > 0 else (self.width - 6 - lx)
-            out.append(self._text(lx, ly, _fit(text, max(room, 120)), "dangle-label"
-                                  + (" lost" if lost is not None else ""), anchor, full=text))
-        return out
-
-    def _lasso(self) -> list[str]:
-        r = self.result
-        if r.cycle is None:
-            return []
-        xb = GUTTER_L + self.lane_w * self.n + 14
-        out = []
-        if r.cycle:
-            cyc = [row for row in self.rows if row.in_cycle]
-            y0, y1 = self.top[cyc[0].index] + 4, self.bottom[cyc[-1].index] - 4
-            out.append(f'<g class="lasso"><path class="bracket" d="M{xb - 8},{y0:.1f} H{xb} V{y1:.1f} H{xb - 8}"/>'
-                       f'<path class="loop-back" d="M{xb + 4},{y1:.1f} C{xb + 30},{y1:.1f} {xb + 30},{y0:.1f} '
-                       f'{xb + 6},{y0:.1f}" marker-end="url(#ah-loop)"/>')
-            ym = (y0 + y1) / 2
-            out.append(self._text(xb + 30, ym - 4, "repeats", "lasso-label", "start"))
-            out.append(self._text(xb + 30, ym + 12, "forever", "lasso-label", "start"))
-            k = len(cyc)
-            out.append(self._text(xb + 30, ym + 28, f"(steps {cyc[0].index}–{cyc[-1].index})" if k > 1
-                                  else f"(step {cyc[0].index})", "lasso-sub", "start"))
-            out.append("</g>")
-        else:
-            y0 = self.bottom[self.rows[-1].index] - 4 if self.rows else self.lanes_top
-            y1 = self.final_top + self.final_h
-            out.append(f'<g class="lasso stuck"><path class="bracket" d="M{xb - 8},{y0:.1f} H{xb} V{y1:.1f} '
-                       f'H{xb - 8}"/>')
-            ym = (y0 + y1) / 2
-            out.append(self._text(xb + 8, ym - 4, "stuck from here", "lasso-label", "start"))
-            out.append(self._text(xb + 8, ym + 12, "(no step can happen)", "lasso-sub", "start"))
-            out.append("</g>")
-        if r.trigger is not None:
-            # leads_to: a line where the left side holds (after step `trigger`)
-            y = self.bottom[r.trigger] if r.trigger else self.lanes_top + 10
-            x0, x1 = GUTTER_L + 4, GUTTER_L + self.lane_w * self.n - 4
-            out.append(f'<g class="trigger"><line x1="{x0}" y1="{y:.1f}" x2="{x1 + 8}" y2="{y:.1f}"/>'
-                       + self._text(x1 + 10, y - 17, "left side of leads_to", "", "start")
-                       + self._text(x1 + 10, y - 4, "holds from here", "", "start") + "</g>")
-        return out
-
-    def _final(self) -> list[str]:
-        out = []
-        y = self.final_top
-        cyc = self.result.cycle
-        caption = ("state where the cycle starts (and returns)" if cyc else
-                   "last state (forever)" if cyc is not None else "last state")
-        out.append(self._text(GUTTER_L - 8, y + 14, "end", "gutter", "end"))
-        for k in range(self.n):
-            lines = self.final_badges[k]
-            if not lines:
-                continue
-            bad = k in self.blamed
-            x = self.x[k]
-            w = max(self.box_w(lines), 70)
-            h = len(lines) * LINE_H + 10
-            cls = "badge final" + (" bad" if bad else "") + (" down" if not self.rep.last.up[k] else "")
-            out.append(f'<g class="{cls}"><title>{esc(self.names[k])}, {caption}</title>'
-                       f'<rect x="{x - w / 2:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}" rx="6"/>')
-            for i, line in enumerate(lines):
-                out.append(self._text(x, y + 16 + i * LINE_H, _fit(line, w - 10), "", full=line))
-            out.append("</g>")
-        if self.ghosts:
-            gl = ", ".join(f"{g.name} = {self.d.render.text(self.rep.last.ghosts[g.index], g.type)}"
-                           for g in self.ghosts)
-            out.append(self._text(GUTTER_L + 4, y + self.final_h + 4, _fit("ghost " + gl, self.lane_w * self.n),
-                                  "ghost-label", "start", full=gl))
-        # the banner
-        bx, bw = GUTTER_L + 4, self.banner_w
-        by = self.banner_top
-        what = self.banner_title
-        h = 28 + LINE_H * len(self.banner)
-        out.append(f'<g class="banner"><rect x="{bx}" y="{by:.1f}" width="{bw:.1f}" height="{h}" rx="6"/>'
-                   + self._text(bx + 12, by + 18, _fit(what, bw - 20, CHAR_BIG), "banner-title", "start"))
-        for i, line in enumerate(self.banner):
-            out.append(self._text(bx + 12, by + 34 + i * LINE_H, _fit(line, bw - 24), "banner-sub", "start",
-                                  full=line))
-        out.append("</g>")
-        return out
-
-
-DEFS = ('<defs><marker id="ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="head"/></marker>'
-        '<marker id="ah-loop" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="head-loop"/></marker>'
-        '<pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        '<line x1="0" y1="0" x2="0" y2="8" class="hatch-line"/></pattern></defs>')

@@ -134,6 +134,7 @@ def render_itf(result: Result, model: Model, source: Source, options: dict) -> d
             "verdict": doc["verdict"], "stop_reason": doc["stop_reason"],
             "stats": {k: doc["stats"][k] for k in ("distinct_states", "transitions", "depth")},
             "violation": doc["violation"],
+            "pruning": doc.get("pruning"),  # the reductions the run applied: replay applies the same
             "failed_step": None, "loop_step": None,
             "trigger": result.trigger if result.cycle is not None else None,
         },
@@ -202,7 +203,8 @@ def from_itf(doc: dict) -> dict:
     if not isinstance(states, list):
         raise TypeError("states is not a list")
     out = {"format": "modelcheck-result", "version": 1, "spec": mc.get("spec"), "options": mc.get("options"),
-           "verdict": mc.get("verdict"), "violation": mc.get("violation"), "trace": None}
+           "verdict": mc.get("verdict"), "violation": mc.get("violation"), "pruning": mc.get("pruning"),
+           "trace": None}
     if not states:
         return out
     recs = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..faults import KINDS
 from ..lang.diagnostics import Source, render
-from .explain import Explainer
+from .explain import explain_violation
 from ..engine.result import Result
 from ..engine.model import Model, State, Step
 
@@ -125,6 +125,20 @@ class Describer:
                     self.node(n): o for n, o in enumerate(state.time[1])},
                 "paused": {self.node(n): p for n, p in enumerate(state.time[2]) if p}},
         }
+
+    def budgets_text(self, state: State) -> str:
+        """What each bounded fault line has left: "crash: 1 left, loss: 0 left". Lines
+        are named by their kind; by kind and role, then also by line, when that alone
+        would name two lines alike."""
+        faults, slots = self.model.faults, sorted(self.model.budget_slot.items(), key=lambda kv: kv[1])
+
+        def name(f, level: int) -> str:
+            return (f.kind + (f" {f.role}" if level >= 1 and f.role else "")
+                    + (f" (line {f.span.line})" if level >= 2 else ""))
+        level = 0
+        while level < 2 and len({name(faults[i], level) for i, _ in slots}) < len(slots):
+            level += 1
+        return ", ".join(f"{name(faults[i], level)}: {state.budgets[slot]} left" for i, slot in slots)
 
     def _fault_label(self, i: int) -> str:
         f = self.model.faults[i]
@@ -294,6 +308,11 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         out += _settled_lines(d, prev)
     out.append("")
     out += _violation_text(result, model, source, prev, paint)
+    if model.checked.registers:  # client operations (modelcheck/consistency)
+        from ..consistency.history import history_lines
+        history = history_lines(model, [step for step, _ in result.trace])
+        if history:
+            out += [""] + history
     return "\n".join(out)
 
 
@@ -416,29 +435,21 @@ def _violation_text(result: Result, model: Model, source: Source, last: State, p
         decl = next(i.decl for i in model.invariants if i.name == v.name)
         out.append(render(Diagnostic("", f"invariant '{v.name}' does not hold in the last state", decl.expr.span,
                                      severity="violated"), source, paint))
-        explainer = Explainer(model.compiler, source, model.render)
         out.append("  why:")
-        for depth, text in explainer.explain(decl.expr, model.global_ctx(last)):
+        for depth, text in explain_violation(model, source, v, last).lines:
             out.append("    " + "  " * depth + text)
     elif v.kind == "property":
         prop = next(p for p in model.properties if p.name == v.name)
         out.append(render(Diagnostic("", _property_claim(prop, result), prop.decl.expr.span,
                                      severity="violated"), source, paint))
-        explainer = Explainer(model.compiler, source, model.render)
         where = "in the last state" if prop.op == "always" else "in the state where the cycle starts"
         out.append(f"  why ({where}):")
-        ctx = model.global_ctx(last)
-        ctx.env = dict(_binding_env(v))
-        for depth, text in explainer.explain(prop.q_expr, ctx):
+        for depth, text in explain_violation(model, source, v, last).lines:
             out.append("    " + "  " * depth + text)
     else:
         label = "assert failed" if v.kind == "assert" else "run-time error"
         out.append(render(Diagnostic("", v.message, v.span, severity=label), source, paint))
     return out
-
-
-def _binding_env(v) -> dict:
-    return {name: val for name, val, _ in v.binding}
 
 
 def _property_claim(prop, result: Result) -> str:
@@ -488,21 +499,18 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
     viol = {"kind": v.kind, "name": v.name, "message": v.message,
             "location": {"line": v.span.line, "column": v.span.column} if v.span else None}
     if v.kind == "invariant":
-        explainer = Explainer(model.compiler, source, model.render)
         last = result.trace[-1][1] if result.trace else result.initial
         viol["explanation"] = [{"depth": dep, "text": t}
-                               for dep, t in explainer.explain(
-                                   next(i.decl for i in model.invariants if i.name == v.name).expr,
-                                   model.global_ctx(last))]
+                               for dep, t in explain_violation(model, source, v, last).lines]
     if v.kind == "property":
         prop = next(p for p in model.properties if p.name == v.name)
         viol["operator"] = prop.op
         viol["instance"] = {name: d.render.json(val, t) for name, val, t in v.binding}
         last = (result.trace[-1][1] if result.trace else result.initial)
-        ctx = model.global_ctx(last)
-        ctx.env = dict(_binding_env(v))
-        explainer = Explainer(model.compiler, source, model.render)
-        viol["explanation"] = [{"depth": dep, "text": t} for dep, t in explainer.explain(prop.q_expr, ctx)]
+        viol["explanation"] = [{"depth": dep, "text": t} for dep, t in explain_violation(model, source, v, last).lines]
+    if model.checked.registers:  # client operations (modelcheck/consistency)
+        from ..consistency.history import history_json
+        viol["history"] = history_json(model, [step for step, _ in result.trace])
     doc["violation"] = viol
     steps = _steps_json(d, result.trace, result.initial, v, 1)
     doc["trace"] = {"initial": d.state_json(result.initial), "steps": steps}

@@ -1,10 +1,10 @@
 """JSON Schemas of modelcheck's machine-readable output, shipped with the package.
 
-Why: tools that read `--format json`, `matrix --format json` or the ITF traces can
-validate what they get against the version they were written for, without reading
-modelcheck's code. The files are JSON Schema 2020-12; the prose they encode is
-docs/json-format.md. They refer to one another by file name, relative to their
-`$id`s: a validator needs all of them (`every_schema`; the tests use the
+Why: tools that read `--format json` (of one spec or several), `matrix --format json`
+or the ITF traces can validate what they get against the version they were written
+for, without reading modelcheck's code. The files are JSON Schema 2020-12; the prose
+they encode is docs/json-format.md. They refer to one another by file name, relative
+to their `$id`s: a validator needs all of them (`every_schema`; the tests use the
 `jsonschema` library, which modelcheck itself does not need).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from importlib import resources
 
 # format name (the document's "format" field, or "itf") -> schema file
 FILES = {"modelcheck-result": "result-v1.schema.json", "modelcheck-matrix": "matrix-v1.schema.json",
-         "itf": "itf-v1.schema.json"}
+         "modelcheck-batch": "batch-v1.schema.json", "itf": "itf-v1.schema.json"}
 
 
 def load(name: str) -> dict:

@@ -410,6 +410,9 @@ class Symbolic:
         self._fresh = itertools.count()
         if c.time is not None:
             raise Unsupported("a time block (bounded time, clocks, delivery bounds)", c.time.span)
+        if c.registers:  # the history monitors (modelcheck/consistency) have no z3 encoding
+            raise Unsupported(f"client operations and consistency checks (register '{c.registers[0].name}')",
+                              c.registers[0].decl.span)
         if not MODES[c.delivery].z3_encoded:
             raise Unsupported(f"'delivery {c.delivery}' (only 'set' and 'unordered' are encoded)",
                               c.spec.delivery_span)

@@ -114,11 +114,16 @@ def _write_file(path: str, text: str, what: str = "the result") -> bool:
 
 
 def _trace_file(path: str, result, model, source, options: dict, doc: dict | None = None) -> tuple[str, str, str]:
-    """--trace-out FILE: ITF when FILE ends in .itf.json (report/itf.py), else the
-    JSON result (`doc`, when already rendered). (path, text, what) for _write_file."""
+    """--trace-out FILE: ITF when FILE ends in .itf.json (report/itf.py), OTLP/JSON when
+    it ends in .otlp.json (report/otlp.py), else the JSON result (`doc`, when already
+    rendered). (path, text, what) for _write_file."""
     if path.endswith(".itf.json"):
         from .report.itf import render_itf
         return path, json.dumps(render_itf(result, model, source, options), indent=2) + "\n", "the ITF trace"
+    if path.endswith(".otlp.json"):
+        from .report.otlp import render_otlp
+        text = json.dumps(render_otlp(result, model, source, options), indent=2) + "\n"
+        return path, text, "the OpenTelemetry trace"
     doc = doc if doc is not None else render_json(result, model, source, options)
     return path, json.dumps(doc, indent=2) + "\n", "the JSON result"
 
@@ -279,11 +284,13 @@ def _pruning_options(command):
 @click.option("--max-depth", type=click.IntRange(min=0), help="Explore behaviours of at most this many steps.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after this many seconds (exit 3).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "itf", "mermaid"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "itf", "otlp", "mermaid"]), default="text",
               show_default=True, help="text for people, json for tools (docs/json-format.md), itf for the "
-                                      "Informal Trace Format of Apalache and Quint, mermaid for a sequence diagram.")
+                                      "Informal Trace Format of Apalache and Quint, otlp for an OpenTelemetry "
+                                      "trace (Jaeger), mermaid for a sequence diagram.")
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-              help="Also write the JSON result (with the trace) to FILE; ITF when FILE ends in .itf.json.")
+              help="Also write the JSON result (with the trace) to FILE; ITF when FILE ends in .itf.json, "
+                   "OpenTelemetry (OTLP/JSON) when it ends in .otlp.json.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write a self-contained HTML report (sequence diagram, step table, source) to FILE.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
@@ -346,6 +353,10 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
     if fmt == "itf":
         from .report.itf import render_itf
         click.echo(json.dumps(render_itf(result, model, source, verification.options), indent=2))
+        click.echo(summary_line(result, style.painter(sys.stderr)), err=True)
+    if fmt == "otlp":
+        from .report.otlp import render_otlp
+        click.echo(json.dumps(render_otlp(result, model, source, verification.options), indent=2))
         click.echo(summary_line(result, style.painter(sys.stderr)), err=True)
     if html_out:
         from .report.html import render_html
@@ -759,7 +770,7 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout, component
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write the JSON result (replayable with `modelcheck replay`) to FILE; ITF when FILE "
-                   "ends in .itf.json.")
+                   "ends in .itf.json, OpenTelemetry when it ends in .otlp.json.")
 @click.option("--no-faults", is_flag=True, help="Ignore the faults block.")
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
@@ -901,7 +912,7 @@ def _dead_message_hints(model) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="When refuted, write the counterexample as JSON (replayable) to FILE; ITF when FILE ends "
-                   "in .itf.json.")
+                   "in .itf.json, OpenTelemetry when it ends in .otlp.json.")
 def prove(spec, invariants, k_max, consts, no_faults, scenario, timeout, no_infer, fmt, trace_out):
     """Prove SPEC's invariants for every reachable state by k-induction (z3).
 

@@ -99,3 +99,57 @@ def read_your_writes(events, init=0) -> bool:
 
 def monotonic_reads(events, init=0) -> bool:
     return _session(events, init, False)
+
+
+def _observed(events, forced_edges) -> bool:
+    """monotonic_writes / writes_follow_reads (Terry et al. 1994; Jepsen: "all
+    processes observe w1 before w2"). `forced_edges(prefix)` gives the version pairs
+    (key, a) -> (key, b) the guarantee forces from the events of `prefix`. The history
+    satisfies the guarantee when some total order of versions contains every forced
+    pair, and no client reads a version after having read one that the pairs forced by
+    then put after it (transitively)."""
+    edges = forced_edges(events)
+    versions = sorted({v for e in edges for v in e}, key=repr)
+    if not any(all(order.index(a) < order.index(b) for a, b in edges)
+               for order in itertools.permutations(versions)):
+        return False
+    seen = {}
+    for i, (client, what, kind, key, value) in enumerate(events):
+        if what != "complete" or kind != "r":
+            continue
+        now = _closure(forced_edges(events[:i + 1]))
+        if any(((key, value), (key, v)) in now for v in seen.get((client, key), [])):
+            return False
+        seen.setdefault((client, key), []).append(value)
+    return True
+
+
+def _closure(edges):
+    pairs = set(edges)
+    while True:
+        more = {(a, d) for a, b in pairs for c, d in pairs if b == c} - pairs
+        if not more:
+            return pairs
+        pairs |= more
+
+
+def _write_edges(events, after_reads):
+    """Per client and key: each write invocation after the client's earlier writes
+    (monotonic writes) or after the values it read before (writes follow reads)."""
+    edges, history = set(), {}
+    for client, what, kind, key, value in events:
+        past = history.setdefault((client, key), [])
+        if what == "invoke" and kind == "w":
+            edges |= {((key, p), (key, value)) for k, p in past if k == ("r" if after_reads else "w")}
+            past.append(("w", value))
+        elif what == "complete" and kind == "r":
+            past.append(("r", value))
+    return edges
+
+
+def monotonic_writes(events, init=0) -> bool:
+    return _observed(events, lambda ev: _write_edges(ev, after_reads=False))
+
+
+def writes_follow_reads(events, init=0) -> bool:
+    return _observed(events, lambda ev: _write_edges(ev, after_reads=True))

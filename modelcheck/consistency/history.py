@@ -27,7 +27,7 @@ class Operation:
 
 def operations(model, steps) -> list[Operation]:
     """Every operation of the trace `steps` (Step objects), in invocation order, with
-    the operations whose completion made a consistency check fail marked."""
+    the operations whose invocation or completion made a consistency check fail marked."""
     monitors = model.compiler.monitors
     regs = model.checked.registers
     states = [m.initial() for m in monitors]
@@ -36,18 +36,21 @@ def operations(model, steps) -> list[Operation]:
     for number, step in enumerate(steps, 1):
         for what, r, client, kind, key, value in step.ops:
             m = monitors[r]
-            if what == "invoke":
-                open_[(r, client)] = len(ops)
-                ops.append(Operation(regs[r].name, client, KIND_NAMES[kind], key,
-                                     value if kind == WRITE else None, number))
-                states[r] = m.invoke(states[r], client, kind, m.key_index(key), value)
-                continue
-            op = ops[open_.pop((r, client))]
-            op.completed = number
-            if kind == READ:
-                op.value = value
             before = [c for c in CHECKS if c in m.checks and m.holds(states[r], c)]
-            states[r] = m.complete(states[r], client, kind, value)
+            if what == "invoke":
+                # an invocation can fail a check too: a write that monotonic_writes or
+                # writes_follow_reads must order in a cycle
+                open_[(r, client)] = len(ops)
+                op = Operation(regs[r].name, client, KIND_NAMES[kind], key,
+                               value if kind == WRITE else None, number)
+                ops.append(op)
+                states[r] = m.invoke(states[r], client, kind, m.key_index(key), value)
+            else:
+                op = ops[open_.pop((r, client))]
+                op.completed = number
+                if kind == READ:
+                    op.value = value
+                states[r] = m.complete(states[r], client, kind, value)
             failed = [c for c in before if not m.holds(states[r], c)]
             if failed:
                 op.blamed = failed

@@ -17,6 +17,13 @@ updated by each invocation and completion:
 - read_your_writes, monotonic_reads: per client and key, the last value written or
   read, and the order of versions the history forces (transitively closed); a
   forced cycle, or a version forced before the initial value, is a violation.
+- monotonic_writes, writes_follow_reads (Terry et al. 1994): the guarantee orders
+  versions of a key (a client's writes as it made them; a client's write after the
+  versions it read before), and no client may read a version after one it read
+  earlier that the guarantee orders after it ("all processes observe w1 before w2").
+  Kept: the forced order, and per client and key only the latest versions it read
+  (those no other read version is ordered after) and, for monotonic_writes, its
+  last write. A failed check collapses to one state: nothing can repair it.
 
 Configuration sets are stored canonically: only the configurations no other
 configuration of the set can reach by linearizing more operations (the rest are
@@ -31,10 +38,10 @@ WRITE, READ = 0, 1
 KIND_NAMES = ("write", "read")
 
 # Checks an invariant may name, with the part of the monitor state each keeps.
-CHECKS = ("linearizable", "sequentially_consistent", "read_your_writes", "monotonic_reads")
-# Declared words the checker refuses for now (E215), so they cannot be misread as supported.
-NOT_YET = ("monotonic_writes", "writes_follow_reads")
-SESSION = ("read_your_writes", "monotonic_reads")
+CHECKS = ("linearizable", "sequentially_consistent", "read_your_writes", "monotonic_reads",
+          "monotonic_writes", "writes_follow_reads")
+# Checks that name a write by its value (a value may be written to a key once).
+SESSION = ("read_your_writes", "monotonic_reads", "monotonic_writes", "writes_follow_reads")
 
 
 class Misuse(Exception):
@@ -45,12 +52,14 @@ class Misuse(Exception):
 @dataclass(frozen=True)
 class RegisterMonitor:
     """The checks of one `register` declaration. State layout (a tuple):
-    (pending, lin, sc, ryw, mr, written); a part is None when no invariant needs it.
+    (pending, lin, sc, ryw, mr, mw, wfr, written); a part is None when no invariant needs it.
       pending: sorted ((client, kind, key index, written value or None), ...)
       lin:     per key index, a frozenset of (value, frozenset((client, observed)))
       sc:      (ok, frozenset of (values per key, ((client, queue), ...)))
                queue: ((kind, key index, value, done), ...)
       ryw/mr:  (ok, frozenset of forced (a, b) version pairs, ((client, key index), value) pairs)
+      mw/wfr:  (ok, forced pairs, ((client, key index), frozenset of latest values read) pairs,
+               ((client, key index), last value written) pairs (always () for wfr))
       written: frozenset of (key index, value) written so far (session checks name a
                write by its value, so a value may be written once)."""
 
@@ -69,20 +78,23 @@ class RegisterMonitor:
         sc = (True, frozenset({((self.init,) * n, ())})) if "sequentially_consistent" in c else None
         ryw = (True, frozenset(), ()) if "read_your_writes" in c else None
         mr = (True, frozenset(), ()) if "monotonic_reads" in c else None
-        written = frozenset() if ryw is not None or mr is not None else None
-        return ((), lin, sc, ryw, mr, written)
+        mw = _OBSERVED_OK if "monotonic_writes" in c else None
+        wfr = _OBSERVED_OK if "writes_follow_reads" in c else None
+        written = frozenset() if any(x in c for x in SESSION) else None
+        return ((), lin, sc, ryw, mr, mw, wfr, written)
 
     def holds(self, state: tuple, check: str) -> bool:
-        pending, lin, sc, ryw, mr, written = state
+        pending, lin, sc, ryw, mr, mw, wfr, written = state
         if check == "linearizable":
             return all(lin)
-        part = {"sequentially_consistent": sc, "read_your_writes": ryw, "monotonic_reads": mr}[check]
+        part = {"sequentially_consistent": sc, "read_your_writes": ryw, "monotonic_reads": mr,
+                "monotonic_writes": mw, "writes_follow_reads": wfr}[check]
         return part[0]
 
     # ---- events -----------------------------------------------------------------
 
     def invoke(self, state: tuple, client: int, kind: int, ki: int, value) -> tuple:
-        pending, lin, sc, ryw, mr, written = state
+        pending, lin, sc, ryw, mr, mw, wfr, written = state
         for op in pending:
             if op[0] == client:
                 raise Misuse(f"a {KIND_NAMES[op[1]]} on '{self.name}' is still pending on this node "
@@ -96,10 +108,17 @@ class RegisterMonitor:
         if sc is not None:
             op = (kind, ki, value if kind == WRITE else None, False)
             sc = (sc[0], _sc_roots({(vals, _append(queues, client, op)) for vals, queues in sc[1]}))
-        return (pending, lin, sc, ryw, mr, written)
+        if kind == WRITE:
+            # the session order of writes is known at invocation: the client's
+            # previous operations have completed
+            if mw is not None:
+                mw = _observed_write(mw, client, ki, value, after_own_write=True)
+            if wfr is not None:
+                wfr = _observed_write(wfr, client, ki, value, after_own_write=False)
+        return (pending, lin, sc, ryw, mr, mw, wfr, written)
 
     def complete(self, state: tuple, client: int, kind: int, result) -> tuple:
-        pending, lin, sc, ryw, mr, written = state
+        pending, lin, sc, ryw, mr, mw, wfr, written = state
         mine = [op for op in pending if op[0] == client]
         if not mine:
             raise Misuse(f"complete {self.name}.{KIND_NAMES[kind]} with no operation of this node pending")
@@ -122,7 +141,12 @@ class RegisterMonitor:
             ryw = _session(ryw, client, kind, ki, value if kind == WRITE else result, self.init, own_writes=True)
         if mr is not None:
             mr = _session(mr, client, kind, ki, value if kind == WRITE else result, self.init, own_writes=False)
-        return (pending, lin, sc, ryw, mr, written)
+        if kind == READ:
+            if mw is not None:
+                mw = _observed_read(mw, client, ki, result)
+            if wfr is not None:
+                wfr = _observed_read(wfr, client, ki, result)
+        return (pending, lin, sc, ryw, mr, mw, wfr, written)
 
     def _key_text(self, ki: int) -> str:
         return f"[{self.keys[ki]!r}]" if self.keyed else ""
@@ -243,3 +267,51 @@ def _session(part: tuple, client: int, kind: int, ki: int, value, init, own_writ
             succs = {y for x, y in order if x == b} | {b}
             order = order | {(x, y) for x in preds for y in succs}
     return (ok, order, tuple(sorted(d.items())))
+
+
+# ---- monotonic writes, writes follow reads ----------------------------------------------
+
+_OBSERVED_OK = (True, frozenset(), (), ())
+_OBSERVED_FAILED = (False, frozenset(), (), ())  # one state for every failed history
+
+
+def _observed_write(part: tuple, client: int, ki: int, value, after_own_write: bool) -> tuple:
+    """Client `client` invokes a write of `value` to key `ki`: the guarantee orders it
+    after the client's previous write to the key (monotonic_writes) or after the
+    versions of the key the client read before (writes_follow_reads). A forced cycle
+    means no order of versions exists: a violation."""
+    ok, order, reads, last = part
+    if not ok:
+        return part
+    w = (ki, value)
+    if after_own_write:
+        d = dict(last)
+        before = {(ki, d[(client, ki)])} if (client, ki) in d else set()
+        d[(client, ki)] = value
+        last = tuple(sorted(d.items()))
+    else:
+        before = {(ki, v) for v in dict(reads).get((client, ki), ())}
+    if not before:
+        return (ok, order, reads, last)
+    preds = before | {x for x, y in order if y in before}
+    succs = {w} | {y for x, y in order if x == w}
+    if preds & succs:
+        return _OBSERVED_FAILED
+    return (ok, order | {(x, y) for x in preds for y in succs}, reads, last)
+
+
+def _observed_read(part: tuple, client: int, ki: int, value) -> tuple:
+    """Client `client` read `value` of key `ki`: a violation if the order forced so far
+    puts it before a version this client read earlier. Kept per client and key: only
+    the read versions no other one is ordered after (the order only grows, so a
+    dropped version stays below a kept one)."""
+    ok, order, reads, last = part
+    if not ok:
+        return part
+    d = dict(reads)
+    seen = d.get((client, ki), frozenset())
+    v = (ki, value)
+    if any((v, (ki, s)) in order for s in seen):
+        return _OBSERVED_FAILED
+    d[(client, ki)] = frozenset({s for s in seen if ((ki, s), v) not in order} | {value})
+    return (ok, order, tuple(sorted(d.items())), last)

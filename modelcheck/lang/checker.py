@@ -138,8 +138,8 @@ class Binding:
 
 BUILTINS = {"len", "min", "max", "append", "last", "keys", "crashed", "index", "indices"}
 # Consistency checks of a register's history: invariants only (docs/language.md,
-# Client operations and consistency); the last two are not implemented yet (E215).
-from ..consistency.monitor import CHECKS as CONSISTENCY_CHECKS, NOT_YET as CONSISTENCY_NOT_YET  # noqa: E402
+# Client operations and consistency).
+from ..consistency.monitor import CHECKS as CONSISTENCY_CHECKS  # noqa: E402
 OPERATIONS = {"write", "read"}
 ARITY = {"len": 1, "min": 1, "max": 1, "append": 2, "last": 1, "keys": 1, "crashed": 1, "index": 1, "indices": 1}
 MAX_NODES = 256  # every node is a tuple in every state; past this, a count is surely a typo
@@ -437,10 +437,7 @@ class Checker:
     def _consistency(self, e: S.Call) -> Type:
         """`linearizable(REG)` and the other checks: whether the history of REG's
         operations so far satisfies the check. Invariants only."""
-        if e.func in CONSISTENCY_NOT_YET:
-            self.error("E215", f"'{e.func}' is not implemented yet", e.func_span,
-                       "checks available: " + ", ".join(CONSISTENCY_CHECKS))
-        elif not self.in_invariant:
+        if not self.in_invariant:
             self.error("E214", f"{e.func}() may be used only in an invariant", e.span,
                        "it reads the recorded history of client operations, which only the observer sees")
         if len(e.args) != 1 or not isinstance(e.args[0], S.Name) or e.args[0].id not in self.registers:
@@ -987,7 +984,7 @@ class Checker:
         return ANY
 
     def _call(self, e: S.Call) -> Type:
-        if e.func in CONSISTENCY_CHECKS or e.func in CONSISTENCY_NOT_YET:
+        if e.func in CONSISTENCY_CHECKS:
             return self._consistency(e)
         if e.func not in BUILTINS:
             guess = did_you_mean(e.func, BUILTINS | set(self.messages))

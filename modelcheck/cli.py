@@ -308,8 +308,12 @@ def _pruning_options(command):
 @_pruning_options
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
+@click.option("--measure-trace", "measure_traces", multiple=True, metavar="NAME",
+              help="Text format: also print the witness traces of this measure's minimum and maximum "
+                   "(repeatable; --format json always has them).")
 def verify(specs, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
-           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, quiet):
+           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, quiet,
+           measure_traces):
     """Explore every reachable state of SPEC and check its invariants and properties.
 
     Several SPECs, or a folder (its .ha files, recursively): one line per spec and a
@@ -334,6 +338,7 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
     loaded = _load_spec(spec, _parse_consts(consts), fmt)
     if scenario is not None and no_faults:
         raise click.UsageError("--scenario and --no-faults cannot be used together")
+    _check_measure_names(measure_traces, loaded, spec, fmt)
     progress = _progress(quiet)
     try:
         verification = api.verify(loaded, **search, memory_limit=_memory_limit(memory), on_progress=progress)
@@ -367,7 +372,7 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
         click.echo(summary_line(result, style.painter(sys.stderr)), err=True)
     if fmt == "text":
         paint = style.painter(sys.stdout)
-        text = render_text(result, model, source, header=not quiet, paint=paint)
+        text = render_text(result, model, source, header=not quiet, paint=paint, measure_traces=measure_traces)
         if text:
             click.echo(text)
             click.echo("")
@@ -375,6 +380,18 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
     if not all([_write_file(*f) for f in files]):
         sys.exit(EXIT_USAGE)
     sys.exit({"holds": EXIT_HOLDS, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE}[result.verdict])
+
+
+def _check_measure_names(names, loaded, spec: str, fmt: str) -> None:
+    """--measure-trace NAME must name a measure of the spec (E104, as --invariant)."""
+    known = {m.name for m in loaded.checked.measures}
+    for name in names:
+        if name not in known:
+            from .lang.diagnostics import NO_SPAN, Diagnostic, did_you_mean
+            guess = did_you_mean(name, known)
+            hint = f"did you mean '{guess}'?" if guess else "measures: " + (", ".join(sorted(known)) or "none")
+            _fail(SpecError([Diagnostic("E104", f"--measure-trace {name}: the spec has no measure '{name}'",
+                                        NO_SPAN, hint)]), loaded.source, spec, fmt)
 
 
 @cli.command()

@@ -57,19 +57,25 @@ def operations(model, steps) -> list[Operation]:
     return ops
 
 
-def operation_text(model, op: Operation) -> str:
+def operation_call(model, op: Operation) -> str:
+    """The operation and its result as a client sees it (`x.write(2) ok`, `x.read() -> 1`,
+    `x.read() pending`): the one wording the text report and the HTML timeline share."""
     key = "" if op.key is None else model.render.text(op.key, _reg(model, op.register).key)
     t = _reg(model, op.register).value
-    who = model.checked.node_names[op.client]
     if op.kind == "write":
         call = f"{op.register}.write({key + ', ' if key else ''}{model.render.text(op.value, t)})"
         result = "ok" if op.completed else "pending"
     else:
         call = f"{op.register}.read({key})"
         result = f"-> {model.render.text(op.value, t)}" if op.completed else "pending"
+    return f"{call} {result}"
+
+
+def operation_text(model, op: Operation) -> str:
+    who = model.checked.node_names[op.client]
     span = f"steps {op.invoked}-{op.completed}" if op.completed and op.completed != op.invoked else \
         f"step {op.invoked}" if op.completed else f"step {op.invoked}-"
-    return f"{who}: {call} {result}   [{span}]"
+    return f"{who}: {operation_call(model, op)}   [{span}]"
 
 
 def history_lines(model, steps) -> list[str]:

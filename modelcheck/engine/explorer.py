@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import growth
+from . import measures
 from . import packed
 from . import reduction
 from .contract import Explorable, Symmetric, Temporal
@@ -181,12 +182,16 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
     stops = Stops(options, start)
     n_states = None  # set when the visited set was freed to recover from a MemoryError
     expanded = 0  # states whose successors were generated (for the frontier of a stopped search)
+    mt = measures.tracker(model)  # None: the spec has no measures
+    explored = False  # every reachable state was visited (the measures' ranges are complete)
 
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         if sleep is not None:
             stats.pruned_transitions = sleep.skipped
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         n = len(parents) if n_states is None else n_states
+        if mt is not None:
+            kw["measures"] = mt.results(explored, _tracer(model, parents, keyfn, n_states))
         if verdict == "incomplete":
             stats.frontier = max(n - expanded, 0)
             kw["growth"] = _growth(model, recent)
@@ -205,7 +210,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
             findings[name] = finding
 
     add_state(init, None)
-    for bad in check_state(model, init, collect):
+    for bad in check_state(model, init, collect) + (mt.see(init, _reads(init), keyfn(init)) if mt else []):
         if not collect:
             return finish("violated", Finding(bad))
         record(bad.name or "", Finding(bad))
@@ -257,7 +262,10 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
             sleep.arrive(tk, is_new)
         if not is_new:
             return None
-        for bad in check_state(model, t, collect):
+        bads = check_state(model, t, collect)
+        if mt is not None:
+            bads += mt.see(t, _reads(t), tk)
+        for bad in bads:
             stats.depth = max(stats.depth, depth + 1)
             if (bad.name or "") in findings:
                 continue  # collect mode: the first (shortest) one is kept
@@ -321,6 +329,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
                 return finish("incomplete", stop_reason=reason)
         if truncated:
             return finish("incomplete", stop_reason=truncated)
+        explored = True
         if graph is not None:
             for name, finding in _check_properties(model, graph, properties, collect, stops.budget()):
                 if not collect:
@@ -419,6 +428,10 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     check_at = stops.check_at  # the state count at which the stop rules are asked next
     progress = options.on_progress
     n_states = None  # set when the visited set was freed to recover from a MemoryError
+    mt = measures.tracker(model)  # None: the spec has no measures
+    if mt is not None:
+        mt.to_state = pm.unpack
+    explored = False  # every reachable state was visited (the measures' ranges are complete)
 
     def key(p: tuple):
         """The key a packed (concrete) state is stored under."""
@@ -432,6 +445,8 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         n = len(parents) if n_states is None else n_states
+        if mt is not None:
+            kw["measures"] = mt.results(explored, _tracer(model, parents, keyfn, n_states))
         if verdict == "incomplete":
             stats.frontier = max(n - expanded, 0)
             kw["growth"] = _growth(model, recent, pm.unpack)
@@ -446,7 +461,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         inv_hits[0] += 1
         return bad
 
-    for bad in violations(init):
+    for bad in violations(init) + (mt.see(init, (init[:k1], init[gi]) + init[tm:], key(init)) if mt else []):
         if not collect:
             return finish("violated", Finding(bad))
         findings.setdefault(bad.name or "", Finding(bad))
@@ -504,6 +519,8 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         size = psym.orbit_size()
                         unreduced = None if size is None else unreduced + size
                     bads = violations(t)
+                    if mt is not None:
+                        bads = bads + mt.see(t, (t[:k1], t[gi]) + t[tm:], tk)
                     if bads:
                         stats.depth = max(stats.depth, depth + 1)
                         for bad in bads:
@@ -541,9 +558,23 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         stats.transitions = transitions
         return finish("incomplete", stop_reason=Stops.reason(err))
     stats.transitions = transitions
+    explored = True
     if findings:
         return finish("violated", next(iter(findings.values())))
     return finish("holds")
+
+
+def _reads(st: State) -> tuple:
+    """What invariants and measures read of a state (Model.violated_invariants' memo key)."""
+    return (st.nodes, st.ghosts, st.up, st.time[0] if st.time else None)
+
+
+def _tracer(model: Explorable, parents, keyfn, n_states):
+    """How the measures' witness traces are rebuilt: from the parent links, unless the
+    visited set was freed (`n_states` set after a MemoryError): then None."""
+    if n_states is not None:
+        return None
+    return lambda key: _trace(model, parents, key, keyfn)
 
 
 def _growth(model: Explorable, recent: "growth.Recent", to_state=None) -> list:

@@ -44,6 +44,16 @@ class CompiledInvariant:
 
 
 @dataclass
+class CompiledMeasure:
+    """A `measure`: `value` is its int in a state (it reads what an invariant reads:
+    node variables, ghosts, which nodes are up, the time; engine/measures.py)."""
+
+    name: str
+    decl: S.PropertyDecl
+    value: Callable[[State], int]
+
+
+@dataclass
 class PropertyInstance:
     """A property with its leading `forall` variables bound to one value each."""
 
@@ -117,6 +127,7 @@ class Model:
         self._set_faults(self.faults)
         self.initial = self._initial_state()
         self.properties = [self._compile_property(d) for d in self.property_decls]
+        self.measures = [self._compile_measure(d) for d in c.measures]
         # Dead-message collection (modelcheck/prune/dead.py), when a search uses it:
         # every successor's dead messages are dropped (with_collector).
         self.collector = None
@@ -228,6 +239,14 @@ class Model:
             return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up,
                               now=state.time[0] if state.time else None)))
         return CompiledInvariant(decl.name, decl, holds)
+
+    def _compile_measure(self, decl: S.PropertyDecl) -> CompiledMeasure:
+        f = self.compiler.expr(decl.expr)
+
+        def value(state: State) -> int:
+            return f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up,
+                         now=state.time[0] if state.time else None))
+        return CompiledMeasure(decl.name, decl, value)
 
     def _compile_property(self, decl: S.PropertyDecl) -> CompiledProperty:
         """Split `forall x in S: ... OP` into one instance per binding; the domains are

@@ -50,6 +50,28 @@ class Finding:
 
 
 @dataclass
+class Extreme:
+    """One end of a measure's range (engine/measures.py): the value and a shortest trace to a state with it
+    (None when the trace could not be rebuilt: the visited set was freed after a
+    MemoryError)."""
+
+    value: int
+    trace: Trace | None = None
+
+
+@dataclass
+class MeasureResult:
+    """A measure over the states a search visited. `complete`: the search visited every
+    reachable state, so `min` and `max` are the measure's true range; otherwise they
+    are the extremes seen so far. `min`/`max` are None only when no state was seen."""
+
+    name: str
+    min: Extreme | None
+    max: Extreme | None
+    complete: bool
+
+
+@dataclass
 class Stats:
     distinct_states: int = 0
     transitions: int = 0
@@ -119,3 +141,5 @@ class Result:
     # A search stopped early: what still grew at every one of its last levels (message
     # kinds in flight, variables taking new values; engine/growth.py), oldest first.
     growth: list = field(default_factory=list)
+    # The spec's measures (engine/measures.py), in declaration order; [] without any.
+    measures: list[MeasureResult] = field(default_factory=list)

@@ -89,7 +89,7 @@ def symmetric_groups(c: CheckedSpec) -> list[tuple[str, list[int]]]:
     value, ordered, or iterated in id order has none."""
     broken: set[str | None] = set()  # None: every role
     named: dict[str, set[int]] = {}
-    trees: list = [c.invariants, c.properties, [g.init for g in c.ghosts]] + [r.decl for r in c.roles]
+    trees: list = [c.invariants, c.properties, c.measures, [g.init for g in c.ghosts]] + [r.decl for r in c.roles]
     for tree in trees:
         for x in S.walk(tree):
             if isinstance(x, S.Index) and isinstance(x.obj, S.Name) and x.obj.ref and x.obj.ref[0] == "role":

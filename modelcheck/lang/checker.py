@@ -125,6 +125,7 @@ class CheckedSpec:
     delivery: str
     time: TimeInfo | None = None
     registers: list[RegisterInfo] = field(default_factory=list)
+    measures: list[S.PropertyDecl] = field(default_factory=list)  # int expressions reported as ranges
 
 
 @dataclass
@@ -200,7 +201,7 @@ class Checker:
                 self.error("E102", f"duplicate scenario '{sc.name}'", sc.span)
             scenarios[sc.name] = self._check_faults(sc.faults)
         seen: dict[str, Span] = {}
-        for p in spec.invariants + spec.properties:
+        for p in spec.invariants + spec.properties + spec.measures:
             if p.name in seen:
                 self.error("E102", f"duplicate property name '{p.name}'", p.span,
                            f"first declared at line {seen[p.name].line}")
@@ -214,7 +215,7 @@ class Checker:
         return CheckedSpec(spec, self.consts, self.enums, list(self.roles.values()), node_names,
                            node_roles, self.messages, list(self.ghosts.values()), faults, scenarios,
                            spec.invariants, spec.properties, spec.delivery, self.time,
-                           list(self.registers.values()))
+                           list(self.registers.values()), spec.measures)
 
     def _declare_names(self) -> None:
         """Duplicate detection across the one global namespace of values and types."""
@@ -1154,7 +1155,21 @@ class Checker:
             self.expect(p.expr, BOOL, f"invariant '{p.name}'")
             self.in_invariant = False
             return
+        if p.kind == "measure":
+            self._measure(p)
+            return
         self._temporal(p.expr)
+
+    def _measure(self, p: S.PropertyDecl) -> None:
+        """A measure is read like an invariant's body (the global state, no `self`) but
+        must be a number: its minimum and maximum over the reachable states are what
+        `verify` reports, and only integers are ordered that way."""
+        t = self.expr(p.expr)
+        if not isinstance(t, (IntT, AnyT)):
+            hint = ("count the states where it holds instead: count(n in Role where P), "
+                    "or if P then 1 else 0" if isinstance(t, BoolT) else
+                    "a measure is a number: use len(...), count(...), arithmetic or an int variable")
+            self.error("E201", f"measure '{p.name}' must be an int, but this is {t}", p.expr.span, hint)
 
     def _temporal(self, e: S.Expr) -> None:
         """property := forall x in S: property | eventually P | always P | always eventually P | P leads_to Q."""

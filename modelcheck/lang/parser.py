@@ -37,13 +37,13 @@ TYPE_KEYWORDS = {"bool", "node", "set", "map", "seq"}
 # Words that begin a declaration at the top level or inside a role: one of them
 # where a statement or an expression was expected usually means a '}' is missing.
 BLOCK_KEYWORDS = {"spec", "const", "enum", "message", "ghost", "role", "network", "faults", "scenario",
-                  "invariant", "property", "time", "on", "action", "var", "persistent"}
+                  "invariant", "property", "measure", "time", "on", "action", "var", "persistent"}
 MAX_SPEC_BYTES = 1024 * 1024  # 80 times the largest example; parsing 1 MB takes seconds, and the bound keeps /dev/zero-like inputs out
 
 KEYWORDS = {
     "spec", "const", "enum", "message", "ghost", "var", "persistent", "role", "network",
     "delivery", "unordered", "fifo", "set", "faults", "scenario", "invariant", "property",
-    "at", "most",
+    "measure", "at", "most",
     "on", "from", "when", "action", "bool", "node", "map", "seq", "let", "any", "if", "elif",
     "else", "for", "in", "send", "to", "broadcast", "reply", "require", "assert", "then",
     "forall", "exists", "and", "or", "not", "has", "true", "false", "none", "self", "count",
@@ -208,7 +208,7 @@ class _ToAst(Transformer_NonRecursive):
             if listed is not None:
                 getattr(spec, listed).append(d)
             elif isinstance(d, S.PropertyDecl):
-                (spec.invariants if d.kind == "invariant" else spec.properties).append(d)
+                {"invariant": spec.invariants, "property": spec.properties, "measure": spec.measures}[d.kind].append(d)
             elif isinstance(d, tuple) and d[0] == "network":
                 if spec.delivery_span.line:
                     raise SpecError([Diagnostic("E102", "duplicate network block", d[2],
@@ -348,6 +348,9 @@ class _ToAst(Transformer_NonRecursive):
 
     def property_decl(self, meta, c):
         return S.PropertyDecl(str(c[0]), _span(c[0]), "property", c[1])
+
+    def measure_decl(self, meta, c):
+        return S.PropertyDecl(str(c[0]), _span(c[0]), "measure", c[1])
 
     # ---- types ----
 
@@ -534,7 +537,7 @@ _WORDS = {"NAME": "a name", "INT": "a number", "STRING": "a string in double quo
 _EXPR_START = {"INT", "NAME", "true", "false", "none", "self", "(", "[", "{", "-", "not", "count"}
 _STMT_START = {"let", "var", "if", "for", "send", "broadcast", "reply", "require", "assert", "invoke", "complete"}
 _DECL_START = {"const", "enum", "message", "ghost", "role", "network", "faults", "scenario",
-               "invariant", "property", "time", "register"}
+               "invariant", "property", "measure", "time", "register"}
 _OPERATORS = {"+", "-", "++", "..", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
               "in", "not", "has", "|", "&", ".", "[", "leads_to"}
 
@@ -693,7 +696,7 @@ _DECLARES = {"spec": "the spec", "const": "a const", "enum": "an enum", "message
              "role": "a role", "var": "a variable", "action": "an action", "let": "a local",
              "for": "a loop variable", "forall": "a bound variable", "exists": "a bound variable",
              "scenario": "a scenario", "invariant": "an invariant", "property": "a property",
-             "from": "the sender"}
+             "measure": "a measure", "from": "the sender"}
 
 
 def _keyword_declarations(tokens: list[Token]) -> list[tuple[Token, str]]:
@@ -745,7 +748,8 @@ _RULE_NAMES = {"const_decl": "a const", "enum_decl": "an enum", "message_decl": 
                "local_var": "a local", "for_stmt": "a loop variable", "forall": "a bound variable",
                "exists": "a bound variable",
                "count": "a bound variable", "set_comp": "a bound variable", "scenario_decl": "a scenario",
-               "invariant_decl": "an invariant", "property_decl": "a property", "spec_decl": "the spec"}
+               "invariant_decl": "an invariant", "property_decl": "a property",
+               "measure_decl": "a measure", "spec_decl": "the spec"}
 
 
 def _reject_keyword_names(tree: lark.Tree) -> None:

@@ -403,7 +403,8 @@ class RegisterDecl(Decl):
 
 @dataclass
 class PropertyDecl(Decl):
-    """An `invariant` (kind "invariant") or a temporal `property` (kind "property")."""
+    """An `invariant` (kind "invariant"), a temporal `property` (kind "property") or a
+    `measure` (kind "measure": an int over the state, reported as its range)."""
 
     kind: str
     expr: Expr
@@ -426,6 +427,7 @@ class Spec:
     invariants: list[PropertyDecl] = field(default_factory=list)
     properties: list[PropertyDecl] = field(default_factory=list)
     registers: list[RegisterDecl] = field(default_factory=list)
+    measures: list[PropertyDecl] = field(default_factory=list)
 
 
 def walk(node):

@@ -8,7 +8,8 @@ the rest) copied into every page; this module writes the page around them:
 
 - the verdict, the run's summary, and "What breaks": the broken rule in the spec's
   words, its value, and its witness (the elements it fails for, what it counted:
-  the same lines as the terminal's "why", report/explain.py);
+  the same lines as the terminal's "why", report/explain.py); when the trace
+  invokes client operations, their history as a timeline (report/timeline.py);
 - the sequence diagram (report/diagram.py, which `modelcheck explore` draws too),
   then the spec's opening comment;
 - a step table, the violated invariant or property with its sub-expression
@@ -24,6 +25,7 @@ from ..engine.result import Result
 from ..engine.model import Model
 from .diagram import Diagram, esc, legend, line_attr, render_diagram, static, trace_rows
 from .explain import Explanation, explain_violation
+from .timeline import render_timeline
 from .text import (Describer, holds_text, _binding_text, _grouped_sends, _incomplete_text,
                    _property_claim, fault_summary, liveness_assumptions)
 
@@ -56,7 +58,8 @@ class _Report:
         verdict = {"holds": "HOLDS", "violated": "VIOLATED", "incomplete": "INCOMPLETE"}[r.verdict]
         body = [self._header(verdict)]
         if r.violation is not None:
-            body += [self._diagram_section(), self._table_section(), self._why_section()]
+            body += [render_timeline(r, self.model),  # "" without client operations
+                     self._diagram_section(), self._table_section(), self._why_section()]
         else:
             body += [self._about(), self._checked_section()]
         body.append(self._source_section())

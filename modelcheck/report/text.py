@@ -234,7 +234,8 @@ def holds_text(result: Result) -> str:
     return ", and ".join(parts)
 
 
-def render_text(result: Result, model: Model, source: Source, header: bool = True, paint=None) -> str:
+def render_text(result: Result, model: Model, source: Source, header: bool = True, paint=None,
+                measure_traces: tuple = ()) -> str:
     """The human report: header, counterexample (if any), why it fails. No summary line.
 
     With `header` False (--quiet) only the counterexample is kept. `paint`
@@ -266,6 +267,8 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
             out += ["", _incomplete_text(result)]
             out += growth_lines(result)
     if result.violation is None:
+        if header:
+            out += measures_lines(result, d, measure_traces)
         return "\n".join(out)
     v = result.violation
     n = len(result.trace)
@@ -313,7 +316,49 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         history = history_lines(model, [step for step, _ in result.trace])
         if history:
             out += [""] + history
+    if header:
+        out += measures_lines(result, d, measure_traces)
     return "\n".join(out)
+
+
+def measures_lines(result: Result, d: Describer, traces: tuple = ()) -> list[str]:
+    """The "Measures" block (docs/language.md, "Measures"): one line per measure with
+    its range and how soon each end is reached; the full witness traces only for the
+    measures named in `traces` (--measure-trace), so the default report stays short."""
+    if not result.measures:
+        return []
+    if all(m.complete for m in result.measures):
+        out = ["", "Measures (over every reachable state):"]
+    else:
+        out = ["", f"Measures (over the {result.stats.distinct_states:,} states explored so far, "
+                   "not every reachable state):"]
+    for m in result.measures:
+        out.append(f"  measure {m.name}: min {_extreme_text(m.min, d)}, max {_extreme_text(m.max, d)}")
+    for m in result.measures:
+        if m.name not in traces:
+            continue
+        for end, which in ((m.min, "min"), (m.max, "max")):
+            if end is None or end.trace is None:
+                continue
+            out += ["", f"Witness: measure {m.name} = {end.value} ({which}) after {_steps(len(end.trace))}.", "",
+                    "Initial state"]
+            out += ["    " + line for line in d.state_lines(result.initial)]
+            _steps_text(out, d, end.trace, result.initial, 1, None)
+    return out
+
+
+def _steps(n: int) -> str:
+    return f"{n} step{'s' if n != 1 else ''}"
+
+
+def _extreme_text(end, d: Describer) -> str:
+    if end is None:
+        return "none (no state evaluated)"
+    if end.trace is None:
+        return f"{end.value}"
+    if not end.trace:
+        return f"{end.value} (in the initial state)"
+    return f"{end.value} (reached after {_steps(len(end.trace))}: {d.headline(end.trace[-1][0])})"
 
 
 def _steps_text(out: list[str], d: Describer, steps: list, prev: State, first: int, v) -> State:
@@ -493,6 +538,8 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "violation": None,
         "trace": None,
     }
+    if result.measures:  # absent without measures: such a spec's document is unchanged
+        doc["measures"] = [measure_json(m, d, result.initial) for m in result.measures]
     if result.violation is None:
         return doc
     v = result.violation
@@ -519,6 +566,18 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         doc["trace"]["cycle"] = _steps_json(d, result.cycle, prev, v, len(steps) + 1)
         doc["trace"]["trigger"] = result.trigger
     return doc
+
+
+def measure_json(m, d: Describer, initial: State) -> dict:
+    """One measure's range in the JSON document (docs/json-format.md, `measures`):
+    each end's value and witness trace, shaped like the counterexample's `trace`."""
+    def end(e):
+        if e is None:
+            return None
+        trace = None if e.trace is None else {"initial": d.state_json(initial),
+                                               "steps": _steps_json(d, e.trace, initial, None, 1)}
+        return {"value": e.value, "steps": None if e.trace is None else len(e.trace), "trace": trace}
+    return {"name": m.name, "complete": m.complete, "min": end(m.min), "max": end(m.max)}
 
 
 def _stop_details(result: Result, model: Model) -> dict:

@@ -395,7 +395,7 @@ def _message_flow(c: CheckedSpec) -> list[Diagnostic]:
 def _unread_variables(c: CheckedSpec) -> list[Diagnostic]:
     """Variables assigned somewhere but read nowhere (not in a guard, body, invariant
     or property; an assignment's target does not count as a read)."""
-    trees: list = [c.invariants, c.properties, [g.init for g in c.ghosts]]
+    trees: list = [c.invariants, c.properties, c.measures, [g.init for g in c.ghosts]]
     for r in c.roles:
         trees.append(r.decl)
     nodes = [x for t in trees for x in S.walk(t)]

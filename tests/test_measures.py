@@ -137,3 +137,24 @@ def test_json_measures_validate_and_match_the_text():
     assert lag["max"]["steps"] == len(lag["max"]["trace"]["steps"]) == 3
     last = lag["max"]["trace"]["steps"][-1]["state"]
     assert last["nodes"]["Primary"]["vars"]["acked"] == 3
+
+
+def test_matrix_shows_each_measure_range_per_row():
+    """`matrix` puts a measure's range beside the verdicts of each fault scenario, in
+    the text table and in JSON (schema-valid), partial ranges marked."""
+    spec = str(ROOT / "specs" / "replication_lag_measures.ha")
+    p = run_cli("matrix", spec)
+    assert p.returncode == 0, p.stderr
+    header = next(line for line in p.stdout.splitlines() if line.startswith("scenario"))
+    assert header.split()[2:5] == ["replica_prefix", "lag", "current"]
+    rows = [line.split() for line in p.stdout.splitlines() if line.startswith(("no-faults", "faults "))]
+    assert [r[-4:-2] for r in rows] == [["0..3", "0..2"], ["0..3", "0..2"]]
+    p = run_cli("matrix", spec, "--format", "json")
+    doc = json.loads(p.stdout)
+    assert schema_errors(doc) == []
+    assert [r["measures"]["lag"] for r in doc["rows"]] == [{"min": 0, "max": 3, "complete": True}] * 2
+    p = run_cli("matrix", spec, "--max-states", "20")
+    assert "0..3 so far" in p.stdout or "so far" in p.stdout
+    # a spec without measures: no measures key, no extra column
+    doc = json.loads(run_cli("matrix", str(ROOT / "specs" / "naive_failover.ha"), "--format", "json").stdout)
+    assert all("measures" not in r for r in doc["rows"])

@@ -45,12 +45,25 @@ class Row:
     stats: Stats
     stop_reason: str | None = None
     pruning: object = None  # engine.result.Pruning: what the row's search left out
+    # per measure of the spec: (name, min, max, complete) over the row's states
+    measures: list = field(default_factory=list)
+
+    def measure_text(self, name: str) -> str:
+        """A measure's cell: "min..max", "so far" when the row stopped early, "-"
+        when the row was not run."""
+        for n, lo, hi, complete in self.measures:
+            if n == name:
+                if lo is None:
+                    return "-"
+                return f"{lo}..{hi}" + ("" if complete else " so far")
+        return "-"
 
 
 @dataclass
 class Matrix:
     columns: list[tuple[str, str]]  # (name, "invariant" | "property" | "errors")
     rows: list[Row] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)  # the spec's measure names: a range per row
 
     @property
     def complete(self) -> bool:
@@ -77,7 +90,7 @@ def run_matrix(model: Model, rows: list[tuple[str, list]], options: Options,
     are independent explorations); the table is the same, in the same order, as
     with one (only the seconds differ)."""
     columns = [(i.name, "invariant") for i in model.invariants] + [(p.name, "property") for p in model.properties]
-    matrix = Matrix(columns)
+    matrix = Matrix(columns, measures=[m.name for m in getattr(model, "measures", [])])
     if jobs > 1 and len(rows) > 1 and _can_fork():
         got = _run_parallel(model, rows, options, min(jobs, len(rows)), on_row)
         matrix.rows = [r if r is not None else _not_run(model, *rows[i], columns) for i, r in enumerate(got)]
@@ -110,7 +123,9 @@ def _run_row(model: Model, name: str, faults: list, options: Options, columns: l
     cells = {col: _cell(result, col) for col, _ in columns}
     if "" in result.findings:
         cells[ERRORS] = _cell(result, "")
-    return Row(name, fault_summary(m), cells, result.stats, result.stop_reason, result.pruning)
+    measures = [(r.name, r.min.value if r.min else None, r.max.value if r.max else None, r.complete)
+                for r in result.measures]
+    return Row(name, fault_summary(m), cells, result.stats, result.stop_reason, result.pruning, measures)
 
 
 def _not_run(model: Model, name: str, faults: list, columns: list) -> Row:
@@ -213,10 +228,12 @@ def _cell(result: Result, name: str) -> Cell:
 # ---- rendering --------------------------------------------------------------------------
 
 def _table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
-    header = ["scenario", "faults"] + [name for name, _ in matrix.columns] + ["states", "seconds"]
+    header = (["scenario", "faults"] + [name for name, _ in matrix.columns] + list(matrix.measures)
+              + ["states", "seconds"])
     body = []
     for r in matrix.rows:
         body.append([r.scenario, r.faults] + [r.cells[name].text() for name, _ in matrix.columns]
+                    + [r.measure_text(name) for name in matrix.measures]
                     + [f"{r.stats.distinct_states:,}", f"{r.stats.seconds:.1f}"])
     return header, body
 
@@ -241,6 +258,9 @@ def render_text(matrix: Matrix, spec_path: str, spec_name: str) -> str:
         lines.append(f"invariants (safety): {', '.join(inv)}")
     if prop:
         lines.append(f"properties (liveness, under weak fairness; faults eventually stop): {', '.join(prop)}")
+    if matrix.measures:
+        lines.append(f"measures (min..max over each row's reachable states; witnesses: modelcheck verify "
+                     f"--measure-trace NAME): {', '.join(matrix.measures)}")
     skipped = [r.scenario for r in matrix.rows if r.pruning is not None and r.pruning.skipped_faults]
     if skipped:
         lines.append(f"pruning: cut and heal lines not explored in {', '.join(skipped)} (no time block: a cut "
@@ -286,5 +306,7 @@ def render_json(matrix: Matrix, spec_path: str, spec_name: str, options: dict) -
             "stats": {"distinct_states": r.stats.distinct_states, "transitions": r.stats.transitions,
                       "depth": r.stats.depth, "seconds": round(r.stats.seconds, 3)},
             "pruning": pruning_json(r.pruning),
+            **({"measures": {n: {"min": lo, "max": hi, "complete": complete} for n, lo, hi, complete in r.measures}}
+               if matrix.measures else {}),
         } for r in matrix.rows],
     }

@@ -17,6 +17,17 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
          "--force-device-scale-factor=1", "--hide-scrollbars")
 
 
+# For a page check run in the browser: `hit(a, b)`, two DOMRects overlap, and
+# `within(a, b)`, a inside b, both with half a pixel of slack for rounding.
+RECTS_JS = r"""
+const slack = 0.5;
+const hit = (a, b) => a.left < b.right - slack && b.left < a.right - slack &&
+                      a.top < b.bottom - slack && b.top < a.bottom - slack;
+const within = (a, b) => a.left >= b.left - slack && a.right <= b.right + slack &&
+                         a.top >= b.top - slack && a.bottom <= b.bottom + slack;
+"""
+
+
 def start(width: int = 1440, height: int = 1000):
     """A headless Chromium with a window of `width` x `height` px, or skip the test."""
     webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the test extra)")

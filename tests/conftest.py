@@ -15,6 +15,29 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "modelcheck", *args], cwd=cwd, capture_output=True, text=True)
 
 
+def run_on_terminal(*args: str, env: dict | None = None) -> bytes:
+    """Run the CLI with a pseudo-terminal as stdout and stderr (what a user at a
+    terminal sees: progress lines, colour); return everything it wrote."""
+    import os
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout and stderr are the terminal
+        os.chdir(ROOT)
+        os.execvpe(sys.executable, [sys.executable, "-m", "modelcheck", *args], {**os.environ, **(env or {})})
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out
+
+
 # The state-saving reductions off (modelcheck/prune): for counts of the model as written.
 KEEP = ("--keep-partitions", "--keep-dead-messages")
 

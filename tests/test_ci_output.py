@@ -4,12 +4,9 @@ line per file written, and `replay` pointing at the guard or require that now
 blocks a step, with a warning when the trace's consts differ from the spec's."""
 from __future__ import annotations
 
-import os
-import pty
-import sys
 from types import SimpleNamespace
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_on_terminal
 
 ESC = "\033["
 
@@ -34,21 +31,7 @@ def test_error_codes_are_shown_as_rustc_does(spec_file):
 
 
 def _on_terminal(*args: str, env: dict | None = None) -> str:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: stdout and stderr are the terminal
-        os.chdir(ROOT)
-        os.execvpe(sys.executable, [sys.executable, "-m", "modelcheck", *args], {**os.environ, **(env or {})})
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    return out.decode("utf-8", "replace")
+    return run_on_terminal(*args, env=env).decode("utf-8", "replace")
 
 
 def test_colour_follows_the_terminal_no_color_and_the_option(spec_file):

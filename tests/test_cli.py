@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import ROOT, run_cli, verify_json
+from conftest import ROOT, run_cli, run_on_terminal, verify_json
 
 SPLIT = """spec split
 role Server[2] {
@@ -184,34 +184,11 @@ def test_ctrl_c_prints_the_summary(spec_file):
     assert "Traceback" not in err
 
 
-def _run_on_terminal(*args: str) -> bytes:
-    """Run the CLI with a pseudo-terminal as stdout/stderr; return everything it wrote."""
-    import os
-    import pty
-    import sys
-
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        os.chdir(ROOT)
-        os.execvp(sys.executable, [sys.executable, "-m", "modelcheck", *args])
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    return out
-
-
 def test_progress_on_a_terminal_only(spec_file):
     path = str(spec_file(BIG))
-    out = _run_on_terminal("verify", path, "--max-states", "30000")
+    out = run_on_terminal("verify", path, "--max-states", "30000")
     assert b"states/s \xc2\xb7 depth" in out and b"frontier" in out
-    assert _run_on_terminal("verify", path, "--max-states", "30000", "--quiet").count(b"frontier") == 0
+    assert run_on_terminal("verify", path, "--max-states", "30000", "--quiet").count(b"frontier") == 0
     piped = run_cli("verify", path, "--max-states", "30000")
     assert "frontier" not in piped.stderr and "frontier" not in piped.stdout
 

@@ -203,7 +203,7 @@ def test_render_diagram_for_a_path_without_violation():
 
 # ---- in Chromium ------------------------------------------------------------------------
 
-PROBLEMS_JS = r"""
+PROBLEMS_JS = chromium.RECTS_JS + r"""
 const svg = document.querySelector('svg.seq');
 const out = {problems: [], worst: 0, texts: 0};
 if (!svg) return out;
@@ -211,11 +211,6 @@ const frame = svg.getBoundingClientRect();
 const texts = Array.from(svg.querySelectorAll('text'));
 const boxes = Array.from(svg.querySelectorAll(
   'g.box > rect, g.badge > rect, g.note > rect, g.banner > rect, g.lane-head > rect'));
-const slack = 0.5;
-const hit = (a, b) => a.left < b.right - slack && b.left < a.right - slack &&
-                      a.top < b.bottom - slack && b.top < a.bottom - slack;
-const within = (a, b) => a.left >= b.left - slack && a.right <= b.right + slack &&
-                         a.top >= b.top - slack && a.bottom <= b.bottom + slack;
 const rects = texts.map(t => t.getBoundingClientRect());
 const boxRects = boxes.map(b => b.getBoundingClientRect());
 out.texts = texts.length;

@@ -111,18 +111,13 @@ def test_no_client_operations_no_timeline():
 
 # ---- in Chromium ------------------------------------------------------------------------
 
-PROBLEMS_JS = r"""
+PROBLEMS_JS = chromium.RECTS_JS + r"""
 const svg = document.querySelector('svg.timeline');
 const out = {problems: [], worst: 0, texts: 0};
 if (!svg) { out.problems.push('no timeline'); return out; }
 const frame = svg.getBoundingClientRect();
 const texts = Array.from(svg.querySelectorAll('text'));
 const bars = Array.from(svg.querySelectorAll('rect.bar')).map(b => b.getBoundingClientRect());
-const slack = 0.5;
-const hit = (a, b) => a.left < b.right - slack && b.left < a.right - slack &&
-                      a.top < b.bottom - slack && b.top < a.bottom - slack;
-const within = (a, b) => a.left >= b.left - slack && a.right <= b.right + slack &&
-                         a.top >= b.top - slack && a.bottom <= b.bottom + slack;
 const rects = texts.map(t => t.getBoundingClientRect());
 out.texts = texts.length;
 texts.forEach((t, i) => {

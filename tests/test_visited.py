@@ -102,8 +102,23 @@ def test_fingerprint_search_with_spilled_levels_matches_exact(monkeypatch, name,
     monkeypatch.setattr(frontier, "SPILL_AT", 40)
     monkeypatch.setattr(frontier, "CHUNK", 16)
     monkeypatch.setattr(ParentLog, "BUFFER", 5)
+    used = {"spills": 0, "flushes": 0}  # the disk paths really ran (not only the memory ones)
+    spill, flush = SpillingLevel._spill, ParentLog._flush
+
+    def counted_spill(self):
+        used["spills"] += 1
+        spill(self)
+
+    def counted_flush(self):
+        used["flushes"] += bool(self._keys)
+        flush(self)
+    monkeypatch.setattr(SpillingLevel, "_spill", counted_spill)
+    monkeypatch.setattr(ParentLog, "_flush", counted_flush)
     model = _model(name)
     for collect in (False, True):
         exact = explore(model, Options(max_states=20_000, collect_all=collect, packed=packed))
         fp = explore(model, Options(max_states=20_000, collect_all=collect, packed=packed, fingerprints=True))
         _same(exact, fp)
+    assert used["flushes"] > 0
+    if packed:  # levels spill only in the packed search (State objects are not marshalled)
+        assert used["spills"] > 0

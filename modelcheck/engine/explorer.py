@@ -453,15 +453,17 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
-    def violations(p: tuple) -> list[Violation]:
-        read = (p[:k1], p[gi]) + p[tm:]
+    def violations(p: tuple, read: tuple) -> list[Violation]:
+        """The invariants p violates; `read` is what they read of it, (p[:k1], p[gi]) + p[tm:]
+        (the measures read the same, so the caller builds it once)."""
         bad = inv_table.get(read)
         if bad is None:
             return inv_memo.store(read, check_state(model, pm.unpack(p), collect, memo=False))
         inv_hits[0] += 1
         return bad
 
-    for bad in violations(init) + (mt.see(init, (init[:k1], init[gi]) + init[tm:], key(init)) if mt else []):
+    read0 = (init[:k1], init[gi]) + init[tm:]
+    for bad in violations(init, read0) + (mt.see(init, read0, key(init)) if mt else []):
         if not collect:
             return finish("violated", Finding(bad))
         findings.setdefault(bad.name or "", Finding(bad))
@@ -501,7 +503,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         if tk in parents:  # most targets were seen before: one lookup
                             continue
                         parents[tk] = sk
-                    else:  # FingerprintSet's probe, inlined: a method call costs more
+                    else:  # FingerprintSet.slot, inlined: a method call costs more than the probe
                         tk = fpr(t)
                         h = tk or 1
                         i = h % fcap
@@ -513,14 +515,15 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             v = ftable[i]
                         if v:
                             continue
-                        parents.put(i, tk, sk)
-                        ftable, fcap = parents.table, parents.capacity
+                        if parents.put(i, tk, sk):  # the table grew
+                            ftable, fcap = parents.table, parents.capacity
                     if unreduced is not None:
                         size = psym.orbit_size()
                         unreduced = None if size is None else unreduced + size
-                    bads = violations(t)
+                    read = (t[:k1], t[gi]) + t[tm:]
+                    bads = violations(t, read)
                     if mt is not None:
-                        bads = bads + mt.see(t, (t[:k1], t[gi]) + t[tm:], tk)
+                        bads = bads + mt.see(t, read, tk)
                     if bads:
                         stats.depth = max(stats.depth, depth + 1)
                         for bad in bads:

@@ -18,8 +18,8 @@ found by searching the file backwards from the child's record (`mmap.rfind`, at
 memory speed); each search goes back about one BFS level.
 
 The interface is the dict's that the searches use (`in`, `[k] = parent`, `[k]`,
-`len`, `clear`), plus `add` (store unless stored) and `put` for a search loop that
-probes the table inline: in the packed search's hot loop a method call per
+`len`, `clear`), plus `add` (store unless stored), and `slot` and `put` for a search loop
+that probes the table inline: in the packed search's hot loop a method call per
 transition cost more than the probe itself. Keys are Python `hash` values (signed 64-bit); 0 marks an empty slot, so a
 state hashing to 0 is stored as 1 (one more way to collide, inside the reported
 birthday bound)."""
@@ -51,31 +51,33 @@ class FingerprintSet:
     def __len__(self) -> int:
         return self._n
 
-    def __contains__(self, h: int) -> bool:
-        h = h or 1
+    def slot(self, h: int) -> int:
+        """The slot holding `h` (already `h or 1`), or the empty slot where it would go:
+        linear probing from `h % capacity`. The packed search inlines this loop."""
         table, cap = self._table, self._cap
         i = h % cap
-        while True:
-            v = table[i]
-            if v == h:
-                return True
-            if v == 0:
-                return False
+        v = table[i]
+        while v != h and v != 0:
             i += 1
             if i == cap:
                 i = 0
+            v = table[i]
+        return i
 
-    def __setitem__(self, h: int, parent) -> None:
-        """Store `h` (not yet stored: callers ask `in` first) found from `parent`."""
-        if self._insert(h or 1):
-            self._log.append(h, parent)
+    def __contains__(self, h: int) -> bool:
+        return self._table[self.slot(h or 1)] != 0
 
     def add(self, h: int, parent) -> bool:
         """Store `h` found from `parent` unless stored: whether it was new."""
-        if self._insert(h or 1):
-            self._log.append(h, parent)
-            return True
-        return False
+        i = self.slot(h or 1)
+        if self._table[i]:
+            return False
+        self.put(i, h, parent)
+        return True
+
+    def __setitem__(self, h: int, parent) -> None:
+        """Store `h` found from `parent` (as `add`)."""
+        self.add(h, parent)
 
     @property
     def table(self) -> array:
@@ -86,15 +88,16 @@ class FingerprintSet:
     def capacity(self) -> int:
         return self._cap
 
-    def put(self, i: int, h: int, parent) -> None:
-        """Store `h` in slot `i`, which an inline probe for `h` found empty (the
-        probe starts at `(h or 1) % capacity` and steps by one, wrapping). The table
-        may grow: re-read `table` and `capacity` after."""
+    def put(self, i: int, h: int, parent) -> bool:
+        """Store `h` in slot `i`, which `slot(h or 1)` (or its inlined copy) found
+        empty. True when the table grew: then re-read `table` and `capacity`."""
         self._table[i] = h or 1
         self._n += 1
         self._log.append(h, parent)
         if self._n > self._limit:
             self._grow()
+            return True
+        return False
 
     def __getitem__(self, h: int):
         """The parent fingerprint of `h`, None for the initial state."""
@@ -103,23 +106,6 @@ class FingerprintSet:
     def chain(self, h: int) -> list:
         """`h` and its ancestors' fingerprints back to the initial state's."""
         return self._log.chain(h)
-
-    def _insert(self, h: int) -> bool:
-        table, cap = self._table, self._cap
-        i = h % cap
-        while True:
-            v = table[i]
-            if v == h:
-                return False
-            if v == 0:
-                table[i] = h
-                self._n += 1
-                if self._n > self._limit:
-                    self._grow()
-                return True
-            i += 1
-            if i == cap:
-                i = 0
 
     def _grow(self) -> None:
         old = self._table

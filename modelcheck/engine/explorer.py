@@ -75,6 +75,13 @@ class Options:
     # --keep-partitions / --keep-dead-messages.
     skip_partitions: bool = False
     drop_dead_messages: bool = False
+    # Worker processes for the partitioned search (engine/parallel): the same
+    # counts, verdicts and traces as one process. 1: the one-process search. Used
+    # on the packed fast path; a search that records a graph or prunes runs on one.
+    workers: int = 1
+    # How the parallel search makes its pool of workers (engine/parallel/local.py's
+    # LocalPool by default; a Ray pool for --cluster). None: the default.
+    pool_factory: Callable | None = None
 
     def validate(self, model: Explorable) -> "Plan":
         """These options checked against `model`, once, before the search starts:
@@ -95,7 +102,12 @@ class Options:
                 prune = False
                 notes.append(f"--prune is off: {why}")
         fast = self.packed and packed.applicable(model) and not graph and not prune
-        return Plan(properties, graph, roles, fingerprints, prune, fast, notes)
+        workers = self.workers if fast else 1
+        if self.workers > 1 and not fast:
+            why = "temporal properties are checked on the recorded state graph" if graph else (
+                "pruning runs on one process" if prune else "this model has no packed form")
+            notes.append(f"--workers is ignored: {why}, in one process")
+        return Plan(properties, graph, roles, fingerprints, prune, fast, notes, workers)
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,7 @@ class Plan:
     prune: bool  # sleep sets
     packed: bool  # the packed fast path (no graph, no pruning, a compiled model)
     notes: list[str]  # options asked for that cannot be honoured, and why (Result.notes)
+    workers: int = 1  # worker processes of the partitioned search (1: the one-process search)
 
 
 PROGRESS_EVERY = 4096
@@ -137,8 +150,12 @@ def explore(model: Explorable, options: Options | None = None) -> Result:
         stats = Stats(seconds=time.monotonic() - start)
         return Result("incomplete", stats, model.initial, stop_reason=Stops.reason(err),
                       invariants=[i.name for i in model.invariants], notes=list(plan.notes))
-    search = _explore_packed if plan.packed else _explore_states
-    result = search(model, options, plan, start)
+    if plan.workers > 1:
+        from .parallel.search import explore_parallel
+        result = explore_parallel(model, options, plan, start, plan.workers, options.pool_factory)
+    else:
+        search = _explore_packed if plan.packed else _explore_states
+        result = search(model, options, plan, start)
     result.notes.extend(plan.notes)
     prune.finish(pruning, model)
     result.pruning = pruning

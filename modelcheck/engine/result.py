@@ -87,6 +87,10 @@ class Stats:
     # A search stopped early: the states found but not yet expanded (their successors
     # were never looked at); None for a complete search.
     frontier: int | None = None
+    # The parallel search (Options.workers > 1): per worker, [states it owns,
+    # candidates of the level in progress, states it handed to other workers,
+    # states it was handed]; None in one process.
+    workers: list | None = None
 
     @property
     def states_per_second(self) -> float:

@@ -42,7 +42,7 @@ from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec
 from .model import MEMO_LIMIT
-from .packed import NET_MEMO_LIMIT, Interner
+from .packed import NET_MEMO_LIMIT
 from ..lang.types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
 from ..lang.values import sort_key
 
@@ -69,6 +69,40 @@ def _message_edges(m, bk, refs) -> list:
         out.append((m[1], (2, bk), j))
         out.append((m[0], (3, bk), j))
     return out
+
+
+def value_key(v):
+    """`sort_key`, except that a bool orders as the int it equals: an intern table
+    (engine/packed.py) takes False and 0 for one value and keeps whichever it met
+    first, so an order that told them apart would depend on the process. Between
+    values of one type the order is sort_key's, so PackedSymmetry picks the
+    representative that Symmetry.canon picks (both the least by this order)."""
+    if v is True or v is False:
+        return (2, int(v))
+    if isinstance(v, tuple):
+        return (3, tuple(value_key(x) for x in v))
+    if isinstance(v, frozenset):
+        return (4, tuple(sorted(value_key(x) for x in v)))
+    return sort_key(v)
+
+
+def _local_ranks(objs: list) -> list[int]:
+    """Each object's rank among the distinct values of `objs` (equal objects, equal
+    ranks; order kept). Objects are told apart by identity first, so keys shared by
+    many states are neither hashed nor compared item by item more than needed."""
+    uniq = list({id(o): o for o in objs}.values())
+    uniq.sort()
+    rank: dict = {}
+    r, prev = -1, _NOTHING
+    for o in uniq:
+        if prev is _NOTHING or o != prev:
+            r += 1
+        rank[id(o)] = r
+        prev = o
+    return [rank[id(o)] for o in objs]
+
+
+_NOTHING = object()
 
 
 def _swap(identity, u: int, v: int) -> tuple:
@@ -421,7 +455,18 @@ class PackedSymmetry:
         self.identity = tuple(range(k))
         # the parts holding node ids: up, network, cut, ghosts, and the time (k + 5) if any
         self.parts = (k, k + 1, k + 2, k + 3) + ((k + 5,) if pm.timed else ())
-        self._keys = Interner()  # blurred values and inbox/outbox keys -> comparable ints
+        # blurred values and inbox/outbox keys -> comparable keys made from the values
+        # (value_key), not intern ids, so that the order of nodes and the least renaming
+        # are the same in every process: a parallel search's workers, each with its own
+        # intern ids, store the representative one process stores, which is also the
+        # one Symmetry.canon stores
+        self._part_key: dict = {}  # (part index, id) -> value_key of the part (_value_key)
+        self._node_vk: dict = {}  # node id -> value_key of its variables
+        self._msg_bk: dict = {}  # message id -> value_key of the message with node ids blurred
+        self._msg_ends: dict = {}  # message id -> (from, to)
+        # one object per distinct key, so comparing two equal keys stops at `is`
+        # (tuples compare their items by identity first) instead of walking them
+        self._key_objects: dict = {}
         self._node_key: dict = {}  # (node index, node id) -> blurred key
         self._net_key: dict = {}  # net -> per node (inbox key, outbox key)
         self._cut_key: dict = {}  # cut id -> per node (links out, links in)
@@ -462,7 +507,7 @@ class PackedSymmetry:
                 bk = node_key.get((i, p[i]))
                 if bk is None:
                     bk = self._make_node_key(i, p[i])
-                keys[i] = (up[i], bk, nk[i], ck[i], tk[i])
+                keys[i] = (up[i], tk[i], bk, nk[i], ck[i])  # Symmetry._keys' order
             order = sorted(group, key=lambda i: (keys[i], i))
             for pos, old in enumerate(order):
                 pi[old] = group[pos]
@@ -492,17 +537,67 @@ class PackedSymmetry:
             net_edges = self._make_net_edges(p[k + 1])
         edges += net_edges
         edges += [(a, (4,), b) for a, b in self.pm.cut.values[p[k + 2]]]
+        # refinement only compares keys and labels: ranks in place of the nested value
+        # keys give it the same result, and hashing and sorting small ints is cheap
+        nodes = list(keyed)
+        keyed = dict(zip(nodes, _local_ranks([keyed[i] for i in nodes])))
+        labels = _local_ranks([e[1] for e in edges])
+        edges = [(a, r, b) for (a, _, b), r in zip(edges, labels)]
         rename = self.rename
+
+        value_key = self._value_key
 
         def leaf(pi):
             q = rename(p, pi)
-            return q, q
+            return value_key(q), q
 
         def fixes(u, v):
             return rename(p, _swap(self.identity, u, v)) == p
 
         _, best, self.stabilizer = refine.canonical(k, self.groups, keyed, edges, leaf, fixes)
         return best
+
+    def _value_key(self, q: tuple) -> tuple:
+        """A packed state's order among the leaves of refine.canonical: Symmetry's
+        `_order_key` of its value (built from memoised parts), then the packed tuple
+        itself, which only a bool met as an int could make matter."""
+        memo, k, pm = self._part_key, self.k, self.pm
+        key = (-1, q[:k])
+        nodes = memo.get(key)
+        if nodes is None:
+            nodes = memo[key] = tuple(self._node_value_key(x) for x in q[:k])
+        out = [nodes, pm.up.values[q[k]]]
+        for i in self.parts[1:]:
+            key = (i, q[i])
+            r = memo.get(key)
+            if r is None:
+                if len(memo) >= NET_MEMO_LIMIT:
+                    memo.clear()
+                r = memo[key] = self._part_value_key(i, q[i])
+            out.append(r)
+        if not pm.timed:
+            out.append(())
+        return tuple(out), q
+
+    def _shared(self, key):
+        if len(self._key_objects) >= MEMO_LIMIT:
+            self._key_objects.clear()
+        return self._key_objects.setdefault(key, key)
+
+    def _node_value_key(self, x: int):
+        r = self._node_vk.get(x)
+        if r is None:
+            r = self._node_vk[x] = value_key(self.pm.nodes.values[x])
+        return r
+
+    def _part_value_key(self, i: int, x):
+        pm, k = self.pm, self.k
+        if i == k + 1:
+            return tuple(value_key(m) for m in pm.model.network.messages(pm.net.values[x]))
+        if i == k + 2:
+            return tuple(sorted(pm.cut.values[x]))
+        value = (pm.ghosts if i == k + 3 else pm.times).values[x]
+        return value_key(value) if value else ()
 
     def _make_net_edges(self, net: bytes) -> list:
         msgs = self.pm.msgs.values
@@ -511,7 +606,10 @@ class PackedSymmetry:
             edges = self._msg_edges.get(i)
             if edges is None:
                 m = msgs[i]
-                bk = self._keys.id(("msg", self.sym._message(m, self.sym.blur)))
+                bk = self._msg_bk.get(i)
+                if bk is None:
+                    bk = self._msg_bk[i] = self._shared(value_key(self.sym._message(m, self.sym.blur)))
+                    self._msg_ends[i] = (m[0], m[1])
                 edges = self._msg_edges[i] = _message_edges(m, bk, self.sym.message_refs(m))
             out += edges
         if len(self._net_edges) >= NET_MEMO_LIMIT:
@@ -601,21 +699,25 @@ class PackedSymmetry:
 
     def _make_node_key(self, i: int, node_id: int) -> int:
         blurred = self.sym.rename_vars(i, self.pm.nodes.values[node_id], self.sym.blur)
-        r = self._node_key[(i, node_id)] = self._keys.id(("node", blurred))
+        r = self._node_key[(i, node_id)] = self._shared(value_key(blurred))
         return r
 
     def _make_net_key(self, net_id: int) -> tuple:
         sym, k = self.sym, self.k
         inbox, outbox = [[] for _ in range(k)], [[] for _ in range(k)]
-        for m in self.pm.model.network.messages(self.pm.net.values[net_id]):
-            b = self._keys.id(("msg", sym._message(m, sym.blur)))
-            inbox[m[1]].append(b)
-            outbox[m[0]].append(b)
-        ids = self._keys.id
+        msgs, dest, blurred = self.pm.msgs.values, self._msg_ends, self._msg_bk
+        for i in self.pm.net.ids(net_id):
+            b = blurred.get(i)
+            if b is None:
+                m = msgs[i]
+                b = blurred[i] = self._shared(value_key(sym._message(m, sym.blur)))
+                dest[i] = (m[0], m[1])
+            src, to = dest[i]
+            inbox[to].append(b)
+            outbox[src].append(b)
         if len(self._net_key) >= NET_MEMO_LIMIT:  # networks rarely repeat: keep the table small
             self._net_key.clear()
-        r = self._net_key[net_id] = tuple((ids(tuple(sorted(a))), ids(tuple(sorted(b))))
-                                          for a, b in zip(inbox, outbox))
+        r = self._net_key[net_id] = tuple((tuple(sorted(a)), tuple(sorted(b))) for a, b in zip(inbox, outbox))
         return r
 
     def _make_cut_key(self, cut_id: int) -> tuple:

@@ -41,12 +41,14 @@ _FIRST = 1 << 16
 class FingerprintSet:
     """Visited fingerprints with their parents (see the module docstring)."""
 
-    def __init__(self, capacity: int = _FIRST, log_dir: str | None = None):
+    def __init__(self, capacity: int = _FIRST, log_dir: str | None = None, parents: bool = True):
         self._cap = max(capacity, 8)
         self._table = array("q", bytes(8 * self._cap))
         self._n = 0
         self._limit = int(self._cap * _MAX_LOAD)
-        self._log = ParentLog(log_dir)
+        # parents=False: a plain set of fingerprints (a parallel worker keeps its
+        # parent links per level, by rank: engine/parallel/worker.py)
+        self._log = ParentLog(log_dir) if parents else None
 
     def __len__(self) -> int:
         return self._n
@@ -93,7 +95,8 @@ class FingerprintSet:
         empty. True when the table grew: then re-read `table` and `capacity`."""
         self._table[i] = h or 1
         self._n += 1
-        self._log.append(h, parent)
+        if self._log is not None:
+            self._log.append(h, parent)
         if self._n > self._limit:
             self._grow()
             return True
@@ -128,7 +131,8 @@ class FingerprintSet:
     def clear(self) -> None:
         self._table = array("q")
         self._cap, self._n, self._limit = 1, 0, 0
-        self._log.close()
+        if self._log is not None:
+            self._log.close()
 
 
 class ParentLog:

@@ -1,0 +1,357 @@
+"""One worker of the partitioned breadth-first search: the states it owns, their
+parent links, and the expansion of its share of each level.
+
+The search is level-synchronous (engine/parallel/search.py drives it). During a
+level each worker expands its frontier in rounds (`step`): a successor it owns
+goes straight into its candidates for the next level, one owned by another worker
+goes into that worker's next batch (engine/parallel/wire.py). Every candidate
+carries its *discovery key*, (rank of its parent in the level, index of the step
+among the parent's successors) packed in one int: the order in which the one-process
+search would meet it. A state reached several times keeps the least key, so at
+the end of the level (`finish_level`, `rank`) the candidates sorted by key, merged
+over the workers, are exactly the next level of the one-process search, in its
+order, and a state's position there (its *rank*) is the same whatever the number
+of workers. Ranks are what parent links, traces, the first violation and the stop
+at --max-states are expressed in, so none of them depends on how the states were
+shared out.
+"""
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from ..explorer import check_state
+from ..memo import AdaptiveMemo
+from ..packed import NET_MEMO_LIMIT
+from ..visited import FingerprintSet
+from .wire import Inbox, Outbox
+
+# A discovery key is (parent rank << KEY_BITS) | step index.
+KEY_BITS = 24
+# Successor tuples already handled here (sent to their owner, or offered to this
+# worker's own candidates) are remembered, two generations of this many, so a state
+# reached again is dropped before its owner is computed or it is sent again.
+SEEN_LIMIT = 1 << 17
+# States of a level sampled for the growth hint of a stopped search (engine/growth.py)
+SAMPLE = 64
+
+
+@dataclass
+class LevelIndex:
+    """A worker's states at one depth, in rank order (for traces)."""
+
+    ranks: array  # global ranks, ascending
+    keys: list  # the visited-set key of each (the packed state, or its fingerprint)
+    parents: array  # the rank of each one's parent at the depth before (-1: none)
+
+
+class Worker:
+    def __init__(self, wid: int, n: int, pm, psym, owner, model, fingerprints: bool, collect: bool,
+                 tracker=None, guard=None):
+        self.wid, self.n = wid, n
+        self.pm, self.psym, self.owner, self.model = pm, psym, owner, model
+        self.fp, self.collect = fingerprints, collect
+        self.canon = psym.canon if psym is not None else None
+        self.visited = FingerprintSet(parents=False) if fingerprints else set()
+        self.levels: list[LevelIndex] = []
+        self.frontier: list = []  # this level's states to expand, in rank order
+        self.franks = array("q")  # their ranks
+        self.fsucc = array("q")  # how many successors each had (transition counts)
+        self.pos = 0  # the next frontier state to expand
+        self.prev = (array("q"), array("q"))  # the last expanded level's ranks and successor counts
+        self.cand: dict = {}  # key -> [discovery key, packed state, orbit size]
+        self.ranked: list = []  # the next level's candidates in key order, once the level is finished
+        self.level_keys = array("q")  # their discovery keys
+        self.err_min = None  # least discovery key of a step that raised a run-time error
+        self.transitions = 0  # in the current level
+        self.seen, self.seen_old = set(), set()
+        self.outboxes = [None if j == wid else Outbox(pm) for j in range(n)]
+        self.inboxes = [None if j == wid else Inbox(pm) for j in range(n)]
+        k = pm.k
+        self.k1, self.gi, self.tm = k + 1, k + 3, k + 5
+        self.inv_memo = AdaptiveMemo(NET_MEMO_LIMIT)
+        self.tracker = tracker
+        self.guard = guard
+        self.sent = 0  # states handed to other workers
+        self.received = 0
+
+    # ---- the level's expansion ------------------------------------------------------
+
+    def seed(self) -> int:
+        """Take the initial state if this worker owns it; the number of states taken."""
+        init = self.pm.initial
+        if self.canon is not None:
+            init = self.canon(init)
+        if self.owner(init) != self.wid:
+            self.levels.append(LevelIndex(array("q"), array("q") if self.fp else [], array("q")))
+            return 0
+        tk = hash(init) if self.fp else init
+        self._visit(tk)
+        self.levels.append(LevelIndex(array("q", [0]), [tk] if not self.fp else array("q", [tk]), array("q", [-1])))
+        self.frontier, self.franks, self.fsucc = [init], array("q", [0]), array("q", [0])
+        return 1
+
+    def _visit(self, tk) -> None:
+        if self.fp:
+            self.visited.add(tk, None)
+        else:
+            self.visited.add(tk)
+
+    def step(self, batches: list, budget: int) -> tuple:
+        """Take the states other workers sent (`batches`: (sender, bytes)), then expand
+        up to `budget` frontier states. Returns (the batch for each other worker or
+        None, frontier states left, candidates, transitions this level, memory
+        exceeded)."""
+        for sender, batch in batches:
+            keys, states = self.inboxes[sender].open(batch)
+            self.received += len(keys)
+            offer = self._offer
+            for key, t in zip(keys, states):
+                offer(key, t)
+        outk = [[] for _ in range(self.n)]
+        outs = [[] for _ in range(self.n)]
+        end = min(len(self.frontier), self.pos + budget)
+        if self.pos < end:
+            self._expand(self.pos, end, outk, outs)
+            self.pos = end
+        out = []
+        for j in range(self.n):
+            if outk[j]:
+                self.sent += len(outk[j])
+                out.append(self.outboxes[j].seal(outk[j], outs[j]))
+            else:
+                out.append(None)
+        if self.pos >= len(self.frontier):
+            self.frontier = []
+        memory = self.guard is not None and self.guard.exceeded()
+        return out, len(self.frontier) - self.pos if self.frontier else 0, len(self.cand), self.transitions, memory
+
+    def _expand(self, start: int, end: int, outk: list, outs: list) -> None:
+        frontier, franks, fsucc = self.frontier, self.franks, self.fsucc
+        successors, owner, wid = self.pm.successors, self.owner, self.wid
+        cand, visited = self.cand, self.visited
+        offer = self._offer
+        plain = not self.fp and self.canon is None  # the visited key is the state itself
+        seen, seen_old = self.seen, self.seen_old
+        err = self.err_min
+        transitions = 0
+        for j in range(start, end):
+            s = frontier[j]
+            frontier[j] = None
+            base = franks[j] << KEY_BITS
+            idx = 0
+            for t in successors(s):
+                key = base | idx
+                idx += 1
+                if t is None:  # a run-time error: the search asks the Model which
+                    if err is None or key < err:
+                        err = key
+                    continue
+                if plain:
+                    if t in visited:
+                        continue
+                    c = cand.get(t)
+                    if c is not None:
+                        if key < c[0]:
+                            c[0] = key
+                        continue
+                if t in seen or t in seen_old:
+                    continue
+                o = owner(t)
+                if o != wid:
+                    outk[o].append(key)
+                    outs[o].append(t)
+                elif plain:
+                    cand[t] = [key, t, 1]
+                    continue
+                else:
+                    offer(key, t)
+                seen.add(t)
+                if len(seen) >= SEEN_LIMIT:
+                    self.seen_old, seen_old = seen, seen
+                    self.seen = seen = set()
+            fsucc[j] = idx
+            transitions += idx
+        self.err_min = err
+        self.transitions += transitions
+
+    def _offer(self, key: int, t: tuple) -> None:
+        """A successor this worker owns, reached with discovery key `key`."""
+        orbit = 1
+        if self.canon is not None:
+            t = self.canon(t)
+            orbit = self.psym.orbit_size()
+        tk = hash(t) if self.fp else t
+        if tk in self.visited:
+            return
+        c = self.cand.get(tk)
+        if c is None:
+            self.cand[tk] = [key, t, orbit]
+        elif key < c[0]:
+            c[0] = key
+
+    # ---- the end of a level ---------------------------------------------------------
+
+    def finish_level(self) -> tuple:
+        """Sort the candidates by discovery key: (their keys as array('q') bytes, the
+        least key of a step that raised an error, transitions this level)."""
+        self.ranked = sorted(self.cand.values(), key=_first)
+        self.cand = {}
+        self.level_keys = array("q", [c[0] for c in self.ranked])
+        return self.level_keys.tobytes(), self.err_min, self.transitions
+
+    def rank(self, all_keys: list) -> None:
+        """Give each candidate its rank in the merged order of every worker's keys
+        (`all_keys`, one array('q') bytes per worker), store them as the next level,
+        and make it the frontier."""
+        others = []
+        for w, b in enumerate(all_keys):
+            if w != self.wid and b:
+                a = array("q")
+                a.frombytes(b)
+                others.append(a)
+        ranks = array("q")
+        for j, key in enumerate(self.level_keys):
+            r = j
+            for a in others:
+                r += bisect_left(a, key)
+            ranks.append(r)
+        keys = array("q") if self.fp else []
+        for c in self.ranked:
+            tk = hash(c[1]) if self.fp else c[1]
+            self._visit(tk)
+            keys.append(tk)
+        self.levels.append(LevelIndex(ranks, keys, array("q", [key >> KEY_BITS for key in self.level_keys])))
+        self.prev = (self.franks, self.fsucc)
+        self.frontier = [c[1] for c in self.ranked]
+        self.franks = ranks
+        self.fsucc = array("q", bytes(8 * len(ranks)))
+        self.pos = 0
+        self.err_min = None
+        self.transitions = 0
+
+    def check(self, limit: int, depth: int) -> tuple:
+        """Check the invariants (and measures) on this level's states of rank below
+        `limit`, in rank order. Returns (bad, orbits, measures, sample):
+        - bad: [(rank, discovery key, violations)]: the first bad state only, or with
+          `collect` the first state of each violated name;
+        - orbits: the sum of the orbit sizes of the checked states (None: unknown);
+        - measures: per measure, the (rank, value) at which its running minimum and
+          maximum improved (see `_measure`);
+        - sample: a few of the level's states (model States) with their ranks."""
+        ranks, ranked, pm = self.franks, self.ranked, self.pm
+        k1, gi, tm = self.k1, self.gi, self.tm
+        table, hits = self.inv_memo.table, self.inv_memo.hits
+        model, collect = self.model, self.collect
+        bad, names = [], set()
+        orbits = 0
+        mt = self.tracker
+        lows = highs = None
+        if mt is not None:
+            lows, highs = [[] for _ in mt.measures], [[] for _ in mt.measures]
+        n = bisect_left(ranks, limit)
+        for j in range(n):
+            c = ranked[j]
+            t = c[1]
+            if orbits is not None:
+                orbits = None if c[2] is None else orbits + c[2]
+            read = (t[:k1], t[gi]) + t[tm:]
+            bads = table.get(read)
+            if bads is None:
+                bads = self.inv_memo.store(read, check_state(model, pm.unpack(t), collect, memo=False))
+            else:
+                hits[0] += 1
+            if mt is not None:
+                bads = bads + self._measure(t, read, ranks[j], lows, highs)
+            if bads:
+                if not collect:
+                    bad.append((ranks[j], c[0], bads))
+                    break
+                fresh = [b for b in bads if (b.name or "") not in names]
+                if fresh:
+                    names.update(b.name or "" for b in fresh)
+                    bad.append((ranks[j], c[0], fresh))
+        step = max(1, len(ranked) // SAMPLE)
+        sample = [(ranks[j], pm.unpack(ranked[j][1])) for j in range(0, len(ranked), step)]
+        self.ranked = []
+        return bad, orbits, (lows, highs), sample
+
+    def _measure(self, t: tuple, read: tuple, rank: int, lows: list, highs: list) -> list:
+        """The measures on state t: record (rank, value) where this worker's running
+        minimum or maximum of the level improves (levels are checked in rank order,
+        so the last record at or below a rank is the extreme up to that rank, first
+        reached there). A run-time error comes back as a violation."""
+        mt = self.tracker
+        memo = mt.memo
+        values = memo.table.get(read)
+        if values is None:
+            values = memo.store(read, mt._evaluate(self.pm.unpack(t)))
+        else:
+            memo.hits[0] += 1
+        if not isinstance(values, tuple):
+            return [values]
+        for i, v in enumerate(values):
+            lo, hi = lows[i], highs[i]
+            if not lo or v < lo[-1][1]:
+                lo.append((rank, v))
+            if not hi or v > hi[-1][1]:
+                hi.append((rank, v))
+        return []
+
+    # ---- queries of the search (stops, traces) --------------------------------------
+
+    def count_below(self, key: int) -> int:
+        """How many of this level's states have a discovery key below `key`."""
+        return bisect_left(self.level_keys, key)
+
+    def key_at(self, rank: int):
+        """The discovery key of the state of this level with rank `rank`, None if not here."""
+        j = bisect_left(self.franks, rank)
+        if j < len(self.franks) and self.franks[j] == rank:
+            return self.level_keys[j]
+        return None
+
+    def transitions_before(self, parent_rank: int) -> int:
+        """The transitions of the last expanded level's states ranked below `parent_rank`."""
+        ranks, succ = self.prev
+        return sum(succ[:bisect_left(ranks, parent_rank)])
+
+    def parent_of(self, depth: int, rank: int):
+        """The parent rank of the state (depth, rank), None if it is not here."""
+        lv = self._find(depth, rank)
+        return None if lv is None else lv[0].parents[lv[1]]
+
+    def match(self, depth: int, rank: int, states: list):
+        """Which of `states` (model States, None for a step that failed) is the state
+        (depth, rank) stored here: the index of the first, or None if not here."""
+        lv = self._find(depth, rank)
+        if lv is None:
+            return None
+        want = lv[0].keys[lv[1]]
+        for i, st in enumerate(states):
+            if st is None:
+                continue
+            p = self.pm.pack(st)
+            if self.canon is not None:
+                p = self.canon(p)
+            if (hash(p) if self.fp else p) == want:
+                return i
+        raise AssertionError(f"no successor reaches state {rank} at depth {depth}")
+
+    def _find(self, depth: int, rank: int):
+        if depth >= len(self.levels):
+            return None
+        lv = self.levels[depth]
+        j = bisect_left(lv.ranks, rank)
+        if j < len(lv.ranks) and lv.ranks[j] == rank:
+            return lv, j
+        return None
+
+    def counts(self) -> tuple:
+        """(states stored, candidates, states sent, states received)."""
+        return len(self.visited), len(self.cand), self.sent, self.received
+
+
+def _first(c: list) -> int:
+    return c[0]

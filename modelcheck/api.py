@@ -140,7 +140,7 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
            max_states: int | None = None, max_depth: int | None = None, timeout: float | None = None,
            keep_partitions: bool = False, keep_dead_messages: bool = False,
            memory_limit: int | str | None = "default",
-           on_progress: Callable[[Progress], None] | None = None) -> Verification:
+           on_progress: Callable[[Progress], None] | None = None, workers: int = 1) -> Verification:
     """Explore every reachable state of `spec` (a `Spec`, or what `load` takes) and
     check its invariants and temporal properties, as `modelcheck verify` does with
     the same options. `memory_limit`: bytes, a size like "4G" or "75%", None (no
@@ -156,7 +156,7 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
     model = build_model(spec, no_faults=no_faults, scenario=scenario, invariants=invariants, properties=properties)
     result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
                                     on_progress=on_progress, symmetry=symmetry, prune=prune,
-                                    fingerprints=fingerprints, memory_limit=_memory_limit(memory_limit),
+                                    fingerprints=fingerprints, memory_limit=_memory_limit(memory_limit), workers=workers,
                                     skip_partitions=not keep_partitions, drop_dead_messages=not keep_dead_messages))
     searched = result.searched or model  # its states are the trace's (reductions may leave fault lines out)
     options = {"consts": spec.checked.consts, "invariants": list(invariants) or None,
@@ -164,6 +164,8 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
                "max_depth": max_depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario,
                "symmetry": symmetry, "prune": prune, "fingerprints": fingerprints,
                "keep_partitions": keep_partitions, "keep_dead_messages": keep_dead_messages}
+    if workers > 1:  # absent with one process: such a run's document is unchanged
+        options["workers"] = workers
     trace, cycle = _steps(result, searched)
     return Verification(spec=spec, verdict=result.verdict, stop_reason=result.stop_reason, stats=result.stats,
                         violation=result.violation, trace=trace, cycle=cycle, invariants=result.invariants,

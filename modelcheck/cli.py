@@ -307,12 +307,15 @@ def _pruning_options(command):
                    "reaches. Same states and verdicts, fewer transitions; the summary counts them.")
 @_pruning_options
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Explore on N processes of this machine, each owning a share of the states (docs/scale.md). "
+                   "Same counts, verdict and trace as one process; temporal properties and --prune run on one.")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 @click.option("--measure-trace", "measure_traces", multiple=True, metavar="NAME",
               help="Text format: also print the witness traces of this measure's minimum and maximum "
                    "(repeatable; --format json always has them).")
 def verify(specs, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
-           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, quiet,
+           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, workers, quiet,
            measure_traces):
     """Explore every reachable state of SPEC and check its invariants and properties.
 
@@ -322,7 +325,7 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
     search = dict(invariants=invariants, properties=properties, scenario=scenario, no_faults=no_faults,
                   symmetry=symmetry, fingerprints=fingerprints, prune=prune, max_states=max_states,
                   max_depth=max_depth, timeout=timeout, keep_partitions=keep_partitions,
-                  keep_dead_messages=keep_dead_messages)
+                  keep_dead_messages=keep_dead_messages, workers=workers)
     if len(specs) > 1 or os.path.isdir(specs[0]):
         from .batch import verify_many
         for option, given in ((f"--format {fmt}", fmt not in ("text", "json")), ("--trace-out", trace_out),

@@ -168,6 +168,16 @@ def summary_line(result: Result, paint=None) -> str:
             f" · depth {s.depth} · {s.seconds:.2f} s · {s.states_per_second:,.0f} states/s")
 
 
+def workers_line(s) -> str:
+    """What the parallel search's workers did (Stats.workers): how the states were
+    shared out and how many crossed between processes (the cost of more workers)."""
+    owned = [w[0] for w in s.workers]
+    sent = sum(w[2] for w in s.workers)
+    per = f" ({sent / s.distinct_states:.2f} per state)" if s.distinct_states else ""
+    return (f"workers: {len(owned)} processes; states owned {' / '.join(f'{n:,}' for n in owned)}; "
+            f"{sent:,} states handed between workers{per}")
+
+
 def fault_summary(model: Model) -> str:
     # the lines as written, also those a reduction left out (modelcheck/prune)
     faults, assumptions = model.shown_faults or (model.faults, model.assumptions)
@@ -259,6 +269,8 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         if result.collision_probability is not None:
             out.append(f"fingerprints: visited states stored as 64-bit hashes; probability that two collided "
                        f"and a state was missed: {result.collision_probability:.1e}")
+        if result.stats.workers:
+            out.append(workers_line(result.stats))
         if result.verdict == "incomplete":
             out += [render(d, source, paint) for d in unbounded_warnings(model)]
         if result.verdict == "holds":
@@ -534,7 +546,9 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
         "stats": {"distinct_states": s.distinct_states, "transitions": s.transitions,
                   "pruned_transitions": s.pruned_transitions, "states_without_symmetry": s.states_without_symmetry,
                   "depth": s.depth, "frontier": s.frontier,
-                  "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second)},
+                  "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second),
+                  **({"workers": [{"states": w[0], "sent": w[2], "received": w[3]} for w in s.workers]}
+                     if s.workers else {})},
         "violation": None,
         "trace": None,
     }

@@ -39,7 +39,7 @@ from ..result import Finding, Result, Stats
 from ..stops import STOPPING, Stops
 from ...limits import MemoryGuard
 from .local import LocalPool, WorkerFailed, WorkerOutOfMemory
-from .wire import Owner
+from .wire import Owner, choose_parts
 from .worker import KEY_BITS, Worker
 
 # Frontier states a worker expands between two exchanges of batches
@@ -99,7 +99,8 @@ class _Search:
                 return self.finish("violated", Finding(bad), 1)
             self.findings.setdefault(bad.name or "", Finding(bad))
         limit = self.options.memory_limit
-        owner = Owner(pm, self.sym, self.n)
+        self.parts = choose_parts(pm, self.sym, self.n)
+        owner = Owner(pm, self.sym, self.n, self.parts)
         n, psym, fp = self.n, self.psym, self.plan.fingerprints
 
         def factory(wid: int) -> Worker:

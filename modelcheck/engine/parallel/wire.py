@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import pickle
 
-from ..stable import MASK, mix as _mix, stable_hash
+from ..stable import MASK, stable_hash
+
+_GOLDEN = 0x9E3779B97F4A7C15
 
 # The intern tables of a PackedModel that a packed state refers to (the network's
 # bytes refer to `msgs`), in the order an Outbox sends their new values.
@@ -37,13 +39,20 @@ class Owner:
     `sym`: the search's symmetry (engine/symmetry.Symmetry) or None; with it, the
     owner is the same for every renaming of a state."""
 
-    def __init__(self, pm, sym, n: int):
+    def __init__(self, pm, sym, n: int, parts: tuple | None = None):
         self.pm, self.sym, self.n = pm, sym, n
         self.k = pm.k
-        self._node: dict = {}  # (index, node id) -> term
-        self._up: dict = {}  # up id -> term
-        self._budget: dict = {}  # budgets id -> term
+        # hash only these nodes' variables (choose_parts: successors mostly stay with
+        # their parent's owner); None: the whole state
+        self.parts = parts
+        # the terms, in lists indexed by intern id (None: not computed yet), so that a
+        # state's hash is a few C-level sums over `map`s (see __call__)
+        self._nodes: list[list] = [[] for _ in range(self.k)]  # per node index: node id -> term
+        self._ups: list = []  # up id -> term
+        self._budgets: list = []  # budgets id -> term
         self._msg: list = []  # message id -> term
+        # the chosen nodes' term lists (the same list objects: _pad extends in place)
+        self._chosen = [self._nodes[i] for i in parts] if parts is not None else []
         if sym is not None:
             group = {}
             for g, members in enumerate(sym.groups):
@@ -57,35 +66,40 @@ class Owner:
     def __call__(self, p: tuple) -> int:
         if self.n == 1:
             return 0
-        k, node = self.k, self._node
-        h = 0
-        for i in range(k):
-            t = node.get((i, p[i]))
-            if t is None:
-                t = self._node_term(i, p[i])
-            h += t
-        t = self._up.get(p[k])
-        if t is None:
-            t = self._up_term(p[k])
-        h += t
-        t = self._budget.get(p[k + 4])
-        if t is None:
-            t = self._budget[p[k + 4]] = stable_hash(self.pm.budgets.values[p[k + 4]])
-        h += t
+        k = self.k
+        if self.parts is not None:
+            try:
+                h = sum(map(list.__getitem__, self._chosen, map(p.__getitem__, self.parts)))
+            except (TypeError, IndexError):
+                self._fill(p)
+                return self(p)
+            return (((h * _GOLDEN) & MASK) >> 32) % self.n
         net = p[k + 1]
-        msg = self._msg
-        if len(msg) < len(self.pm.msgs.values):
-            self._grow_msgs()
-        h += sum(map(msg.__getitem__, net if 255 not in net else self.pm.net.ids(net)))
-        return (_mix(h & MASK) >> 16) % self.n
+        try:
+            h = (sum(map(list.__getitem__, self._nodes, p[:k])) + self._ups[p[k]] + self._budgets[p[k + 4]]
+                 + sum(map(self._msg.__getitem__, net if 255 not in net else self.pm.net.ids(net))))
+        except (TypeError, IndexError):  # a term not computed yet (None, or past the list)
+            self._fill(p)
+            return self(p)
+        return (((h * _GOLDEN) & MASK) >> 32) % self.n  # multiplicative hashing: the high bits mix
+
+    def _fill(self, p: tuple) -> None:
+        pm, k = self.pm, self.k
+        for i in range(k):
+            _pad(self._nodes[i], p[i])
+            if self._nodes[i][p[i]] is None:
+                self._nodes[i][p[i]] = stable_hash((self._place[i], self._value(i, pm.nodes.values[p[i]])))
+        _pad(self._ups, p[k])
+        if self._ups[p[k]] is None:
+            self._ups[p[k]] = self._up_term(p[k])
+        _pad(self._budgets, p[k + 4])
+        if self._budgets[p[k + 4]] is None:
+            self._budgets[p[k + 4]] = stable_hash(pm.budgets.values[p[k + 4]])
+        self._grow_msgs()
 
     def _value(self, i: int, vals):
         sym = self.sym
         return vals if sym is None else sym.rename_vars(i, vals, sym.blur)
-
-    def _node_term(self, i: int, node_id: int) -> int:
-        t = self._node[(i, node_id)] = stable_hash((self._place[i], self._value(i, self.pm.nodes.values[node_id])))
-        return t
 
     def _up_term(self, up_id: int) -> int:
         up = self.pm.up.values[up_id]
@@ -93,14 +107,76 @@ class Owner:
         counts: dict = {}
         for i, u in enumerate(up):
             counts[(self._place[i], bool(u))] = counts.get((self._place[i], bool(u)), 0) + 1
-        t = self._up[up_id] = stable_hash(tuple(sorted(counts.items())))
-        return t
+        return stable_hash(tuple(sorted(counts.items())))
 
     def _grow_msgs(self) -> None:
         values, msg, sym = self.pm.msgs.values, self._msg, self.sym
         while len(msg) < len(values):
             m = values[len(msg)]
             msg.append(stable_hash(m if sym is None else sym._message(m, sym.blur)))
+
+
+# choose_parts: how much of the state space it samples, and how even a share of the
+# sampled states each worker must get under a candidate partition
+SAMPLE_STATES = 3000
+FAIR_SHARE = 1.1
+MIN_VALUES = 32  # per worker: distinct values the chosen nodes take in the sample
+
+
+def choose_parts(pm, sym, n: int) -> tuple | None:
+    """The nodes whose variables decide a state's owner, or None for the whole state.
+
+    Hashing the whole state sends (n-1)/n of all successors to another worker: every
+    step changes some part. Hashing only a node that most steps leave alone (a
+    coordinator, a leader) keeps a step's successor with the worker that expanded
+    it, so less crosses between processes: Lerda and Sisto's partition by one
+    process's local state in distributed Spin. The choice is made on a sample (the
+    first SAMPLE_STATES states, breadth first): among single nodes and pairs, the one
+    that the fewest sampled steps change, provided the sampled states spread over
+    the workers within FAIR_SHARE of an even share; else the whole state. Under
+    symmetry only nodes outside the symmetric groups qualify (their hash is the same
+    for every renaming). Which worker owns a state never changes a result."""
+    if n == 1:
+        return None
+    grouped = {i for g in (sym.groups if sym is not None else ()) for i in g}
+    nodes = [i for i in range(pm.k) if i not in grouped]
+    if not nodes:
+        return None
+    states, edges = [pm.initial], []
+    seen = {pm.initial}
+    j = 0
+    while j < len(states) and len(states) < SAMPLE_STATES:
+        s = states[j]
+        j += 1
+        for t in pm.successors(s):
+            if t is None:
+                continue
+            edges.append((s, t))
+            if t not in seen:
+                seen.add(t)
+                states.append(t)
+    if len(states) < 10 * n or not edges:
+        return None
+    candidates = [(i,) for i in nodes] + [(a, b) for x, a in enumerate(nodes) for b in nodes[x + 1:]]
+    best, best_changed = None, None
+    for parts in candidates:
+        changed = sum(1 for s, t in edges if any(s[i] != t[i] for i in parts)) / len(edges)
+        if best_changed is not None and changed >= best_changed:
+            continue
+        if len({tuple(st[i] for i in parts) for st in states}) < MIN_VALUES * n:
+            continue  # too few values to spread deeper levels evenly
+        owner = Owner(pm, sym, n, parts)
+        shares = [0] * n
+        for s in states:
+            shares[owner(s)] += 1
+        if max(shares) <= FAIR_SHARE * len(states) / n:
+            best, best_changed = parts, changed
+    return best if best_changed is not None and best_changed < 0.75 else None
+
+
+def _pad(terms: list, i: int) -> None:
+    if len(terms) <= i:
+        terms.extend([None] * (i + 1 - len(terms)))
 
 
 class Outbox:

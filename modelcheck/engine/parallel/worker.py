@@ -53,14 +53,18 @@ class Worker:
         self.pm, self.psym, self.owner, self.model = pm, psym, owner, model
         self.fp, self.collect = fingerprints, collect
         self.canon = psym.canon if psym is not None else None
-        self.visited = FingerprintSet(parents=False) if fingerprints else set()
+        # plain: the visited key is the packed state itself (no symmetry, no fingerprints);
+        # then one dict holds the stored states (-1) and the candidates (their keys)
+        self.plain = not fingerprints and psym is None
+        self.visited = FingerprintSet(parents=False) if fingerprints else {} if self.plain else set()
+        self.new: list = []  # plain: the candidates, in the order found
         self.levels: list[LevelIndex] = []
         self.frontier: list = []  # this level's states to expand, in rank order
         self.franks = array("q")  # their ranks
         self.fsucc = array("q")  # how many successors each had (transition counts)
         self.pos = 0  # the next frontier state to expand
         self.prev = (array("q"), array("q"))  # the last expanded level's ranks and successor counts
-        self.cand: dict = {}  # key -> [discovery key, packed state, orbit size]
+        self.cand: dict = {}  # key -> (discovery key, packed state, orbit size)
         self.ranked: list = []  # the next level's candidates in key order, once the level is finished
         self.level_keys = array("q")  # their discovery keys
         self.err_min = None  # least discovery key of a step that raised a run-time error
@@ -95,6 +99,8 @@ class Worker:
     def _visit(self, tk) -> None:
         if self.fp:
             self.visited.add(tk, None)
+        elif self.plain:
+            self.visited[tk] = -1
         else:
             self.visited.add(tk)
 
@@ -125,14 +131,20 @@ class Worker:
         if self.pos >= len(self.frontier):
             self.frontier = []
         memory = self.guard is not None and self.guard.exceeded()
-        return out, len(self.frontier) - self.pos if self.frontier else 0, len(self.cand), self.transitions, memory
+        return out, len(self.frontier) - self.pos if self.frontier else 0, self._candidates(), self.transitions, memory
+
+    def _candidates(self) -> int:
+        return len(self.new) if self.plain else len(self.cand)
 
     def _expand(self, start: int, end: int, outk: list, outs: list) -> None:
+        """Expand frontier states start..end-1: each successor this worker owns becomes
+        (or improves) a candidate, each other one goes into its owner's batch."""
         frontier, franks, fsucc = self.frontier, self.franks, self.fsucc
         successors, owner, wid = self.pm.successors, self.owner, self.wid
-        cand, visited = self.cand, self.visited
+        plain = self.plain
+        known = self.visited  # plain: the state -> its discovery key, -1 once stored
+        new = self.new
         offer = self._offer
-        plain = not self.fp and self.canon is None  # the visited key is the state itself
         seen, seen_old = self.seen, self.seen_old
         err = self.err_min
         transitions = 0
@@ -140,44 +152,49 @@ class Worker:
             s = frontier[j]
             frontier[j] = None
             base = franks[j] << KEY_BITS
-            idx = 0
-            for t in successors(s):
-                key = base | idx
-                idx += 1
+            succ = successors(s)
+            fsucc[j] = len(succ)
+            transitions += len(succ)
+            for idx, t in enumerate(succ):
                 if t is None:  # a run-time error: the search asks the Model which
-                    if err is None or key < err:
-                        err = key
+                    if err is None or base | idx < err:
+                        err = base | idx
                     continue
-                if plain:
-                    if t in visited:
-                        continue
-                    c = cand.get(t)
+                if plain:  # one lookup: stored (-1) or a candidate (its key)
+                    c = known.get(t)
                     if c is not None:
-                        if key < c[0]:
-                            c[0] = key
+                        if c > base | idx:
+                            known[t] = base | idx
                         continue
                 if t in seen or t in seen_old:
                     continue
                 o = owner(t)
                 if o != wid:
-                    outk[o].append(key)
+                    outk[o].append(base | idx)
                     outs[o].append(t)
                 elif plain:
-                    cand[t] = [key, t, 1]
+                    known[t] = base | idx
+                    new.append(t)
                     continue
                 else:
-                    offer(key, t)
+                    offer(base | idx, t)
                 seen.add(t)
                 if len(seen) >= SEEN_LIMIT:
                     self.seen_old, seen_old = seen, seen
                     self.seen = seen = set()
-            fsucc[j] = idx
-            transitions += idx
         self.err_min = err
         self.transitions += transitions
 
     def _offer(self, key: int, t: tuple) -> None:
         """A successor this worker owns, reached with discovery key `key`."""
+        if self.plain:
+            c = self.visited.get(t)
+            if c is None:
+                self.visited[t] = key
+                self.new.append(t)
+            elif c > key:
+                self.visited[t] = key
+            return
         orbit = 1
         if self.canon is not None:
             t = self.canon(t)
@@ -186,18 +203,21 @@ class Worker:
         if tk in self.visited:
             return
         c = self.cand.get(tk)
-        if c is None:
-            self.cand[tk] = [key, t, orbit]
-        elif key < c[0]:
-            c[0] = key
+        if c is None or key < c[0]:  # tuples, not lists: the garbage collector skips them
+            self.cand[tk] = (key, t, orbit)
 
     # ---- the end of a level ---------------------------------------------------------
 
     def finish_level(self) -> tuple:
         """Sort the candidates by discovery key: (their keys as array('q') bytes, the
         least key of a step that raised an error, transitions this level)."""
-        self.ranked = sorted(self.cand.values(), key=_first)
-        self.cand = {}
+        if self.plain:
+            known = self.visited
+            self.ranked = sorted([(known[t], t, 1) for t in self.new], key=_first)
+            self.new = []
+        else:
+            self.ranked = sorted(self.cand.values(), key=_first)
+            self.cand = {}
         self.level_keys = array("q", [c[0] for c in self.ranked])
         return self.level_keys.tobytes(), self.err_min, self.transitions
 
@@ -350,7 +370,7 @@ class Worker:
 
     def counts(self) -> tuple:
         """(states stored, candidates, states sent, states received)."""
-        return len(self.visited), len(self.cand), self.sent, self.received
+        return len(self.visited) - len(self.new), self._candidates(), self.sent, self.received
 
 
 def _first(c: list) -> int:

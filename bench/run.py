@@ -9,6 +9,7 @@ for named specs, as a table and as JSON (bench/out/results.json).
     python3 bench/run.py --suite efficiency  # memory and speed: vote counting, TwoPhase, Paxos, every example
                                              # (long: its last row, the 5-node vote count, is very large)
     python3 bench/run.py --suite scale   # exact vs --fingerprints, 0.7 to 50 million states (long)
+    python3 bench/run.py --suite workers # one process against --workers 2, side by side
     python3 bench/run.py specs/x.ha ...  # any specs
     python3 bench/run.py "specs/majority_election.ha --no-symmetry --const LOSS=0"   # with options
 
@@ -88,6 +89,16 @@ SUITES["scale"] = [
     "bench/models/two_phase.ha --const RM=9 --no-symmetry --fingerprints",
     "bench/models/two_phase.ha --const RM=10 --no-symmetry --fingerprints",
 ]
+# Workers: the same model on one process and on two (--workers 2), side by side, on
+# models of 0.5-2.5 million states: a cheap TwoPhase, a vote-counting election whose
+# networks rarely repeat, Paxos, and a symmetric run.
+SUITES["workers"] = [row + extra for row in (
+    "bench/models/two_phase.ha --const RM=8 --no-symmetry",
+    "bench/promela/vote_count.ha --const N=4 --no-symmetry",
+    "bench/models/paxos.ha --no-symmetry --keep-dead-messages",
+    "bench/models/paxos.ha --no-symmetry",
+    "bench/models/two_phase.ha --const RM=10",
+) for extra in ("", " --workers 2")]
 SUITES["efficiency"] = [
     "bench/promela/vote_count.ha --const N=4 --no-symmetry",
     "bench/promela/vote_count.ha --const N=4",
@@ -121,14 +132,18 @@ def pruning_table(rows: list[dict]) -> str:
 
 # Runs the CLI and reports the process's own peak RSS (KiB on Linux) on stderr at exit.
 CHILD = ("import sys, resource, atexit\n"
-         "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+         "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\nCHILDRSS %d\\n' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)))\n"
          "sys.argv = ['modelcheck'] + sys.argv[1:]\n"
          "from modelcheck.cli import main\n"
          "main()\n")
 
 
-def _maxrss_kb(err: str) -> int:
-    return next((int(line.split()[1]) for line in err.splitlines() if line.startswith("MAXRSS")), 0)
+def _maxrss_kb(err: str, workers: int = 0) -> int:
+    """The run's peak memory: its own, plus with --workers N, N times the largest
+    worker process's (their peaks are not reported separately; the shares are even)."""
+    def field(name: str) -> int:
+        return next((int(line.split()[1]) for line in err.splitlines() if line.startswith(name + " ")), 0)
+    return field("MAXRSS") + workers * field("CHILDRSS")
 
 
 # A run that only starts up: the CLI loads and compiles a trivial spec and stops
@@ -156,7 +171,7 @@ def run(spec: str, base_kb: int = 0) -> dict:
     except json.JSONDecodeError:
         return {"spec": spec, "error": err.strip() or out.strip()}
     stats = doc["stats"]
-    peak_kb = _maxrss_kb(err)
+    peak_kb = _maxrss_kb(err, len(stats.get("workers") or ()))
     states = max(stats["distinct_states"], 1)
     return {"spec": spec, "verdict": doc["verdict"], "distinct_states": stats["distinct_states"],
             "transitions": stats["transitions"], "pruned_transitions": stats.get("pruned_transitions"),

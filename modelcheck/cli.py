@@ -308,7 +308,7 @@ def _pruning_options(command):
 @_pruning_options
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Explore on N processes of this machine, each owning a share of the states (docs/scale.md). "
+              help="Explore on N processes of this machine, each owning a share of the states (docs/language.md, Workers). "
                    "Same counts, verdict and trace as one process; temporal properties and --prune run on one.")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 @click.option("--measure-trace", "measure_traces", multiple=True, metavar="NAME",

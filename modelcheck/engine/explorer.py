@@ -102,11 +102,18 @@ class Options:
                 prune = False
                 notes.append(f"--prune is off: {why}")
         fast = self.packed and packed.applicable(model) and not graph and not prune
-        workers = self.workers if fast else 1
-        if self.workers > 1 and not fast:
-            why = "temporal properties are checked on the recorded state graph" if graph else (
-                "pruning runs on one process" if prune else "this model has no packed form")
-            notes.append(f"--workers is ignored: {why}, in one process")
+        workers = self.workers
+        if workers > 1:
+            from .parallel.local import available
+            why = None
+            if not fast:
+                why = "temporal properties are checked on the recorded state graph" if graph else (
+                    "pruning runs on one process" if prune else "this model has no packed form")
+            elif self.pool_factory is None and not available():
+                why = "this platform cannot fork worker processes"
+            if why is not None:
+                workers = 1
+                notes.append(f"--workers is ignored: {why}, in one process")
         return Plan(properties, graph, roles, fingerprints, prune, fast, notes, workers)
 
 

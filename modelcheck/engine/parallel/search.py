@@ -81,6 +81,8 @@ class _Search:
         self.explored = False
         self.states = 1  # states stored in the levels done
         self.frontier = 0
+        self.unreduced = None  # with symmetry: the states the stored ones stand for (None: unknown)
+        self.recent = None  # samples of the last levels, for the growth hint (growth.Recent)
 
     # ---- the run --------------------------------------------------------------------
 
@@ -334,14 +336,13 @@ class _Search:
 
     def finish(self, verdict: str, finding, n_states: int, **kw) -> Result:
         stats, mt = self.stats, self.mt
-        stats.states_without_symmetry = _if_complete(self.unreduced if hasattr(self, "unreduced") else None,
-                                                     verdict, self.collect)
+        stats.states_without_symmetry = _if_complete(self.unreduced, verdict, self.collect)
         if mt is not None:
             trace_of = (lambda key: self._trace(*key)) if self.pool is not None else None
             kw["measures"] = mt.results(self.explored, trace_of)
         if verdict == "incomplete":
             stats.frontier = self.frontier
-            if hasattr(self, "recent"):
+            if self.recent is not None:
                 kw["growth"] = _growth(self.model, self.recent)
         if self.pool is not None:
             try:

@@ -37,7 +37,7 @@ from modelcheck.lang.parser import parse
 from modelcheck.engine.model import build
 
 SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.ha"))
-CAP = 3_000  # states per comparison: both searches stop at the same state
+CAP = 2_000  # states per comparison: both searches stop at the same state
 
 
 def _model(name: str, consts: dict | None = None):
@@ -82,12 +82,18 @@ def _compare(model, workers: int = 2, **kw):
 def test_example_specs_same_with_two_workers(name):
     model = _model(name)
     _compare(model, max_states=CAP)
-    _compare(model, max_states=CAP, collect_all=True)
     _compare(model, max_states=CAP, symmetry=True)
-    _compare(model, max_states=CAP, fingerprints=True)
+    if name in MODES_SPECS:  # every mode on a few (the whole suite's time is bounded)
+        _compare(model, max_states=CAP, collect_all=True)
+        _compare(model, max_states=CAP, fingerprints=True)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+MODES_SPECS = {"majority_election.ha", "ring_failover_broken.ha", "two_phase_commit_broken.ha",
+               "kafka_hw_truncation_broken.ha", "lease_lock_broken.ha", "replication_lag_measures.ha",
+               "stale_read_history_broken.ha", "three_phase_commit_broken.ha"}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:30])
 def test_random_specs_same_with_workers(seed):
     model = pipeline(make_spec(seed))
     if seed % 2:

@@ -74,3 +74,27 @@ def explore_text(text: str, **kw):
     opts = {k: kw.pop(k) for k in ("max_states", "max_depth", "timeout") if k in kw}
     model = pipeline(text, **kw)
     return model, explore(model, Options(**opts))
+
+
+def run_until_signal(args: list[str], sig: int, ready) -> tuple[subprocess.Popen, str, str]:
+    """Start `modelcheck ARGS`, call `ready(proc)` (it returns once the run is under
+    way), send `sig`, and return (proc, stdout, stderr) once it exits; fail if it
+    does not within 120 s (generous: on a loaded CI machine the child may be slow to
+    get the CPU back)."""
+    import signal
+    # A shell that starts a job in the background (`.ci/run &`) leaves SIGINT ignored,
+    # and children inherit that: restore the default, as a terminal has it.
+    proc = subprocess.Popen([sys.executable, "-m", "modelcheck", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    ready(proc)
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"no exit 120 s after signal {sig}; stdout: {out[-500:]!r} "
+                             f"stderr: {err[-2000:]!r}") from None
+    return proc, out, err
+

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import ROOT, run_cli, run_on_terminal, verify_json
+from conftest import ROOT, run_cli, run_on_terminal, run_until_signal, verify_json
 
 SPLIT = """spec split
 role Server[2] {
@@ -162,23 +162,9 @@ def test_timeout_stops_with_summary(spec_file):
 
 def test_ctrl_c_prints_the_summary(spec_file):
     import signal
-    import subprocess
-    import sys
     import time
 
-    # A shell that starts a job in the background (`.ci/run &`) leaves SIGINT ignored,
-    # and children inherit that: restore the default, as a terminal has it.
-    proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", str(spec_file(BIG))],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(2.0)
-    proc.send_signal(signal.SIGINT)
-    try:  # generous: on a loaded CI machine the child may be slow to get the CPU back
-        out, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        raise AssertionError(f"no exit 120 s after Ctrl-C; stdout: {out[-500:]!r} stderr: {err[-2000:]!r}") from None
+    proc, out, err = run_until_signal(["verify", str(spec_file(BIG))], signal.SIGINT, lambda _: time.sleep(2.0))
     assert proc.returncode == 3, err
     assert "interrupted (Ctrl-C)" in out and "Result: INCOMPLETE (interrupted)" in out
     assert "Traceback" not in err

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, pipeline, run_cli
+from conftest import ROOT, pipeline, run_cli, run_until_signal
 from test_reduction_random import SEEDS, make_spec
 
 from modelcheck.engine import packed
@@ -258,21 +258,16 @@ def test_timeout_with_workers_prints_the_summary():
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_stop_the_workers_with_a_summary(sig):
-    proc = subprocess.Popen([sys.executable, "-m", "modelcheck", "verify", *BIG], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 60
-    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.5)
-    workers = _children(proc.pid)
-    proc.send_signal(sig)
-    try:
-        out, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        raise AssertionError(f"no exit after {sig!r}: {out[-500:]!r} {err[-2000:]!r}") from None
+    workers = []
+
+    def ready(proc):  # both workers started, and a little searching done
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)
+        workers.extend(_children(proc.pid))
+
+    proc, out, err = run_until_signal(["verify", *BIG], sig, ready)
     assert proc.returncode == 3, err
     assert "Result: INCOMPLETE (interrupted)" in out
     assert "Traceback" not in err

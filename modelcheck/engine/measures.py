@@ -43,12 +43,7 @@ class Tracker:
         """Evaluate the measures on `state`, stored under `key`; `read` is the part of
         it measures read (the memo key). Returns a run-time error as a violation
         (at most one), else []."""
-        memo = self.memo
-        values = memo.table.get(read)
-        if values is None:
-            values = memo.store(read, self._evaluate(state if self.to_state is None else self.to_state(state)))
-        else:
-            memo.hits[0] += 1
+        values = self.values(state, read)
         if isinstance(values, Violation):
             return [values]
         lo, hi = self.lo, self.hi
@@ -58,6 +53,17 @@ class Tracker:
             if hi[i] is None or v > hi[i][0]:
                 hi[i] = (v, key)
         return []
+
+    def values(self, state, read):
+        """The measures' values on `state` (a tuple), or the Violation of a run-time
+        error, memoised by `read`; the tracker's extremes are left alone (the
+        parallel search's workers keep their own, engine/parallel/worker.py)."""
+        memo = self.memo
+        values = memo.table.get(read)
+        if values is None:
+            return memo.store(read, self._evaluate(state if self.to_state is None else self.to_state(state)))
+        memo.hits[0] += 1
+        return values
 
     def _evaluate(self, state):
         out = []

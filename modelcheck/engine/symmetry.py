@@ -75,8 +75,9 @@ def value_key(v):
     """`sort_key`, except that a bool orders as the int it equals: an intern table
     (engine/packed.py) takes False and 0 for one value and keeps whichever it met
     first, so an order that told them apart would depend on the process. Between
-    values of one type the order is sort_key's, so PackedSymmetry picks the
-    representative that Symmetry.canon picks (both the least by this order)."""
+    values of one type the order is sort_key's. Both canonicalisers, Symmetry on
+    States and PackedSymmetry on packed states, order nodes and renamings by it, so
+    they pick the same representative."""
     if v is True or v is False:
         return (2, int(v))
     if isinstance(v, tuple):
@@ -251,7 +252,7 @@ class Symmetry:
         self.blur = [-1] * n  # every node id -> -1: a renaming-invariant view
         self._mkeys: dict = {}  # message -> key of its blurred form
         self._vkeys: dict = {}  # (node, its variables) -> key of their blurred form
-        self._nkeys: dict = {}  # node variables -> sort key
+        self._nkeys: dict = {}  # node variables and messages -> value_key
         self._renamed: dict = {}  # (message, renaming) -> renamed message
         # renamings of the symmetric roles, and how many of them fix the last state
         # canon() was given (refine.canonical counts them exactly)
@@ -401,7 +402,7 @@ class Symmetry:
         for m in self.model.network.messages(state.net):
             bk = mkeys.get(m)
             if bk is None:
-                bk = mkeys[m] = sort_key(self._message(m, blur))
+                bk = mkeys[m] = value_key(self._message(m, blur))
             inbox[m[1]].append(bk)
             outbox[m[0]].append(bk)
         vkeys = self._vkeys
@@ -411,7 +412,7 @@ class Symmetry:
             vals = state.nodes[i]
             vk = vkeys.get((i, vals))
             if vk is None:
-                vk = vkeys[(i, vals)] = sort_key(self.rename_vars(i, vals, blur))
+                vk = vkeys[(i, vals)] = value_key(self.rename_vars(i, vals, blur))
             extra = (t[1][i] if t and t[1] is not None else 0, t[2][i] if t else 0)
             cuts = (sum(1 for a, _ in state.cut if a == i), sum(1 for _, b in state.cut if b == i)) if state.cut else ()
             keys.append((state.up[i], extra, vk, tuple(sorted(inbox[i])), tuple(sorted(outbox[i])), cuts))
@@ -419,17 +420,17 @@ class Symmetry:
 
     def _order_key(self, st) -> tuple:
         """A total order on states (to pick the least renaming), from memoised pieces."""
-        from ..network import msg_key as _msg_key
-        nk = self._nkeys
-        nodes = []
-        for vals in st.nodes:
+        nk = self._nkeys  # value -> value_key (node variables and messages)
+        out = []
+        for vals in list(st.nodes) + list(self.model.network.messages(st.net)):
             k = nk.get(vals)
             if k is None:
-                k = nk[vals] = sort_key(vals)
-            nodes.append(k)
-        msgs = tuple(_msg_key(m) for m in self.model.network.messages(st.net))
-        return (tuple(nodes), st.up, msgs, tuple(sorted(st.cut)), sort_key(st.ghosts) if st.ghosts else (),
-                sort_key(st.time) if st.time else ())
+                k = nk[vals] = value_key(vals)
+            out.append(k)
+        n = len(st.nodes)
+        nodes, msgs = out[:n], tuple(out[n:])
+        return (tuple(nodes), st.up, msgs, tuple(sorted(st.cut)), value_key(st.ghosts) if st.ghosts else (),
+                value_key(st.time) if st.time else ())
 
 
 class PackedSymmetry:

@@ -75,7 +75,9 @@ class Worker:
         k = pm.k
         self.k1, self.gi, self.tm = k + 1, k + 3, k + 5
         self.inv_memo = AdaptiveMemo(NET_MEMO_LIMIT)
-        self.tracker = tracker
+        self.tracker = tracker  # its memo and evaluation only: extremes are kept per level (_measure)
+        if tracker is not None:
+            tracker.to_state = pm.unpack
         self.guard = guard
         self.sent = 0  # states handed to other workers
         self.received = 0
@@ -302,13 +304,7 @@ class Worker:
         minimum or maximum of the level improves (levels are checked in rank order,
         so the last record at or below a rank is the extreme up to that rank, first
         reached there). A run-time error comes back as a violation."""
-        mt = self.tracker
-        memo = mt.memo
-        values = memo.table.get(read)
-        if values is None:
-            values = memo.store(read, mt._evaluate(self.pm.unpack(t)))
-        else:
-            memo.hits[0] += 1
+        values = self.tracker.values(t, read)
         if not isinstance(values, tuple):
             return [values]
         for i, v in enumerate(values):

@@ -74,7 +74,7 @@ class Verification:
 
     spec: Spec
     verdict: str  # "holds" | "violated" | "incomplete"
-    stop_reason: str | None  # for "incomplete": max-states, max-depth, timeout, memory, interrupted
+    stop_reason: str | None  # for "incomplete": max-states, max-depth, timeout, memory, interrupted, worker-lost
     stats: Stats  # distinct_states, transitions, depth, seconds, ... (engine/result.py)
     violation: Violation | None  # kind, name, message, span (line, column)
     trace: list[TraceStep]  # the steps from the initial state to the violation
@@ -126,6 +126,16 @@ def load(path_or_text: str | os.PathLike, consts: dict[str, int] | None = None, 
             raise _located(err, Source(name or path, "")) from None
         if name is not None:
             source.path = name
+    return _checked(source, overrides)
+
+
+def from_text(text: str, consts: dict[str, int] | None = None, *, name: str = TEXT_NAME) -> Spec:
+    """`load` of a spec's text, whatever it holds (one line or many); `name` is what
+    diagnostics call it. (A worker on a Ray cluster builds its model from this.)"""
+    return _checked(Source(name, text.replace("\r\n", "\n").replace("\r", "\n")), _consts(consts))
+
+
+def _checked(source: Source, overrides: dict) -> Spec:
     try:
         parsed = parse(source)
         checked = check(parsed, overrides)
@@ -140,13 +150,17 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
            max_states: int | None = None, max_depth: int | None = None, timeout: float | None = None,
            keep_partitions: bool = False, keep_dead_messages: bool = False,
            memory_limit: int | str | None = "default",
-           on_progress: Callable[[Progress], None] | None = None, workers: int = 1) -> Verification:
+           on_progress: Callable[[Progress], None] | None = None, workers: int = 1,
+           cluster: str | None = None) -> Verification:
     """Explore every reachable state of `spec` (a `Spec`, or what `load` takes) and
     check its invariants and temporal properties, as `modelcheck verify` does with
     the same options. `memory_limit`: bytes, a size like "4G" or "75%", None (no
     limit of its own) or "default" (80% of the machine's memory, as the CLI).
+    `workers`: processes of this machine (forked); with `cluster` (a Ray address,
+    or "auto"), Ray actors on that cluster, by default one per CPU it offers.
     Raises SpecError for a wrong spec, an unknown name or scenario; ValueError for
-    options that contradict each other."""
+    options that contradict each other; ClusterError when the cluster cannot run
+    the search (Ray missing, unreachable, too few CPUs)."""
     if not isinstance(spec, Spec):
         spec = load(spec, consts)
     elif consts:
@@ -154,10 +168,23 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
     if scenario is not None and no_faults:
         raise ValueError("scenario and no_faults cannot be used together")
     model = build_model(spec, no_faults=no_faults, scenario=scenario, invariants=invariants, properties=properties)
-    result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
-                                    on_progress=on_progress, symmetry=symmetry, prune=prune,
-                                    fingerprints=fingerprints, memory_limit=_memory_limit(memory_limit), workers=workers,
-                                    skip_partitions=not keep_partitions, drop_dead_messages=not keep_dead_messages))
+    pool_factory = None
+    if cluster is not None:
+        from .engine.parallel import ray_pool
+        recipe = ray_pool.Recipe(spec.source.path, spec.source.text, tuple(sorted(spec.overrides.items())),
+                                 no_faults, scenario, tuple(invariants), tuple(properties))
+        pool_factory = ray_pool.RayPoolFactory(cluster, recipe)
+        if workers == 1:
+            workers = ray_pool.cluster_cpus(cluster)
+    try:
+        result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
+                                        on_progress=on_progress, symmetry=symmetry, prune=prune,
+                                        fingerprints=fingerprints, memory_limit=_memory_limit(memory_limit),
+                                        workers=workers, pool_factory=pool_factory,
+                                        skip_partitions=not keep_partitions, drop_dead_messages=not keep_dead_messages))
+    finally:
+        if cluster is not None:
+            ray_pool.disconnect()
     searched = result.searched or model  # its states are the trace's (reductions may leave fault lines out)
     options = {"consts": spec.checked.consts, "invariants": list(invariants) or None,
                "properties": list(properties) or None, "max_states": max_states,
@@ -166,6 +193,8 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
                "keep_partitions": keep_partitions, "keep_dead_messages": keep_dead_messages}
     if workers > 1:  # absent with one process: such a run's document is unchanged
         options["workers"] = workers
+    if cluster is not None:
+        options["cluster"] = cluster
     trace, cycle = _steps(result, searched)
     return Verification(spec=spec, verdict=result.verdict, stop_reason=result.stop_reason, stats=result.stats,
                         violation=result.violation, trace=trace, cycle=cycle, invariants=result.invariants,

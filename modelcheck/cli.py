@@ -9,6 +9,7 @@ commands parse flags, call it and print.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -310,13 +311,17 @@ def _pruning_options(command):
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Explore on N processes of this machine, each owning a share of the states (docs/language.md, Workers). "
                    "Same counts, verdict and trace as one process; temporal properties and --prune run on one.")
+@click.option("--cluster", metavar="ADDRESS", is_flag=False, flag_value="", default=None,
+              help="Run the workers on the Ray cluster at ADDRESS (ray start --head prints it; auto: the one started "
+                   "on this machine; --cluster alone: $RAY_ADDRESS, else auto), one per CPU unless --workers says. "
+                   "Needs pip install 'modelcheck[distributed]' on every machine (docs/language.md, Workers across machines).")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print only the counterexample and the summary line.")
 @click.option("--measure-trace", "measure_traces", multiple=True, metavar="NAME",
               help="Text format: also print the witness traces of this measure's minimum and maximum "
                    "(repeatable; --format json always has them).")
 def verify(specs, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
-           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, workers, quiet,
-           measure_traces):
+           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, workers, cluster,
+           quiet, measure_traces):
     """Explore every reachable state of SPEC and check its invariants and properties.
 
     Several SPECs, or a folder (its .ha files, recursively): one line per spec and a
@@ -326,6 +331,25 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
                   symmetry=symmetry, fingerprints=fingerprints, prune=prune, max_states=max_states,
                   max_depth=max_depth, timeout=timeout, keep_partitions=keep_partitions,
                   keep_dead_messages=keep_dead_messages, workers=workers)
+    if cluster is not None:
+        search["cluster"] = cluster or os.environ.get("RAY_ADDRESS") or "auto"
+    with _cluster_errors():
+        _verify(specs, consts, fmt, trace_out, html_out, scenario, no_faults, memory, quiet, measure_traces, search)
+
+
+@contextlib.contextmanager
+def _cluster_errors():
+    """A Ray cluster that cannot run the search (engine/parallel/ray_pool.ClusterError):
+    a user's error, with its hint (exit 2)."""
+    from .engine.parallel.ray_pool import ClusterError
+    try:
+        yield
+    except ClusterError as err:
+        click.echo(f"error: {err}\n  = hint: {err.hint}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _verify(specs, consts, fmt, trace_out, html_out, scenario, no_faults, memory, quiet, measure_traces, search):
     if len(specs) > 1 or os.path.isdir(specs[0]):
         from .batch import verify_many
         for option, given in ((f"--format {fmt}", fmt not in ("text", "json")), ("--trace-out", trace_out),

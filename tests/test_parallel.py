@@ -235,7 +235,7 @@ def test_cli_workers_same_report_and_json():
     assert doc["options"]["workers"] == 2 and len(doc["stats"]["workers"]) == 2
     from schema_check import errors
     assert errors(doc) == []
-    assert set(doc["stats"]["workers"][0]) == {"states", "sent", "received"}
+    assert set(doc["stats"]["workers"][0]) == {"states", "sent", "received", "bytes_sent"}
     assert "workers" not in json.loads(run_cli("verify", "specs/ring_failover_broken.ha",
                                                "--format", "json").stdout)["options"]
     bad = run_cli("verify", "specs/ring_failover_broken.ha", "--workers", "0")

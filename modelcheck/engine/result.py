@@ -121,7 +121,7 @@ class Result:
     initial: State
     trace: Trace = field(default_factory=list)
     violation: Violation | None = None
-    # for "incomplete": max-states, max-depth, timeout, memory, interrupted
+    # for "incomplete": max-states, max-depth, timeout, memory, interrupted, worker-lost
     stop_reason: str | None = None
     invariants: list[str] = field(default_factory=list)
     properties: list[str] = field(default_factory=list)

@@ -12,7 +12,9 @@ Each rule gives the search's stop reason, the `Result.stop_reason`:
 - "memory": the process passed Options.memory_limit or nears its address-space
   limit (limits.MemoryGuard, every POLL_EVERY new states), or Python ran out of
   memory (MemoryError);
-- "interrupted": Ctrl-C or SIGTERM (KeyboardInterrupt, see limits.py).
+- "interrupted": Ctrl-C or SIGTERM (KeyboardInterrupt, see limits.py);
+- "worker-lost" (the parallel search only): a worker process ended without
+  answering, or its machine left the Ray cluster (engine/parallel/search.py).
 
 The liveness phase after the search has no level or state count to stop at: it
 uses `budget()` and stops by limits.StopSearch.

@@ -173,9 +173,17 @@ def workers_line(s) -> str:
     shared out and how many crossed between processes (the cost of more workers)."""
     owned = [w[0] for w in s.workers]
     sent = sum(w[2] for w in s.workers)
-    per = f" ({sent / s.distinct_states:.2f} per state)" if s.distinct_states else ""
+    size = sum(w[4] for w in s.workers)
+    per = f"{sent / s.distinct_states:.2f} per state, " if s.distinct_states else ""
     return (f"workers: {len(owned)} processes; states owned {' / '.join(f'{n:,}' for n in owned)}; "
-            f"{sent:,} states handed between workers{per}")
+            f"{sent:,} states handed between workers ({per}{_size(size)})")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def fault_summary(model: Model) -> str:
@@ -438,7 +446,8 @@ def stop_text(reason: str) -> str:
     from ..limits import interrupted_text
     return {"max-states": "the --max-states bound was reached", "max-depth": "the --max-depth bound was reached",
             "timeout": "the --timeout ran out", "interrupted": interrupted_text(),
-            "memory": "the memory limit was reached (--memory-limit)"}.get(reason, reason)
+            "memory": "the memory limit was reached (--memory-limit)",
+            "worker-lost": "a worker process was lost (killed, or its machine left the cluster)"}.get(reason, reason)
 
 
 def _incomplete_text(result: Result) -> str:
@@ -547,7 +556,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
                   "pruned_transitions": s.pruned_transitions, "states_without_symmetry": s.states_without_symmetry,
                   "depth": s.depth, "frontier": s.frontier,
                   "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second),
-                  **({"workers": [{"states": w[0], "sent": w[2], "received": w[3]} for w in s.workers]}
+                  **({"workers": [{"states": w[0], "sent": w[2], "received": w[3], "bytes_sent": w[4]} for w in s.workers]}
                      if s.workers else {})},
         "violation": None,
         "trace": None,

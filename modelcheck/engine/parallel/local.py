@@ -23,6 +23,12 @@ class WorkerOutOfMemory(Exception):
     """A worker ran out of memory (MemoryError there)."""
 
 
+class WorkerLost(Exception):
+    """A worker process ended without answering: killed (the kernel's out-of-memory
+    killer, a signal) or, on a cluster, its machine left. The search stops there,
+    incomplete (stop reason "worker-lost")."""
+
+
 def available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
@@ -57,9 +63,10 @@ def _serve(conn, factory, wid: int) -> None:
 
 
 class LocalPool:
-    """`n` forked worker processes, each running `factory(wid)`'s Worker."""
+    """`n` forked worker processes, each running `factory(wid)`'s Worker (`setup`,
+    what a worker elsewhere would build its own from, is not needed here)."""
 
-    def __init__(self, n: int, factory):
+    def __init__(self, n: int, factory, setup=None):
         ctx = multiprocessing.get_context("fork")
         self.n = n
         self.conns, self.procs = [], []
@@ -75,14 +82,25 @@ class LocalPool:
 
     def call_all(self, method: str, args: list[tuple]) -> list:
         """Call `method` on every worker (worker w with args[w]), all at once."""
-        for conn, a in zip(self.conns, args):
-            conn.send((method, a))
-        replies = [conn.recv() for conn in self.conns]
+        try:
+            for conn, a in zip(self.conns, args):
+                conn.send((method, a))
+            replies = [conn.recv() for conn in self.conns]
+        except (EOFError, OSError) as err:
+            raise WorkerLost(self._lost(err)) from None
         return [_unwrap(r) for r in replies]
 
     def call(self, wid: int, method: str, *args):
-        self.conns[wid].send((method, args))
-        return _unwrap(self.conns[wid].recv())
+        try:
+            self.conns[wid].send((method, args))
+            reply = self.conns[wid].recv()
+        except (EOFError, OSError) as err:
+            raise WorkerLost(self._lost(err)) from None
+        return _unwrap(reply)
+
+    def _lost(self, err) -> str:
+        gone = [f"worker {w} (exit code {p.exitcode})" for w, p in enumerate(self.procs) if not p.is_alive()]
+        return ", ".join(gone) or str(err) or type(err).__name__
 
     def close(self) -> None:
         for conn in self.conns:

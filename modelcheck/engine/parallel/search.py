@@ -32,32 +32,64 @@ through memory in slices and the search can stop within a level.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from .. import growth, measures, packed
 from ..explorer import Progress, _growth, _if_complete, _orbits_start, _result, check_state, runtime_violation
 from ..result import Finding, Result, Stats
 from ..stops import STOPPING, Stops
 from ...limits import MemoryGuard
-from .local import LocalPool, WorkerFailed, WorkerOutOfMemory
-from .wire import Owner, choose_parts
+from .local import LocalPool, WorkerFailed, WorkerLost, WorkerOutOfMemory
+from .wire import Owner, choose_parts, model_signature
 from .worker import KEY_BITS, Worker
 
 # Frontier states a worker expands between two exchanges of batches
 ROUND = 4096
 
 
+@dataclass(frozen=True)
+class WorkerSetup:
+    """Everything a worker is built from besides the model itself, in picklable form:
+    a forked worker inherits the search's model; a worker on a Ray cluster builds
+    the model again from the spec (engine/parallel/ray_pool.py) and then from this."""
+
+    n: int  # workers
+    parts: tuple | None  # the nodes the owner hashes (wire.choose_parts)
+    fingerprints: bool
+    collect: bool
+    memory_limit: int | None  # per worker
+    plan: object  # the search's Plan (symmetric roles; what the reductions were decided on)
+    reductions: tuple  # (skip_partitions, drop_dead_messages): Options' part that shapes the model
+    dead_analyses: dict  # the z3 dead-message analyses the search's model used (not redone per worker)
+    signature: int  # model_signature of the search's model: a worker's own must equal it
+
+
+def packed_parts(model, plan):
+    """(PackedModel, PackedSymmetry or None, Symmetry or None) of `model` for `plan`."""
+    pm = packed.PackedModel(model)
+    psym = sym = None
+    if plan.symmetric_roles:
+        from ..symmetry import PackedSymmetry, Symmetry
+        sym = Symmetry(model, plan.symmetric_roles)
+        psym = PackedSymmetry(pm, sym)
+    return pm, psym, sym
+
+
+def build_worker(wid: int, setup: WorkerSetup, model, pm, psym, sym) -> Worker:
+    """Worker `wid` of a search set up by `setup`, on its own (or an inherited) model."""
+    owner = Owner(pm, sym, setup.n, setup.parts)
+    return Worker(wid, setup.n, pm, psym, owner, model, setup.fingerprints, setup.collect,
+                  measures.tracker(model), MemoryGuard(setup.memory_limit))
+
+
 def explore_parallel(model, options, plan, start: float, workers: int, pool_factory=None) -> Result:
     """`explore` on `workers` processes (see the module docstring). `pool_factory(n,
-    factory)` makes the pool (default: forked local processes)."""
+    factory, setup)` makes the pool: `factory(wid)` builds worker `wid` in a process
+    forked from this one, `setup` (WorkerSetup) is what a worker elsewhere builds it
+    from (default: forked local processes, engine/parallel/local.py)."""
     stats = Stats()
-    sym_roles = plan.symmetric_roles
     try:
-        pm = packed.PackedModel(model)
-        psym = sym = None
-        if sym_roles:
-            from ..symmetry import PackedSymmetry, Symmetry
-            sym = Symmetry(model, sym_roles)
-            psym = PackedSymmetry(pm, sym)
+        pm, psym, sym = packed_parts(model, plan)
     except STOPPING as err:
         stats.seconds = time.monotonic() - start
         return Result("incomplete", stats, model.initial, stop_reason=Stops.reason(err),
@@ -100,17 +132,17 @@ class _Search:
             if not collect:
                 return self.finish("violated", Finding(bad), 1)
             self.findings.setdefault(bad.name or "", Finding(bad))
-        limit = self.options.memory_limit
-        self.parts = choose_parts(pm, self.sym, self.n)
-        owner = Owner(pm, self.sym, self.n, self.parts)
-        n, psym, fp = self.n, self.psym, self.plan.fingerprints
+        limit, n, options = self.options.memory_limit, self.n, self.options
+        self.parts = choose_parts(pm, self.sym, n)
+        setup = WorkerSetup(n, self.parts, self.plan.fingerprints, collect, limit // n if limit else None,
+                            self.plan, (options.skip_partitions, options.drop_dead_messages),
+                            dict(getattr(model, "dead_analyses", None) or {}), model_signature(pm))
 
         def factory(wid: int) -> Worker:
-            guard = MemoryGuard(limit // n if limit else None)
-            return Worker(wid, n, pm, psym, owner, model, fp, collect, measures.tracker(model), guard)
+            return build_worker(wid, setup, model, pm, self.psym, self.sym)
 
         try:
-            self.pool = self.pool_factory(n, factory)
+            self.pool = self.pool_factory(n, factory, setup)
             self.pool.call_all("seed", [()] * n)
             return self._levels()
         except STOPPING as err:
@@ -119,6 +151,11 @@ class _Search:
         except WorkerOutOfMemory:
             self._kill()
             return self.finish("incomplete", None, self.states + self.frontier, stop_reason="memory")
+        except WorkerLost as err:
+            self._kill()
+            result = self.finish("incomplete", None, self.states + self.frontier, stop_reason="worker-lost")
+            result.notes.append(f"a worker was lost: {err}")
+            return result
         finally:
             if self.pool is not None:
                 self.pool.close()
@@ -347,7 +384,7 @@ class _Search:
         if self.pool is not None:
             try:
                 stats.workers = [list(c) for c in self.pool.call_all("counts", [()] * self.n)]
-            except (WorkerFailed, WorkerOutOfMemory, OSError, EOFError):
+            except (WorkerFailed, WorkerOutOfMemory, WorkerLost, OSError, EOFError):
                 pass
         return _result(verdict, finding, self.model, stats, self.start, n_states, self.findings,
                        self.plan.fingerprints, symmetric_roles=self.plan.symmetric_roles, **kw)

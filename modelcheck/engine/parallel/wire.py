@@ -116,6 +116,16 @@ class Owner:
             msg.append(stable_hash(m if sym is None else sym._message(m, sym.blur)))
 
 
+def model_signature(pm) -> int:
+    """A hash of a packed model's shape and initial state, the same in every process:
+    a worker that built the model itself (on a Ray cluster) checks that it got the
+    search's model (same spec, same modelcheck), since their states must agree."""
+    p, k = pm.initial, pm.k
+    parts = (k, len(p), [pm.nodes.values[i] for i in p[:k]], pm.up.values[p[k]],
+             [pm.msgs.values[i] for i in pm.net.ids(p[k + 1])], pm.budgets.values[p[k + 4]])
+    return stable_hash(parts)
+
+
 # choose_parts: how much of the state space it samples, and how even a share of the
 # sampled states each worker must get under a candidate partition
 SAMPLE_STATES = 3000

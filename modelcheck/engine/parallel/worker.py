@@ -80,6 +80,7 @@ class Worker:
             tracker.to_state = pm.unpack
         self.guard = guard
         self.sent = 0  # states handed to other workers
+        self.sent_bytes = 0  # the batches' size
         self.received = 0
 
     # ---- the level's expansion ------------------------------------------------------
@@ -127,7 +128,9 @@ class Worker:
         for j in range(self.n):
             if outk[j]:
                 self.sent += len(outk[j])
-                out.append(self.outboxes[j].seal(outk[j], outs[j]))
+                batch = self.outboxes[j].seal(outk[j], outs[j])
+                self.sent_bytes += len(batch)
+                out.append(batch)
             else:
                 out.append(None)
         if self.pos >= len(self.frontier):
@@ -365,8 +368,8 @@ class Worker:
         return None
 
     def counts(self) -> tuple:
-        """(states stored, candidates, states sent, states received)."""
-        return len(self.visited) - len(self.new), self._candidates(), self.sent, self.received
+        """(states stored, candidates, states sent, states received, bytes sent)."""
+        return len(self.visited) - len(self.new), self._candidates(), self.sent, self.received, self.sent_bytes
 
 
 def _first(c: list) -> int:

@@ -168,7 +168,7 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
     if scenario is not None and no_faults:
         raise ValueError("scenario and no_faults cannot be used together")
     model = build_model(spec, no_faults=no_faults, scenario=scenario, invariants=invariants, properties=properties)
-    pool_factory = None
+    pool_factory, cluster_note = None, None
     if cluster is not None:
         from .engine.parallel import ray_pool
         recipe = ray_pool.Recipe(spec.source.path, spec.source.text, tuple(sorted(spec.overrides.items())),
@@ -176,6 +176,8 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
         pool_factory = ray_pool.RayPoolFactory(cluster, recipe)
         if workers == 1:
             workers = ray_pool.cluster_cpus(cluster)
+            if workers < 2:
+                cluster_note = f"--cluster: the cluster offers {workers} CPU, so the search ran in this process"
     try:
         result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
                                         on_progress=on_progress, symmetry=symmetry, prune=prune,
@@ -185,6 +187,8 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
     finally:
         if cluster is not None:
             ray_pool.disconnect()
+    if cluster_note is not None:
+        result.notes.append(cluster_note)
     searched = result.searched or model  # its states are the trace's (reductions may leave fault lines out)
     options = {"consts": spec.checked.consts, "invariants": list(invariants) or None,
                "properties": list(properties) or None, "max_states": max_states,

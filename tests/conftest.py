@@ -98,3 +98,28 @@ def run_until_signal(args: list[str], sig: int, ready) -> tuple[subprocess.Popen
                              f"stderr: {err[-2000:]!r}") from None
     return proc, out, err
 
+
+
+# The long checks: each took 12-35 s on the 2-core CI machine (pytest --durations),
+# together about 2.5 minutes of the suite's wall time. They are differential checks
+# whose ground is also covered by quicker tests in the same file (smaller specs,
+# fewer samples); `pytest -m slow` runs them, `pytest -m ""` runs everything.
+SLOW = {
+    "tests/test_prove.py::test_every_supported_spec_matches_on_a_sample_of_states",
+    "tests/test_prove.py::test_bmc_finds_the_shortest_counterexample_and_no_shorter[kitchen]",
+    "tests/test_prove.py::test_successors_and_invariants_match_on_reachable_and_random_states[kitchen]",
+    "tests/test_prove.py::test_successors_and_invariants_match_on_reachable_and_random_states[multi]",
+    "tests/test_symmetry.py::test_verdicts_and_shortest_trace_lengths_do_not_change[specs/lease_read_broken.ha]",
+    "tests/test_pruning.py::test_random_specs_exercise_both_reductions",
+    "tests/test_gallery_commit.py::test_fixed_spec_holds_everywhere[raft_membership_fixed]",
+    "tests/test_packed.py::test_example_specs_same_search[raft_membership_fixed.ha]",
+    "tests/test_packed.py::test_example_specs_same_search[raft_membership_broken.ha]",
+    "tests/test_visited.py::test_fingerprint_search_with_spilled_levels_matches_exact[True-raft_membership_fixed.ha]",
+    "tests/test_reduction.py::test_pruning_changes_no_verdict_state_count_or_trace_length[stale_read_history_fixed.ha]",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid in SLOW:
+            item.add_marker(pytest.mark.slow)

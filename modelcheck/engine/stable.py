@@ -2,10 +2,9 @@
 
 Python's `hash` of a string depends on the process's hash seed, and a packed
 state's intern ids on the order a process met its values. Two things must not
-depend on either: which worker owns a state (engine/parallel/wire.py), and which
-renaming of a state symmetry stores (engine/symmetry.PackedSymmetry orders nodes
-and picks the least renaming by these hashes), so that every process, and any
-number of workers, explores the same representatives in the same order.
+depend on either: which worker owns a state (engine/parallel/wire.py), and whether
+a worker on another machine built the search's model (wire.model_signature). (Which
+renaming symmetry stores is decided by value too: engine/symmetry.value_key.)
 """
 from __future__ import annotations
 

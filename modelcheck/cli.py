@@ -808,6 +808,8 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout, component
 @click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True, help="Number of random walks.")
 @click.option("--depth", type=click.IntRange(min=1), default=100, show_default=True, help="Steps per walk at most.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same runs.")
+@click.option("--no-shrink", is_flag=True, help="Report the shortest violating walk as found (loops cut out), "
+              "without shrinking it (default: drop and reorder its steps while it still violates).")
 @click.option("--no-swarm", is_flag=True, help="Every run may take every step (default: each run switches "
                                                "off a random subset of handlers, actions and faults).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop after this long.")
@@ -819,7 +821,8 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout, component
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text: only the counterexample and the summary.")
-def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out, no_faults, scenario, memory, quiet):
+def simulate(spec, consts, runs, depth, seed, no_swarm, no_shrink, timeout, fmt, trace_out, no_faults, scenario, memory,
+             quiet):
     """Random walks through SPEC, for models too large to explore exhaustively.
 
     Checks invariants, asserts and run-time errors (not temporal properties) and
@@ -837,7 +840,8 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
         model = build(checked, source, use_faults=not no_faults, faults=faults)
     except SpecError as err:
         _fail(err, source, spec, fmt)
-    rep = run_sim(model, SimOptions(runs=runs, depth=depth, seed=seed, swarm=not no_swarm, timeout=timeout,
+    rep = run_sim(model, SimOptions(runs=runs, depth=depth, seed=seed, swarm=not no_swarm, shrink=not no_shrink,
+                                    timeout=timeout,
                                     memory_limit=_memory_limit(memory)))
     result = rep.result
     rate = rep.steps / rep.seconds if rep.seconds > 0 else 0
@@ -845,7 +849,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
            "runs_per_second": round(rep.runs / rep.seconds) if rep.seconds > 0 else rep.runs,
            "seed": seed, "depth": depth, "swarm": not no_swarm, "first_found_in_run": rep.first_found_in_run,
            "never_taken": rep.never_taken, "stop_reason": rep.stop_reason, "deadlocked_runs": rep.deadlocks,
-           "notes": rep.notes}
+           "notes": rep.notes, "shrunk_from": rep.shrunk_from}
     options = {"consts": checked.consts, "invariants": None, "properties": None, "max_states": None,
                "max_depth": depth, "timeout": timeout, "no_faults": no_faults, "scenario": scenario}
     files: list[tuple[str, str]] = []
@@ -867,8 +871,13 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, timeout, fmt, trace_out,
             click.echo("never taken in any run: " + ", ".join(rep.never_taken))
         for note in rep.notes:  # runs that deadlocked (or a model with no step at all)
             click.echo(note)
-        found = (f" · shortest violation: {len(result.trace)} steps (first found in run {rep.first_found_in_run})"
-                 if result.violation is not None else "")
+        if rep.shrunk_from is not None:
+            click.echo(f"Shrunk from {rep.shrunk_from} steps to {len(result.trace)}: steps dropped and reordered while "
+                       "the same violation still happened. Not proved shortest: `modelcheck verify` finds the "
+                       "shortest trace.")
+        shrunk = f"shrunk from {rep.shrunk_from}; " if rep.shrunk_from is not None else ""
+        found = (f" · shortest violation: {len(result.trace)} steps ({shrunk}first found in run "
+                 f"{rep.first_found_in_run})" if result.violation is not None else "")
         stopped = f" · stopped: {stop_text(rep.stop_reason)}" if rep.stop_reason in ("interrupted", "memory") else ""
         click.echo(f"Simulation: {rep.runs:,} runs · {rep.steps:,} steps · {rep.seconds:.2f} s · {rate:,.0f} steps/s"
                    f" · {result.stats.distinct_states:,} distinct states seen{found}{stopped}")

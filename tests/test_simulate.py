@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import run_cli
 
 from modelcheck.engine.simulate import _cut_loops
@@ -153,3 +155,65 @@ invariant nobody_down: not crashed(S[0])
 """
     code, doc = sim_json(str(spec_file(both)), "--runs", "20")
     assert code == 1 and len(doc["trace"]["steps"]) == 1
+
+
+# ---- shrinking (engine/shrink.py) ------------------------------------------------
+
+WANDER = """spec wander
+role S[1] {
+  var x: 0..3 = 0
+  var a: 0..3 = 0
+  var b: bool = false
+  action inc when x < 3 { x = x + 1 }
+  action drift when a < 3 { a = a + 1 }
+  action flip { b = not b }
+}
+invariant small: S[0].x < 3
+"""
+
+
+def test_shrinking_drops_the_detours_a_walk_took(spec_file):
+    # a walk wanders (drift, flip) before the third inc; cutting loops keeps the
+    # detours through new states, shrinking drops them: 3 steps, verify's shortest
+    raw = _sim(WANDER, runs=50, depth=60, seed=3, swarm=False, shrink=False)
+    rep = _sim(WANDER, runs=50, depth=60, seed=3, swarm=False)
+    assert len(raw.result.trace) > 3
+    assert len(rep.result.trace) == 3 and rep.shrunk_from == len(raw.result.trace)
+    assert [s.name for s, _ in rep.result.trace] == ["inc"] * 3
+    assert rep.result.violation.name == "small" and rep.shrink_complete
+    code, doc = sim_json(str(spec_file(WANDER)), "--runs", "50", "--depth", "60", "--seed", "3", "--no-swarm")
+    assert code == 1 and doc["simulation"]["shrunk_from"] == len(raw.result.trace)
+    assert len(doc["trace"]["steps"]) == 3
+    text = run_cli("simulate", str(spec_file(WANDER)), "--runs", "50", "--depth", "60", "--seed", "3", "--no-swarm")
+    assert f"Shrunk from {len(raw.result.trace)} steps to 3" in text.stdout and "Not proved shortest" in text.stdout
+    assert f"(shrunk from {len(raw.result.trace)}; first found in run" in text.stdout
+    off = run_cli("simulate", str(spec_file(WANDER)), "--runs", "50", "--depth", "60", "--seed", "3", "--no-swarm",
+                  "--no-shrink")
+    assert "Shrunk" not in off.stdout and f"shortest violation: {len(raw.result.trace)} steps" in off.stdout
+
+
+@pytest.mark.parametrize("name", ["async_failover_broken.ha", "partial_quorum_broken.ha", "raft_prevote_broken.ha",
+                                  "stonith_unconfirmed_broken.ha"])
+def test_a_shrunk_trace_replays_to_the_same_violation_and_is_no_shorter_than_verify(name, tmp_path):
+    from conftest import ROOT
+
+    from modelcheck import api
+    from modelcheck.engine.shrink import replay, same_violation, step_key
+    from modelcheck.engine.simulate import SimOptions, simulate
+
+    model = api.build_model(api.load(ROOT / "specs" / name))
+    raw = simulate(model, SimOptions(runs=300, depth=200, seed=1, shrink=False))
+    rep = simulate(model, SimOptions(runs=300, depth=200, seed=1))
+    assert rep.shrunk_from == len(raw.result.trace) > len(rep.result.trace)  # these four do shrink
+    assert same_violation(rep.result.violation, raw.result.violation)
+    again = replay(model, [step_key(s) for s, _ in rep.result.trace])
+    assert again is not None and len(again[0]) == len(rep.result.trace)
+    assert len(rep.result.trace) >= len(api.verify(ROOT / "specs" / name, invariants=[
+        raw.result.violation.name]).trace)
+    same = simulate(model, SimOptions(runs=300, depth=200, seed=1))  # deterministic
+    assert [s for s, _ in same.result.trace] == [s for s, _ in rep.result.trace]
+    trace = tmp_path / "t.json"
+    run = run_cli("simulate", str(ROOT / "specs" / name), "--runs", "300", "--depth", "200", "--seed", "1",
+                  "--trace-out", str(trace))
+    assert run.returncode == 1
+    assert run_cli("replay", str(ROOT / "specs" / name), str(trace)).returncode == 0

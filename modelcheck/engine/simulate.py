@@ -31,6 +31,7 @@ class SimOptions:
     swarm: bool = True
     timeout: float | None = None
     memory_limit: int | None = None  # bytes of resident memory (limits.MemoryGuard); None: ulimit -v only
+    shrink: bool = True  # shrink the shortest violation found (engine/shrink.py)
 
 
 @dataclass
@@ -50,6 +51,10 @@ class SimReport:
     longest_deadlock_run: int = 0  # steps of the longest run that ended in a deadlock
     initial_deadlock: bool = False
     notes: list[str] = field(default_factory=list)  # sentences for the text report (notes())
+    # The violation's trace before shrinking (engine/shrink.py; loops already cut out),
+    # in steps, and whether shrinking reached its fixed point; None: nothing shrunk.
+    shrunk_from: int | None = None
+    shrink_complete: bool = True
 
 
 def _feature(model: Model, step) -> str:
@@ -138,6 +143,8 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
         n_seen = len(seen_states)
         seen_states.clear()
         report.stop_reason = "memory"
+    if best is not None and len(best[0]) > 1 and opts.shrink:
+        best = _shrink(model, best, report, start, opts)
     report.seconds = time.monotonic() - start
     stats = Stats(len(seen_states) if n_seen is None else n_seen, report.steps, max_depth, report.seconds)
     if best is not None:
@@ -167,6 +174,22 @@ def notes(report: SimReport) -> list[str]:
         return [f"{report.deadlocks:,} of {report.runs:,} runs ended in a state where no step is enabled "
                 "(a deadlock, or the protocol finished)."]
     return []
+
+
+def _shrink(model: Model, best: tuple, report: SimReport, start: float, opts: SimOptions) -> tuple:
+    """The shortest variant of the best trace that shrinking finds (engine/shrink.py),
+    within its own time budget but not past the --timeout (at least a second)."""
+    from . import shrink
+    now = time.monotonic()
+    deadline = now + shrink.MAX_SECONDS
+    if opts.timeout is not None:
+        deadline = min(deadline, max(start + opts.timeout, now + 1.0))
+    out = shrink.shrink(model, best[0], best[1], deadline=deadline)
+    report.shrink_complete = out.complete
+    if len(out.trace) < len(best[0]):
+        report.shrunk_from = len(best[0])
+        return _cut_loops(out.trace, model.initial), out.violation
+    return best
 
 
 def _better(best, walk: list, violation: Violation, report: SimReport, run: int, initial):

@@ -808,6 +808,8 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout, component
 @click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True, help="Number of random walks.")
 @click.option("--depth", type=click.IntRange(min=1), default=100, show_default=True, help="Steps per walk at most.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same runs.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Share the runs between N processes of this machine; the same report as one.")
 @click.option("--no-shrink", is_flag=True, help="Report the shortest violating walk as found (loops cut out), "
               "without shrinking it (default: drop and reorder its steps while it still violates).")
 @click.option("--no-swarm", is_flag=True, help="Every run may take every step (default: each run switches "
@@ -821,8 +823,8 @@ def graph(spec, consts, fmt, max_states, no_faults, scenario, timeout, component
 @click.option("--scenario", metavar="NAME", help="Use this scenario's faults instead of the faults block.")
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Text: only the counterexample and the summary.")
-def simulate(spec, consts, runs, depth, seed, no_swarm, no_shrink, timeout, fmt, trace_out, no_faults, scenario, memory,
-             quiet):
+def simulate(spec, consts, runs, depth, seed, no_swarm, no_shrink, workers, timeout, fmt, trace_out, no_faults, scenario,
+             memory, quiet):
     """Random walks through SPEC, for models too large to explore exhaustively.
 
     Checks invariants, asserts and run-time errors (not temporal properties) and
@@ -841,7 +843,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, no_shrink, timeout, fmt,
     except SpecError as err:
         _fail(err, source, spec, fmt)
     rep = run_sim(model, SimOptions(runs=runs, depth=depth, seed=seed, swarm=not no_swarm, shrink=not no_shrink,
-                                    timeout=timeout,
+                                    workers=workers, timeout=timeout,
                                     memory_limit=_memory_limit(memory)))
     result = rep.result
     rate = rep.steps / rep.seconds if rep.seconds > 0 else 0

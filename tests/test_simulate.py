@@ -175,26 +175,26 @@ invariant small: S[0].x < 3
 def test_shrinking_drops_the_detours_a_walk_took(spec_file):
     # a walk wanders (drift, flip) before the third inc; cutting loops keeps the
     # detours through new states, shrinking drops them: 3 steps, verify's shortest
-    raw = _sim(WANDER, runs=50, depth=60, seed=3, swarm=False, shrink=False)
-    rep = _sim(WANDER, runs=50, depth=60, seed=3, swarm=False)
+    raw = _sim(WANDER, runs=1, depth=60, seed=2, swarm=False, shrink=False)
+    rep = _sim(WANDER, runs=1, depth=60, seed=2, swarm=False)
     assert len(raw.result.trace) > 3
     assert len(rep.result.trace) == 3 and rep.shrunk_from == len(raw.result.trace)
     assert [s.name for s, _ in rep.result.trace] == ["inc"] * 3
     assert rep.result.violation.name == "small" and rep.shrink_complete
-    code, doc = sim_json(str(spec_file(WANDER)), "--runs", "50", "--depth", "60", "--seed", "3", "--no-swarm")
+    code, doc = sim_json(str(spec_file(WANDER)), "--runs", "1", "--depth", "60", "--seed", "2", "--no-swarm")
     assert code == 1 and doc["simulation"]["shrunk_from"] == len(raw.result.trace)
     assert len(doc["trace"]["steps"]) == 3
-    text = run_cli("simulate", str(spec_file(WANDER)), "--runs", "50", "--depth", "60", "--seed", "3", "--no-swarm")
+    text = run_cli("simulate", str(spec_file(WANDER)), "--runs", "1", "--depth", "60", "--seed", "2", "--no-swarm")
     assert f"Shrunk from {len(raw.result.trace)} steps to 3" in text.stdout and "Not proved shortest" in text.stdout
     assert f"(shrunk from {len(raw.result.trace)}; first found in run" in text.stdout
-    off = run_cli("simulate", str(spec_file(WANDER)), "--runs", "50", "--depth", "60", "--seed", "3", "--no-swarm",
+    off = run_cli("simulate", str(spec_file(WANDER)), "--runs", "1", "--depth", "60", "--seed", "2", "--no-swarm",
                   "--no-shrink")
     assert "Shrunk" not in off.stdout and f"shortest violation: {len(raw.result.trace)} steps" in off.stdout
 
 
-@pytest.mark.parametrize("name", ["async_failover_broken.ha", "partial_quorum_broken.ha", "raft_prevote_broken.ha",
-                                  "stonith_unconfirmed_broken.ha"])
-def test_a_shrunk_trace_replays_to_the_same_violation_and_is_no_shorter_than_verify(name, tmp_path):
+@pytest.mark.parametrize("name, seed", [("async_failover_broken.ha", 2), ("partial_quorum_broken.ha", 1),
+                                        ("raft_prevote_broken.ha", 1), ("stonith_unconfirmed_broken.ha", 1)])
+def test_a_shrunk_trace_replays_to_the_same_violation_and_is_no_shorter_than_verify(name, seed, tmp_path):
     from conftest import ROOT
 
     from modelcheck import api
@@ -202,18 +202,33 @@ def test_a_shrunk_trace_replays_to_the_same_violation_and_is_no_shorter_than_ver
     from modelcheck.engine.simulate import SimOptions, simulate
 
     model = api.build_model(api.load(ROOT / "specs" / name))
-    raw = simulate(model, SimOptions(runs=300, depth=200, seed=1, shrink=False))
-    rep = simulate(model, SimOptions(runs=300, depth=200, seed=1))
+    raw = simulate(model, SimOptions(runs=300, depth=200, seed=seed, shrink=False))
+    rep = simulate(model, SimOptions(runs=300, depth=200, seed=seed))
     assert rep.shrunk_from == len(raw.result.trace) > len(rep.result.trace)  # these four do shrink
     assert same_violation(rep.result.violation, raw.result.violation)
     again = replay(model, [step_key(s) for s, _ in rep.result.trace])
     assert again is not None and len(again[0]) == len(rep.result.trace)
     assert len(rep.result.trace) >= len(api.verify(ROOT / "specs" / name, invariants=[
         raw.result.violation.name]).trace)
-    same = simulate(model, SimOptions(runs=300, depth=200, seed=1))  # deterministic
+    same = simulate(model, SimOptions(runs=300, depth=200, seed=seed, workers=2))  # any number of workers
     assert [s for s, _ in same.result.trace] == [s for s, _ in rep.result.trace]
     trace = tmp_path / "t.json"
-    run = run_cli("simulate", str(ROOT / "specs" / name), "--runs", "300", "--depth", "200", "--seed", "1",
+    run = run_cli("simulate", str(ROOT / "specs" / name), "--runs", "300", "--depth", "200", "--seed", str(seed),
                   "--trace-out", str(trace))
     assert run.returncode == 1
     assert run_cli("replay", str(ROOT / "specs" / name), str(trace)).returncode == 0
+
+
+@pytest.mark.parametrize("name", ["ring_failover_broken.ha", "majority_election.ha", "stonith_unconfirmed_broken.ha"])
+def test_workers_give_the_same_report(name):
+    from conftest import ROOT
+
+    docs = []
+    for workers in ("1", "2", "3"):
+        code, doc = sim_json(str(ROOT / "specs" / name), "--runs", "600", "--seed", "4", "--workers", workers)
+        sim = doc["simulation"]
+        for key in ("seconds", "steps_per_second", "runs_per_second"):
+            sim.pop(key)
+        doc["stats"].pop("seconds"), doc["stats"].pop("states_per_second")
+        docs.append((code, doc))
+    assert docs[0] == docs[1] == docs[2]

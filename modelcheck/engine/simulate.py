@@ -32,6 +32,7 @@ class SimOptions:
     timeout: float | None = None
     memory_limit: int | None = None  # bytes of resident memory (limits.MemoryGuard); None: ulimit -v only
     shrink: bool = True  # shrink the shortest violation found (engine/shrink.py)
+    workers: int = 1  # forked processes sharing each round's runs (the same report with any number)
 
 
 @dataclass
@@ -77,12 +78,91 @@ def all_features(model: Model) -> list[str]:
     return out
 
 
+# Runs between two updates of the length bound (a run after a violation is found
+# walks at most one step less than the shortest so far): the runs of a round are
+# shared out between the workers, and their results merged in run order, so the
+# report depends on this number but not on how many workers there are.
+ROUND = 256
+
+
+@dataclass
+class Walk:
+    """What one run did (`_walk`)."""
+
+    run: int
+    steps: int  # steps taken
+    taken: set  # features its steps exercised
+    seen: set  # hashes of the states it visited (Python's hash: the workers are forked, same seed)
+    length: int  # steps of the walk
+    deadlock: bool  # it ended in a state where no step is enabled
+    found: tuple | None = None  # (trace with loops cut out, violation)
+
+
+def _walk(model: Model, opts: SimOptions, features: list, run: int, limit: int, budget: Budget) -> Walk:
+    """Run number `run`: its own random stream (from the seed and the run's number,
+    so a run is the same whichever process takes it), its swarm switches, then at
+    most `limit` random enabled steps, stopping at the first violation."""
+    rng = random.Random(_run_seed(opts.seed, run))
+    off = set()
+    if opts.swarm and run > 1 and features:  # run 1 uses everything
+        off = {f for f in features if rng.random() < 0.5}
+        if len(off) == len(features):
+            off.discard(rng.choice(features))
+    state = model.initial
+    out = Walk(run, 0, set(), set(), 0, False)
+    walk: list = []
+    for _ in range(limit):
+        budget.tick()
+        trs = model.successors(state)
+        allowed = [tr for tr in trs if _feature(model, tr.step) not in off] or trs
+        if not allowed:  # deadlock: nothing can happen
+            out.deadlock = True
+            break
+        tr = allowed[rng.randrange(len(allowed))]
+        out.steps += 1
+        out.taken.add(_feature(model, tr.step))
+        walk.append((tr.step, tr.state))
+        if tr.error is not None:
+            out.found = (_cut_loops(walk, model.initial), runtime_violation(tr.error))
+            break
+        state = tr.state
+        out.seen.add(hash(state))
+        bad = check_state(model, state, False)
+        if bad:
+            out.found = (_cut_loops(walk, model.initial), bad[0])
+            break
+    out.length = len(walk)
+    return out
+
+
+def _run_seed(seed: int, run: int) -> int:
+    from .stable import mix
+    return mix(mix(seed & ((1 << 64) - 1)) ^ run)
+
+
+class _Runner:
+    """Runs walks for `simulate`, in this process or as one of its forked workers."""
+
+    def __init__(self, model: Model, opts: SimOptions, features: list, deadline: float | None, guard: MemoryGuard):
+        self.model, self.opts, self.features = model, opts, features
+        self.budget = Budget(deadline, guard, every=256)  # a long walk can outlast the --timeout
+
+    def walks(self, runs: list[int], limit: int) -> tuple[list[Walk], str | None]:
+        """The runs in order, until the budget stops one: (walks done, stop reason)."""
+        out = []
+        try:
+            for run in runs:
+                out.append(_walk(self.model, self.opts, self.features, run, limit, self.budget))
+        except StopSearch as stop:
+            return out, stop.reason
+        return out, None
+
+
 def simulate(model: Model, opts: SimOptions) -> SimReport:
-    rng = random.Random(opts.seed)
     start = time.monotonic()
     features = all_features(model)
     taken: set[str] = set()
-    seen_states = {model.initial}
+    seen = {hash(model.initial)}
     best: tuple[list, Violation] | None = None
     report = SimReport(Result("holds", Stats(), model.initial))
     init_bad = check_state(model, model.initial, False)
@@ -90,63 +170,72 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
         best = ([], init_bad[0])
         report.first_found_in_run = 0
     max_depth = 0
-    n_seen = None  # set when seen_states was freed to recover from a MemoryError
+    n_seen = None  # set when `seen` was freed to recover from a MemoryError
     guard = MemoryGuard(opts.memory_limit)
-    # checked along a walk too: one walk of a large --depth can outlast the --timeout
-    budget = Budget(start + opts.timeout if opts.timeout is not None else None, guard, every=256)
+    deadline = start + opts.timeout if opts.timeout is not None else None
+    runner = _Runner(model, opts, features, deadline, guard)
+    pool, n = None, 1
+    if opts.workers > 1:
+        from .parallel.local import LocalPool, available
+        if available():
+            n = opts.workers
+            share = MemoryGuard(opts.memory_limit // n if opts.memory_limit else None)
+            pool = LocalPool(n, lambda wid: _Runner(model, opts, features, deadline, share))
     try:
-        for run in range(1, opts.runs + 1):
+        for first in range(1, opts.runs + 1, ROUND):
             if best is not None and not best[0]:
                 break
-            if opts.timeout is not None and time.monotonic() - start > opts.timeout:
+            if deadline is not None and time.monotonic() > deadline:
                 report.stop_reason = "timeout"
                 break
-            if run % 64 == 0 and guard.exceeded():  # the distinct states seen grow with the runs
+            if guard.exceeded():  # the distinct states seen grow with the runs
                 report.stop_reason = "memory"
                 break
-            report.runs = run
-            off = set()
-            if opts.swarm and run > 1 and features:  # run 1 uses everything
-                off = {f for f in features if rng.random() < 0.5}
-                if len(off) == len(features):
-                    off.discard(rng.choice(features))
-            state = model.initial
-            walk: list = []
+            runs = list(range(first, min(first + ROUND, opts.runs + 1)))
             limit = opts.depth if best is None else min(opts.depth, len(best[0]) - 1)
-            for _ in range(limit):
-                budget.tick()
-                trs = model.successors(state)
-                allowed = [tr for tr in trs if _feature(model, tr.step) not in off] or trs
-                if not allowed:  # deadlock: nothing can happen
+            if pool is None:
+                done, stop = runner.walks(runs, limit)
+            else:
+                replies = pool.call_all("walks", [(runs[w::n], limit) for w in range(n)])
+                done = sorted((w for ws, _ in replies for w in ws), key=lambda w: w.run)
+                stop = next((r for _, r in replies if r is not None), None)
+                if stop is not None:  # keep the runs up to the first one missing
+                    ran = {w.run for w in done}
+                    k = next((i for i, r in enumerate(runs) if r not in ran), len(runs))
+                    done = done[:k]
+            for w in done:
+                report.runs = w.run
+                report.steps += w.steps
+                taken |= w.taken
+                seen |= w.seen
+                max_depth = max(max_depth, w.length)
+                if w.deadlock:
                     report.deadlocks += 1
-                    report.longest_deadlock_run = max(report.longest_deadlock_run, len(walk))
-                    break
-                tr = allowed[rng.randrange(len(allowed))]
-                report.steps += 1
-                taken.add(_feature(model, tr.step))
-                walk.append((tr.step, tr.state))
-                if tr.error is not None:
-                    best = _better(best, walk, runtime_violation(tr.error), report, run, model.initial)
-                    break
-                state = tr.state
-                seen_states.add(state)
-                bad = check_state(model, state, False)
-                if bad:
-                    best = _better(best, walk, bad[0], report, run, model.initial)
-                    break
-            max_depth = max(max_depth, len(walk))
+                    report.longest_deadlock_run = max(report.longest_deadlock_run, w.length)
+                if w.found is not None:
+                    if best is None:
+                        report.first_found_in_run = w.run
+                    if best is None or len(w.found[0]) < len(best[0]):
+                        best = w.found
+            if stop is not None:
+                report.stop_reason = stop
+                break
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM (limits.Terminated): report what the runs found
         report.stop_reason = "interrupted"
-    except StopSearch as stop:  # the --timeout or the memory limit, in the middle of a walk
-        report.stop_reason = stop.reason
+        if pool is not None:
+            pool.kill()
+            pool = None
     except MemoryError:
-        n_seen = len(seen_states)
-        seen_states.clear()
+        n_seen = len(seen)
+        seen.clear()
         report.stop_reason = "memory"
-    if best is not None and len(best[0]) > 1 and opts.shrink:
+    finally:
+        if pool is not None:
+            pool.close()
+    if best is not None and len(best[0]) > 1 and opts.shrink and report.stop_reason != "interrupted":
         best = _shrink(model, best, report, start, opts)
     report.seconds = time.monotonic() - start
-    stats = Stats(len(seen_states) if n_seen is None else n_seen, report.steps, max_depth, report.seconds)
+    stats = Stats(len(seen) if n_seen is None else n_seen, report.steps, max_depth, report.seconds)
     if best is not None:
         trace, violation = best
         report.result = Result("violated", stats, model.initial, trace=trace, violation=violation,
@@ -189,15 +278,6 @@ def _shrink(model: Model, best: tuple, report: SimReport, start: float, opts: Si
     if len(out.trace) < len(best[0]):
         report.shrunk_from = len(best[0])
         return _cut_loops(out.trace, model.initial), out.violation
-    return best
-
-
-def _better(best, walk: list, violation: Violation, report: SimReport, run: int, initial):
-    trace = _cut_loops(walk, initial)
-    if best is None:
-        report.first_found_in_run = run
-    if best is None or len(trace) < len(best[0]):
-        return trace, violation
     return best
 
 

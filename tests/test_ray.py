@@ -73,6 +73,7 @@ def test_cluster_gives_the_one_process_result(cluster):
             continue
         parallel += 1
         assert len(on_cluster.stats.workers) == 2
+        assert on_cluster.notes[-1] == f"--cluster {cluster.address}: 2 workers on 2 Ray nodes"
         if one.verdict == "holds":
             assert sum(w[0] for w in on_cluster.stats.workers) == one.stats.distinct_states
         assert on_cluster.options["cluster"] == cluster.address
@@ -126,14 +127,21 @@ def started():
         yield address
     finally:
         for p in reversed(procs):
-            os.killpg(p.pid, signal.SIGTERM)
+            _signal_group(p, signal.SIGTERM)
         for p in reversed(procs):
             try:
                 p.wait(timeout=3)
             except subprocess.TimeoutExpired:  # `ray start --block` takes its time to stop its node
                 pass
-            os.killpg(p.pid, signal.SIGKILL)
+            _signal_group(p, signal.SIGKILL)  # what of its node is left
             p.wait()
+
+
+def _signal_group(proc, sig) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:  # the whole group has ended
+        pass
 
 
 def _cpus(ray_cli: str, address: str) -> float:
@@ -154,7 +162,9 @@ def test_the_readme_recipe_gives_the_one_process_report(started):
     a, b = json.loads(one.stdout), json.loads(many.stdout)
     assert b["options"]["cluster"] == started and b["options"]["workers"] == 2  # one per CPU of the two nodes
     assert len(b["stats"]["workers"]) == 2
+    assert b["notes"] == a["notes"] + [f"--cluster {started}: 2 workers on 2 Ray nodes"]
     for doc in (a, b):
+        doc.pop("notes")
         doc["stats"].pop("seconds"), doc["stats"].pop("states_per_second"), doc["stats"].pop("workers", None)
         doc["options"].pop("cluster", None), doc["options"].pop("workers", None)
     assert a == b

@@ -153,7 +153,10 @@ class RayWorker:
             self.failure = ("error", traceback.format_exc())
 
     def ready(self):
-        return ("ok", os.uname().nodename) if self.failure is None else self.failure
+        if self.failure is not None:
+            return self.failure
+        import ray
+        return ("ok", ray.get_runtime_context().get_node_id())
 
     def call(self, method: str, args: tuple):
         try:
@@ -189,14 +192,16 @@ class RayPool:
                                    "check `ray status`: its CPUs may be taken by other jobs") from None
             except ray.exceptions.RayError as err:
                 raise WorkerLost(str(err)) from None
-            self.machines = []
+            nodes = []
             for status, detail in replies:
                 if status == "mismatch":
                     raise ClusterError(f"a worker on {detail} built another model from the spec",
                                        "install the same modelcheck version on every machine of the cluster")
                 if status == "error":
                     raise WorkerFailed(detail)
-                self.machines.append(detail)
+                nodes.append(detail)
+            spread = len(set(nodes))
+            self.placement = (f"--cluster {address}: {n} workers on {spread} Ray node{'s' if spread != 1 else ''}")
         except BaseException:
             self.kill()
             raise

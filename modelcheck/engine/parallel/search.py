@@ -115,6 +115,7 @@ class _Search:
         self.frontier = 0
         self.unreduced = None  # with symmetry: the states the stored ones stand for (None: unknown)
         self.recent = None  # samples of the last levels, for the growth hint (growth.Recent)
+        self.placement = None
 
     # ---- the run --------------------------------------------------------------------
 
@@ -143,6 +144,7 @@ class _Search:
 
         try:
             self.pool = self.pool_factory(n, factory, setup)
+            self.placement = getattr(self.pool, "placement", None)  # where a cluster put the workers
             self.pool.call_all("seed", [()] * n)
             return self._levels()
         except STOPPING as err:
@@ -386,5 +388,8 @@ class _Search:
                 stats.workers = [list(c) for c in self.pool.call_all("counts", [()] * self.n)]
             except (WorkerFailed, WorkerOutOfMemory, WorkerLost, OSError, EOFError):
                 pass
-        return _result(verdict, finding, self.model, stats, self.start, n_states, self.findings,
-                       self.plan.fingerprints, symmetric_roles=self.plan.symmetric_roles, **kw)
+        result = _result(verdict, finding, self.model, stats, self.start, n_states, self.findings,
+                         self.plan.fingerprints, symmetric_roles=self.plan.symmetric_roles, **kw)
+        if self.placement is not None:
+            result.notes.append(self.placement)
+        return result

@@ -10,6 +10,7 @@ for named specs, as a table and as JSON (bench/out/results.json).
                                              # (long: its last row, the 5-node vote count, is very large)
     python3 bench/run.py --suite scale   # exact vs --fingerprints, 0.7 to 50 million states (long)
     python3 bench/run.py --suite workers # one process against --workers 2, side by side
+    python3 bench/run.py --suite raft    # Raft, broken (Figure 8) and fixed, 1 and 2 workers (about 12 min)
     python3 bench/run.py specs/x.ha ...  # any specs
     python3 bench/run.py "specs/majority_election.ha --no-symmetry --const LOSS=0"   # with options
 
@@ -99,6 +100,10 @@ SUITES["workers"] = [row + extra for row in (
     "bench/models/paxos.ha --no-symmetry",
     "bench/models/two_phase.ha --const RM=10",
 ) for extra in ("", " --workers 2")]
+# Raft (3 servers, 4 terms, logs of two entries; issue 17's deep-bug target): the Figure 8
+# commitment bug, 23 steps deep, and the fixed model, each within the 10-minute goal.
+SUITES["raft"] = ["bench/models/raft_broken.ha", "bench/models/raft.ha",
+                  "bench/models/raft_broken.ha --workers 2", "bench/models/raft.ha --workers 2"]
 SUITES["efficiency"] = [
     "bench/promela/vote_count.ha --const N=4 --no-symmetry",
     "bench/promela/vote_count.ha --const N=4",

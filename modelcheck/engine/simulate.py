@@ -229,6 +229,13 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
         n_seen = len(seen)
         seen.clear()
         report.stop_reason = "memory"
+    except Exception as err:  # a worker's MemoryError, or a worker killed
+        from .parallel.local import WorkerLost, WorkerOutOfMemory
+        if not isinstance(err, (WorkerLost, WorkerOutOfMemory)):
+            raise
+        report.stop_reason = "memory" if isinstance(err, WorkerOutOfMemory) else "worker-lost"
+        pool.kill()
+        pool = None
     finally:
         if pool is not None:
             pool.close()

@@ -29,6 +29,8 @@ from .report.text import render_json, render_text, stop_text, summary_line
 from .lang.values import int_text
 
 EXIT_HOLDS, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+# simulate's stops that cut its runs short (exit 3); a --timeout is how a simulation ends
+CUT_SHORT = ("interrupted", "memory", "worker-lost")
 
 
 # A const's value on the command line: ASCII decimal digits only (int() would also
@@ -880,8 +882,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, no_shrink, workers, time
         shrunk = f"shrunk from {rep.shrunk_from}; " if rep.shrunk_from is not None else ""
         found = (f" · shortest violation: {len(result.trace)} steps ({shrunk}first found in run "
                  f"{rep.first_found_in_run})" if result.violation is not None else "")
-        early = rep.stop_reason in ("interrupted", "memory", "worker-lost")
-        stopped = f" · stopped: {stop_text(rep.stop_reason)}" if early else ""
+        stopped = f" · stopped: {stop_text(rep.stop_reason)}" if rep.stop_reason in CUT_SHORT else ""
         click.echo(f"Simulation: {rep.runs:,} runs · {rep.steps:,} steps · {rep.seconds:.2f} s · {rate:,.0f} steps/s"
                    f" · {result.stats.distinct_states:,} distinct states seen{found}{stopped}")
     if not all([_write_file(*f) for f in files]):
@@ -889,7 +890,7 @@ def simulate(spec, consts, runs, depth, seed, no_swarm, no_shrink, workers, time
     if result.violation is not None:
         sys.exit(EXIT_VIOLATED)
     # Ctrl-C, SIGTERM or memory stop the runs early (a timeout is how a simulation ends)
-    sys.exit(EXIT_INCOMPLETE if rep.stop_reason in ("interrupted", "memory", "worker-lost") else EXIT_HOLDS)
+    sys.exit(EXIT_INCOMPLETE if rep.stop_reason in CUT_SHORT else EXIT_HOLDS)
 
 
 @cli.command()

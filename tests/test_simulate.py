@@ -232,3 +232,26 @@ def test_workers_give_the_same_report(name):
         doc["stats"].pop("seconds"), doc["stats"].pop("states_per_second")
         docs.append((code, doc))
     assert docs[0] == docs[1] == docs[2]
+
+
+def test_workers_really_share_the_runs(monkeypatch):
+    # the report is the same with any N, so check that N processes did take the runs
+    from conftest import ROOT
+
+    from modelcheck import api
+    from modelcheck.engine import simulate as sim
+    from modelcheck.engine.parallel.local import LocalPool
+
+    shares = []
+
+    class Counting(LocalPool):
+        def call_all(self, method, args):
+            shares.append([len(a[0]) for a in args])
+            return super().call_all(method, args)
+
+    monkeypatch.setattr(sim, "LocalPool", Counting)
+    model = api.build_model(api.load(ROOT / "specs" / "majority_election.ha"))
+    two = sim.simulate(model, sim.SimOptions(runs=600, seed=4, workers=2))
+    one = sim.simulate(model, sim.SimOptions(runs=600, seed=4))
+    assert shares and all(len(s) == 2 and min(s) > 0 for s in shares) and sum(map(sum, shares)) == 600
+    assert (two.runs, two.steps, two.result.stats.distinct_states) == (one.runs, one.steps, one.result.stats.distinct_states)

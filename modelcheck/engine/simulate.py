@@ -21,6 +21,8 @@ from .explorer import check_state, runtime_violation
 from .result import Result, Stats, Violation
 from ..limits import Budget, MemoryGuard, StopSearch
 from .model import FAULT_KINDS, Model
+from .parallel.local import LocalPool, WorkerLost, WorkerOutOfMemory, available
+from .stable import mix
 
 
 @dataclass
@@ -136,7 +138,6 @@ def _walk(model: Model, opts: SimOptions, features: list, run: int, limit: int, 
 
 
 def _run_seed(seed: int, run: int) -> int:
-    from .stable import mix
     return mix(mix(seed & ((1 << 64) - 1)) ^ run)
 
 
@@ -176,7 +177,6 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
     runner = _Runner(model, opts, features, deadline, guard)
     pool, n = None, 1
     if opts.workers > 1:
-        from .parallel.local import LocalPool, available
         if available():
             n = opts.workers
             share = MemoryGuard(opts.memory_limit // n if opts.memory_limit else None)
@@ -229,10 +229,7 @@ def simulate(model: Model, opts: SimOptions) -> SimReport:
         n_seen = len(seen)
         seen.clear()
         report.stop_reason = "memory"
-    except Exception as err:  # a worker's MemoryError, or a worker killed
-        from .parallel.local import WorkerLost, WorkerOutOfMemory
-        if not isinstance(err, (WorkerLost, WorkerOutOfMemory)):
-            raise
+    except (WorkerLost, WorkerOutOfMemory) as err:  # a worker's MemoryError, or a worker killed
         report.stop_reason = "memory" if isinstance(err, WorkerOutOfMemory) else "worker-lost"
         pool.kill()
         pool = None

@@ -51,15 +51,21 @@ def _serve(conn, factory, wid: int) -> None:
             return
         if msg is None:
             return
-        method, args = msg
-        try:
-            conn.send(("ok", getattr(worker, method)(*args)))
-        except MemoryError:
-            worker = None
-            conn.send(("memory", None))
+        reply = answer(worker, *msg)
+        conn.send(reply)
+        if reply[0] == "memory":
             return
-        except BaseException:  # noqa: BLE001
-            conn.send(("error", traceback.format_exc()))
+
+
+def answer(worker, method: str, args: tuple) -> tuple:
+    """`worker.method(*args)` as a reply every pool's search process reads (`_unwrap`):
+    ("ok", value), ("memory", None) after a MemoryError, ("error", traceback)."""
+    try:
+        return ("ok", getattr(worker, method)(*args))
+    except MemoryError:
+        return ("memory", None)
+    except BaseException:  # noqa: BLE001 - reported to the search process
+        return ("error", traceback.format_exc())
 
 
 class LocalPool:

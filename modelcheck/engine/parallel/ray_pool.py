@@ -28,7 +28,7 @@ import os
 import traceback
 from dataclasses import dataclass
 
-from .local import WorkerFailed, WorkerLost, WorkerOutOfMemory, _unwrap
+from .local import WorkerFailed, WorkerLost, WorkerOutOfMemory, _unwrap, answer
 
 # How long the actors may take to be placed and to build the model
 START_TIMEOUT = 300.0
@@ -159,13 +159,10 @@ class RayWorker:
         return ("ok", ray.get_runtime_context().get_node_id())
 
     def call(self, method: str, args: tuple):
-        try:
-            return ("ok", getattr(self.worker, method)(*args))
-        except MemoryError:
-            self.worker = None
-            return ("memory", None)
-        except BaseException:  # noqa: BLE001
-            return ("error", traceback.format_exc())
+        reply = answer(self.worker, method, args)
+        if reply[0] == "memory":
+            self.worker = None  # its memory back; the search stops
+        return reply
 
 
 class RayPool:

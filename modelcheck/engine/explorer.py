@@ -27,7 +27,7 @@ from .frontier import SpillingLevel
 from .memo import AdaptiveMemo
 from .visited import FingerprintSet, disk_dir
 from .liveness import FAULT, Graph, Lasso, find_lasso
-from .model import FAULT_KINDS, State, Step
+from .model import State, Step, fairness_key
 from .result import Finding, Result, Stats, Violation
 from .stops import STOPPING, Stops
 from ..lang.values import SpecRuntimeError
@@ -62,7 +62,8 @@ class Options:
     # skipped transition saves (measurements in docs/language.md, "Pruning").
     prune: bool = False
     # The packed fast path (modelcheck/engine/packed.py) where it applies: no pruning and no
-    # graph (temporal properties). Same results; False only to compare the two.
+    # `record_graph` (temporal properties record their graph on packed states). Same
+    # results; False only to compare the two.
     packed: bool = True
     # Stop (stop_reason "memory") when the process's resident memory passes this many
     # bytes; None: no limit of its own. Either way the search also stops before an
@@ -101,12 +102,14 @@ class Options:
             if why is not None:
                 prune = False
                 notes.append(f"--prune is off: {why}")
-        fast = self.packed and packed.applicable(model) and not graph and not prune
+        # the packed fast path records a graph for temporal properties, not for `graph`
+        # (which draws the model's own States)
+        fast = self.packed and packed.applicable(model) and not self.record_graph and not prune
         workers = self.workers
         if workers > 1:
             from .parallel.local import available
             why = None
-            if not fast:
+            if not fast or graph:
                 why = "temporal properties are checked on the recorded state graph" if graph else (
                     "pruning runs on one process" if prune else "this model has no packed form")
             elif self.pool_factory is None and not available():
@@ -126,7 +129,7 @@ class Plan:
     symmetric_roles: list[str]  # the roles reduced by symmetry: none without it
     fingerprints: bool  # store fingerprints of states instead of states
     prune: bool  # sleep sets
-    packed: bool  # the packed fast path (no graph, no pruning, a compiled model)
+    packed: bool  # the packed fast path (no pruning, no record_graph, a compiled model)
     notes: list[str]  # options asked for that cannot be honoured, and why (Result.notes)
     workers: int = 1  # worker processes of the partitioned search (1: the one-process search)
 
@@ -161,7 +164,12 @@ def explore(model: Explorable, options: Options | None = None) -> Result:
         from .parallel.search import explore_parallel
         result = explore_parallel(model, options, plan, start, plan.workers, options.pool_factory)
     else:
-        search = _explore_packed if plan.packed else _explore_states
+        if not plan.packed:
+            search = _explore_states
+        elif plan.graph:  # temporal properties: the graph on packed states
+            search = _explore_packed_graph if model.collector is None else _explore_states
+        else:
+            search = _explore_packed
         result = search(model, options, plan, start)
     result.notes.extend(plan.notes)
     prune.finish(pruning, model)
@@ -445,9 +453,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         ftable, fcap = parents.table, parents.capacity
     # invariants read the nodes and up (p[:k1]), the ghosts (p[gi]) and the time (p[tm:], if any)
     k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
-    # invariants per (nodes, up, ghosts, time): stored only while states share them
-    inv_memo = AdaptiveMemo(packed.NET_MEMO_LIMIT)
-    inv_table, inv_hits = inv_memo.table, inv_memo.hits
+    violations, inv_memo = _packed_invariants(model, pm, collect)
     stops = Stops(options, start)
     check_at = stops.check_at  # the state count at which the stop rules are asked next
     progress = options.on_progress
@@ -476,15 +482,6 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
             kw["growth"] = _growth(model, recent, pm.unpack)
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
-
-    def violations(p: tuple, read: tuple) -> list[Violation]:
-        """The invariants p violates; `read` is what they read of it, (p[:k1], p[gi]) + p[tm:]
-        (the measures read the same, so the caller builds it once)."""
-        bad = inv_table.get(read)
-        if bad is None:
-            return inv_memo.store(read, check_state(model, pm.unpack(p), collect, memo=False))
-        inv_hits[0] += 1
-        return bad
 
     read0 = (init[:k1], init[gi]) + init[tm:]
     for bad in violations(init, read0) + (mt.see(init, read0, key(init)) if mt else []):
@@ -576,7 +573,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                 return finish("incomplete", stop_reason=reason)
     except MemoryError as err:
         n_states = len(parents)  # free what the search holds, so the summary can be made
-        level = nxt = inv_memo = inv_table = None
+        level = nxt = inv_memo = violations = None
         parents.clear()
         pm.release()
         stats.transitions = transitions
@@ -589,6 +586,227 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     if findings:
         return finish("violated", next(iter(findings.values())))
     return finish("holds")
+
+
+def _packed_invariants(model: Explorable, pm: "packed.PackedModel", collect: bool):
+    """(violations, its memo) for the searches on packed states: violations(p, read)
+    gives the invariants p violates, where `read` is what they read of it,
+    (p[:k1], p[gi]) + p[tm:] (the measures read the same, so the caller builds it
+    once). Memoised by `read` while states share it (memo.AdaptiveMemo)."""
+    inv_memo = AdaptiveMemo(packed.NET_MEMO_LIMIT)
+    inv_table, inv_hits = inv_memo.table, inv_memo.hits
+
+    def violations(p: tuple, read: tuple) -> list[Violation]:
+        bad = inv_table.get(read)
+        if bad is None:
+            return inv_memo.store(read, check_state(model, pm.unpack(p), collect, memo=False))
+        inv_hits[0] += 1
+        return bad
+    return violations, inv_memo
+
+
+def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start: float) -> Result:
+    """`explore` on packed states that records the state graph the temporal properties
+    are checked on: the graph `_explore_states` records (the same state ids, edges in
+    `Model.successors` order, fairness units numbered in the order their first edge is
+    recorded), hence the same counts, verdicts, lassos and traces, at the packed
+    engine's speed. Successors come from `PackedModel.labelled`, which gives each
+    step's fairness unit with it. No symmetry, fingerprints or pruning: a recorded
+    graph must keep every state and edge (Options.validate turns those off)."""
+    stats = Stats()
+    properties = plan.properties
+    try:  # a Ctrl-C while the successor code is generated still gets a summary
+        pm = packed.PackedModel(model)
+        successors = pm.labelled
+        successors(pm.initial)  # compiles the labelled successor code now
+    except (KeyboardInterrupt, MemoryError) as err:
+        stats.seconds = time.monotonic() - start
+        return Result("incomplete", stats, model.initial, stop_reason=Stops.reason(err),
+                      invariants=[i.name for i in model.invariants])
+    collect = options.collect_all
+    findings: dict[str, Finding] = {}
+    init = pm.initial
+    graph = Graph()
+    states, parent, succs, units = graph.states, graph.parent, graph.succ, graph.unit
+    states.append(init)
+    parent.append(-1)
+    index: dict[tuple, int] = {init: 0}  # packed state -> its id (BFS discovery order)
+    parents = _GraphParents(graph, index)
+    umap = graph.unit_ids  # PackedModel's unit number -> the graph's (first edge first)
+    k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
+    violations, inv_memo = _packed_invariants(model, pm, collect)
+    stops = Stops(options, start)
+    check_at = stops.check_at
+    progress = options.on_progress
+    n_states = None  # set when the graph was freed to recover from a MemoryError
+    mt = measures.tracker(model)
+    if mt is not None:
+        mt.to_state = pm.unpack
+    explored = False
+
+    def keyfn(st: State):
+        return pm.pack(st)
+
+    def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
+        n = len(states) if n_states is None else n_states
+        if mt is not None:
+            kw["measures"] = mt.results(explored, _tracer(model, parents, keyfn, n_states))
+        if verdict == "incomplete":
+            stats.frontier = max(n - expanded, 0)
+            kw["growth"] = _growth(model, recent, pm.unpack)
+        return _result(verdict, finding, model, stats, start, n, findings, False,
+                       properties=[p.name for p in properties], symmetric_roles=[], **kw)
+
+    read0 = (init[:k1], init[gi]) + init[tm:]
+    for bad in violations(init, read0) + (mt.see(init, read0, init) if mt else []):
+        if not collect:
+            return finish("violated", Finding(bad))
+        findings.setdefault(bad.name or "", Finding(bad))
+    lo, hi = 0, 1  # the level being expanded: states lo..hi-1 (ids are BFS order)
+    depth, transitions, expanded = 0, 0, 0
+    recent = growth.Recent(init)
+    truncated = None
+    try:
+        while lo < hi:
+            if stops.at_depth_bound(depth):
+                stats.transitions = transitions
+                truncated = stops.depth_stop((t for i in range(lo, hi) for t, _ in successors(states[i])),
+                                             _same, index)
+                if truncated is not None:
+                    break
+                # nothing lies beyond the bound: expanding this level finds no new state,
+                # but records its edges, which the liveness check needs
+            for s in range(lo, hi):
+                expanded += 1
+                p = states[s]
+                succ, unit = [], []
+                succs.append(succ)
+                units.append(unit)
+                for t, u in successors(p):
+                    transitions += 1
+                    if t is None:  # a run-time error: the Model says which
+                        stats.depth = max(stats.depth, depth + 1)
+                        if "" not in findings:
+                            tr = next(tr for tr in model.successors(pm.unpack(p)) if tr.error is not None)
+                            finding = _error_finding(model, parents, p, tr, keyfn)
+                            if not collect:
+                                stats.transitions = transitions
+                                return finish("violated", finding)
+                            findings[""] = finding
+                        graph.errors.append((s, len(succ)))  # keeps the numbering; never on a cycle
+                        succ.append(s)
+                        unit.append(FAULT)
+                        continue
+                    if u >= 0:
+                        uid = umap.get(u)
+                        if uid is None:
+                            uid = umap[u] = len(umap)
+                        u = uid
+                    i = index.get(t)
+                    if i is not None:
+                        succ.append(i)
+                        unit.append(u)
+                        continue
+                    i = index[t] = len(states)
+                    states.append(t)
+                    parent.append(s)
+                    succ.append(i)
+                    unit.append(u)
+                    read = (t[:k1], t[gi]) + t[tm:]
+                    bads = violations(t, read)
+                    if mt is not None:
+                        bads = bads + mt.see(t, read, t)
+                    if bads:
+                        stats.depth = max(stats.depth, depth + 1)
+                        for bad in bads:
+                            if (bad.name or "") in findings:
+                                continue
+                            finding = Finding(bad, _trace(model, parents, t, keyfn))
+                            if not collect:
+                                stats.transitions = transitions
+                                return finish("violated", finding)
+                            findings[bad.name or ""] = finding
+                    n = i + 1
+                    if n >= check_at:
+                        if progress is not None and n % PROGRESS_EVERY == 0:
+                            progress(Progress(n, transitions, depth + 1, n - expanded,
+                                              time.monotonic() - start))
+                        reason = stops.reached(n)
+                        if reason is not None:
+                            stats.depth, stats.transitions = depth + 1, transitions
+                            return finish("incomplete", stop_reason=reason)
+                        check_at = stops.check_at
+            lo, hi = hi, len(states)
+            level = _LevelView(states, lo, hi)
+            level, depth, reason = _advance(level, depth, stats, stops)
+            recent.add(depth, level)
+            if reason is not None:
+                stats.transitions = transitions
+                return finish("incomplete", stop_reason=reason)
+        stats.transitions = transitions
+        if truncated:
+            return finish("incomplete", stop_reason=truncated)
+        explored = True
+        inv_memo = violations = None  # the liveness phase needs the graph only
+        if mt is None:  # the measures' witness traces are read through `parents`
+            index.clear()
+        for name, finding in _check_properties(model, graph, properties, collect, stops.budget(), pm):
+            if not collect:
+                return finish("violated", finding)
+            findings.setdefault(name, finding)
+    except MemoryError as err:
+        n_states = len(states)  # free what the search holds, so the summary can be made
+        graph = index = inv_memo = violations = None
+        states.clear()
+        succs.clear()
+        units.clear()
+        pm.release()
+        stats.transitions = transitions
+        return finish("incomplete", stop_reason=Stops.reason(err))
+    except STOPPING as err:  # Ctrl-C, SIGTERM; the liveness phase's timeout or memory limit
+        stats.transitions = transitions
+        return finish("incomplete", stop_reason=Stops.reason(err))
+    if findings:
+        return finish("violated", next(iter(findings.values())))
+    return finish("holds")
+
+
+class _GraphParents:
+    """`parents[key]`, the key a state was first reached from (None for the initial
+    state), read off a graph recorded on packed states, whose keys are the states
+    themselves: what `_trace` walks, without a second table of the states."""
+
+    __slots__ = ("graph", "index")
+
+    def __init__(self, graph: Graph, index: dict):
+        self.graph, self.index = graph, index
+
+    def __getitem__(self, key):
+        p = self.graph.parent[self.index[key]]
+        return None if p < 0 else self.graph.states[p]
+
+    def __len__(self) -> int:
+        return len(self.graph.states)
+
+
+class _LevelView:
+    """A level of a search whose states are stored in BFS order: states lo..hi-1
+    of one list, for growth.Recent (which samples it) and _advance (which tests it)."""
+
+    __slots__ = ("states", "lo", "hi")
+
+    def __init__(self, states: list, lo: int, hi: int):
+        self.states, self.lo, self.hi = states, lo, hi
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
+
+    def sample(self, step: int) -> list:
+        return self.states[self.lo:self.hi:step]
+
+
+def _same(x):
+    return x
 
 
 def _reads(st: State) -> tuple:
@@ -637,30 +855,29 @@ def _consume(level: list):
 
 def _unit(graph: Graph, step: Step) -> int:
     """The fairness unit of a step: who does what, regardless of `any` choices."""
-    if step.kind in FAULT_KINDS:
+    key = fairness_key(step)
+    if key is None:
         return FAULT
-    message = step.message[:4] if step.message is not None else None  # a message's age is not who it is
-    key = (step.kind, step.node, step.name, tuple(v for _, v, _ in step.params), message)
     return graph.unit_ids.setdefault(key, len(graph.unit_ids))
 
 
-def _check_properties(model: Explorable, graph: Graph, properties: list, collect: bool, budget: Budget | None = None):
+def _check_properties(model: Explorable, graph: Graph, properties: list, collect: bool, budget: Budget | None = None,
+                      pm: "packed.PackedModel | None" = None):
     """(name, Finding) for each violated property, in declaration order. Of a
     quantified property's instances, the one with the shortest lasso is reported.
-    `budget` stops the phase (StopSearch) at the --timeout or the memory limit."""
+    `budget` stops the phase (StopSearch) at the --timeout or the memory limit.
+    `pm`: the graph's states are that PackedModel's packed states."""
     budget = budget or Budget()
-    settled = []
-    for st in graph.states:
-        budget.tick()
-        settled.append(model.settled(st))
+    view = _StateView(pm)
+    settled = view.evaluate(model.settled, graph, budget, view.links)
     for prop in properties:
         best: Finding | None = None
         for inst in prop.instances:
             try:
-                q = _evaluate(inst.q, graph, budget)
-                p = _evaluate(inst.p, graph, budget) if inst.p is not None else None
+                q = view.evaluate(inst.q, graph, budget)
+                p = view.evaluate(inst.p, graph, budget) if inst.p is not None else None
             except _PredicateError as err:
-                trace = _replay(model, graph, graph.path_to(err.state))
+                trace = _replay(model, graph, graph.path_to(err.state), view.state)
                 v = Violation("runtime_error", prop.name,
                               f"while evaluating property '{prop.name}': {err.error.message}", err.error.span,
                               in_invariant=True, binding=inst.binding)
@@ -669,7 +886,7 @@ def _check_properties(model: Explorable, graph: Graph, properties: list, collect
             lasso = find_lasso(graph, prop.op, q, settled, p, budget)
             if lasso is None:
                 continue
-            finding = _lasso_finding(model, graph, prop, inst, lasso)
+            finding = _lasso_finding(model, graph, prop, inst, lasso, view.state)
             if best is None or finding.length < best.length:
                 best = finding
         if best is not None:
@@ -682,32 +899,69 @@ class _PredicateError(Exception):
         self.state, self.error = state, error
 
 
-def _evaluate(pred, graph: Graph, budget: Budget) -> list[bool]:
-    out = []
-    for i, st in enumerate(graph.states):
-        budget.tick()
-        try:
-            out.append(pred(st))
-        except SpecRuntimeError as err:
-            raise _PredicateError(i, err) from None
-    return out
+class _StateView:
+    """How the liveness phase reads the states of a recorded graph: the model's
+    `State`s as they are, or packed states (`pm`), which are unpacked for a
+    predicate only once per distinct part it reads (predicates read what invariants
+    read, `model.settled` the links and which nodes are up)."""
+
+    def __init__(self, pm: "packed.PackedModel | None"):
+        self.pm = pm
+        if pm is None:
+            self.state = _same
+            self.reads = self.links = None
+        else:
+            k = pm.k
+            k1, gi, tm = k + 1, k + 3, k + 5
+            self.state = pm.unpack
+            self.reads = lambda p: (p[:k1], p[gi]) + p[tm:]
+            self.links = lambda p: (p[k], p[k + 2])
+
+    def evaluate(self, pred, graph: Graph, budget: Budget, reads=None) -> list[bool]:
+        """pred on every state of the graph, by id. `reads`: the memo key (what pred
+        reads of a packed state); the invariants' by default."""
+        out = []
+        append, tick = out.append, budget.tick
+        reads = reads or self.reads
+        if reads is None:
+            for i, st in enumerate(graph.states):
+                tick()
+                try:
+                    append(bool(pred(st)))
+                except SpecRuntimeError as err:
+                    raise _PredicateError(i, err) from None
+            return out
+        memo: dict = {}
+        unpack = self.state
+        for i, p in enumerate(graph.states):
+            tick()
+            r = reads(p)
+            v = memo.get(r)
+            if v is None:
+                try:
+                    v = memo[r] = bool(pred(unpack(p)))
+                except SpecRuntimeError as err:
+                    raise _PredicateError(i, err) from None
+            append(v)
+        return out
 
 
-def _lasso_finding(model: Explorable, graph: Graph, prop, inst, lasso: Lasso) -> Finding:
+def _lasso_finding(model: Explorable, graph: Graph, prop, inst, lasso: Lasso, to_state=_same) -> Finding:
     v = Violation("property", prop.name, f"property '{prop.name}' is violated", prop.decl.expr.span,
                   binding=inst.binding)
-    stem = _replay(model, graph, lasso.stem)
-    cycle = None if prop.op == "always" else _replay(model, graph, lasso.cycle)
+    stem = _replay(model, graph, lasso.stem, to_state)
+    cycle = None if prop.op == "always" else _replay(model, graph, lasso.cycle, to_state)
     return Finding(v, stem, cycle, lasso.trigger)
 
 
-def _replay(model: Explorable, graph: Graph, edges: list[tuple[int, int]]) -> list[tuple[Step, State]]:
-    """Turn (state id, successor index) edges back into the model's steps."""
+def _replay(model: Explorable, graph: Graph, edges: list[tuple[int, int]], to_state=_same) -> list[tuple[Step, State]]:
+    """Turn (state id, successor index) edges back into the model's steps; `to_state`
+    turns a recorded state into the model's State (PackedModel.unpack)."""
     out = []
     cache: dict[int, list] = {}
     for s, k in edges:
         if s not in cache:
-            cache[s] = model.successors(graph.states[s])
+            cache[s] = model.successors(to_state(graph.states[s]))
         tr = cache[s][k]
         out.append((tr.step, tr.state))
     return out

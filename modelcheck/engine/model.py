@@ -36,6 +36,17 @@ INV_MEMO_LIMIT = 1 << 17
 FAULT_KINDS = ENVIRONMENT_STEPS
 
 
+def fairness_key(step: Step) -> tuple | None:
+    """The fairness unit a step belongs to (docs/language.md, "Liveness"): who does
+    what, regardless of `any` choices and of a message's age; None for an
+    environment step, which no fairness assumption covers. Both searches that record
+    a state graph (explorer._unit, packed.PackedModel.labelled) number units by it."""
+    if step.kind in FAULT_KINDS:
+        return None
+    message = step.message[:4] if step.message is not None else None  # a message's age is not who it is
+    return step.kind, step.node, step.name, tuple(v for _, v, _ in step.params), message
+
+
 @dataclass
 class CompiledInvariant:
     name: str

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from ..network import msg_key
 from .memo import AdaptiveMemo
-from .model import MEMO_LIMIT, Model, State
+from .model import MEMO_LIMIT, Model, State, fairness_key
+from .state import Step
 
 # Memo tables keyed by a network hold at most this many entries: networks repeat
 # least of all parts, so a larger table costs memory and hits little more.
@@ -237,19 +238,22 @@ class PackedModel:
         self._restart: dict = {}  # like _outs, for a restart body
         self._tick: dict = {}  # (net, time) -> (net, time) after a tick
         self._pause: dict = {}  # (time, n, longest) -> times with n paused for 1, 2, ..., longest ticks
+        self._labelled = None  # compiled on first use (see `labelled`)
+        self._louts: dict = {}  # like _outs, each outcome with its fairness unit
+        self.unit_ids: dict = {}  # fairness_key -> unit number (see `labelled`)
         self.initial = self.pack(model.initial)
         self.source = self._generate()
         # successors(p): the packed successors of p in `Model.successors` order, None
         # in place of a step that raised a run-time error (the explorer then asks the
         # Model for the error itself).
-        self.successors = self._compile()
+        self.successors = self._compile(self.source)
         if model.collector is not None:  # dead messages dropped (modelcheck/prune/dead.py)
             self.successors = model.collector.packed(self.successors, self)
 
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._inbox, self._send, self._sent_ids, self._sent_bytes, self._crash, self._flip, self._spend,
+        for table in (self._outs, self._louts, self._inbox, self._send, self._sent_ids, self._sent_bytes, self._crash, self._flip, self._spend,
                       self._cuts, self._nets, self._restart, self._tick, self._pause):
             table.clear()
 
@@ -269,10 +273,13 @@ class PackedModel:
 
     # ---- successors ---------------------------------------------------------------
 
-    def _generate(self) -> str:
+    def _generate(self, labelled: bool = False) -> str:
         """Python source of `successors(p)` for this model's node count, roles and
         fault lines: the state is unpacked into locals and every successor is one
         tuple display, the cheapest way CPython has to build a tuple.
+
+        `labelled`: the source of `labelled(p)` instead (see `labelled`), whose
+        items are (successor or None, fairness unit), from the same templates.
 
         Safe by construction: the text holds only the fixed templates below and
         integers computed here (node numbers, fault indexes, budget slots, flags);
@@ -298,6 +305,7 @@ class PackedModel:
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",
+                      "        return [(c, -1) for c in clock_choices(p)]" if labelled else
                       "        return clock_choices(p)"]
             if within is not None:
                 lines.append("    due = False")
@@ -306,30 +314,34 @@ class PackedModel:
             glob = f", p[:{k + 1}]" + (", T" if timed else "") if self.reads_global[n] else ""
             g_after = "(G if g2 is None else g2)" if self.uses_ghosts[n] else "G"
             succ = tup(**{names[n]: "node", "NET": "nn", "G": g_after})
+            memo, make, unit = ("louts_memo", "make_loutcomes", ", u") if labelled else ("outs_memo", "make_outcomes", "")
             lines += [f"    if up[{n}]{f' and not paused[{n}]' if timed else ''}:",
                       f"        for msg, after in inbox[{n}]:",
                       f"            key = ({n}, msg, s{n}, {gk}{glob})",
-                      "            outs = outs_memo.get(key)",
+                      f"            outs = {memo}.get(key)",
                       "            if outs is None:",
-                      f"                outs = make_outcomes(key, p, {n}, msg)"]
+                      f"                outs = {make}(key, p, {n}, msg)"]
             if within is not None:  # a message due now that can be delivered stops time
                 lines += ["            if outs and msg in overdue:",
                           "                due = True"]
             lines += [
-                      "            for node, g2, sent in outs:",
+                      f"            for node, g2, sent{unit} in outs:",
                       "                if node is None:",
-                      "                    append(None)",
+                      f"                    append({'(None, -1)' if labelled else 'None'})",
                       "                    continue",
                       "                if sent is None:",
                       "                    nn = after"] + self._send_lines() + [
-                      f"                append({succ})"]
+                      f"                append({f'({succ}, u)' if labelled else succ})"]
         if timed:
             lines += [f"    if now < {int(self.model.time.max)}{' and not due' if within is not None else ''}:",
                       "        nt = tick_memo.get((NET, T))",
                       "        if nt is None:",
                       "            nt = make_tick(NET, T)",
-                      f"        append({tup(NET='nt[0]', T='nt[1]')})"]
+                      f"        append({'(' if labelled else ''}{tup(NET='nt[0]', T='nt[1]')}{', TICK)' if labelled else ''})"]
         g = Generator(self.model, names, tup)
+        if labelled:  # every step from here on is an environment step: the fault unit
+            lines += ["    def append(t):",
+                      "        out.append((t, -1))"]
         for i, f in enumerate(self.model.faults):
             slot = self.model.budget_slot.get(i)
             ind = "    "
@@ -360,7 +372,26 @@ class PackedModel:
                 f"                    nn = bytes(sorted({merge}))",
                 "                else:"] + memo
 
-    def _compile(self):
+    def labelled(self, p: tuple) -> list[tuple]:
+        """The successors of p as (successor or None, fairness unit) pairs, in the
+        same order as `successors` and `Model.successors`: what a search that records
+        the state graph for liveness needs (explorer._explore_packed_graph). A unit is
+        the number `unit_ids` gives a step's model.fairness_key, -1 (liveness.FAULT)
+        for an environment step or one that raised a run-time error.
+
+        Compiled on first use, from the same templates as `successors`; not with the
+        dead-message collector, which temporal properties never run with."""
+        if self._labelled is None:
+            if self.model.collector is not None:
+                raise ValueError("labelled successors do not drop dead messages")
+            self._labelled = self._compile(self._generate(labelled=True))
+        return self._labelled(p)
+
+    def _unit(self, step) -> int:
+        key = fairness_key(step)
+        return -1 if key is None else self.unit_ids.setdefault(key, len(self.unit_ids))
+
+    def _compile(self, source: str):
         namespace = {
             "__builtins__": {}, "inbox_memo": self._inbox, "make_inbox": self._make_inbox,
             "up_values": self.up.values, "outs_memo": self._outs, "make_outcomes": self._make_outcomes,
@@ -372,8 +403,11 @@ class PackedModel:
             "make_nets": self._make_nets, "time_values": self.times.values, "clock_choices": self._clock_choices,
             "overdue": self.overdue, "tick_memo": self._tick, "make_tick": self._make_tick,
             "unpause": self._unpaused, "pause_memo": self._pause, "make_pause": self._make_pause,
+            "louts_memo": self._louts, "make_loutcomes": self._make_loutcomes,
         }
-        exec(compile(self.source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
+        if self.timed:
+            namespace["TICK"] = self._unit(Step("tick"))
+        exec(compile(source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
         return namespace["successors"]
 
     def _flipped(self, up_id: int, n: int) -> int:
@@ -434,6 +468,19 @@ class PackedModel:
                 outs.append((self.nodes.id(values), None if ghosts is None else self.ghosts.id(ghosts),
                              self.sent.id(sent) if sent else None))
         return self._memo(self._outs, key, tuple(outs))
+
+    def _make_loutcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
+        """_make_outcomes for `labelled`: each outcome also carries its unit."""
+        state = self.unpack(p)
+        message = None if msg < 0 else self.msgs.values[msg]
+        outs = []
+        for step, values, ghosts, sent, error in self.model.compute_outcomes(state, n, message):
+            if error is not None:
+                outs.append((None, None, None, -1))
+            else:
+                outs.append((self.nodes.id(values), None if ghosts is None else self.ghosts.id(ghosts),
+                             self.sent.id(sent) if sent else None, self._unit(step)))
+        return self._memo(self._louts, key, tuple(outs))
 
     def _make_inbox(self, net: bytes, cut: int) -> list:
         cut_links = self.cut.values[cut]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .compiler import Ctx, Disabled
-from .model import FAULT_KINDS, Model, State, _next_choices
+from .model import FAULT_KINDS, Model, State, _next_choices, fairness_key
 from ..lang.diagnostics import Diagnostic
 from ..lang.values import SpecRuntimeError
 from ..report.text import IDENTITY_FIELDS, Describer, step_identity
@@ -143,7 +143,7 @@ def _check_lasso(model: Model, doc: dict, states: list[State], n_stem: int, out:
     if cycle:
         edges = _cycle_edges(model, d, loop, cycle)
         enabled = set.intersection(*(_units(model, s) for s in loop))
-        taken = {_unit_of(st) for st in edges}
+        taken = {fairness_key(st) for st in edges}
         if any(st.kind in FAULT_KINDS for st in edges):
             return _diverged(out, None, "the cycle contains a fault step")
         if not enabled <= taken:
@@ -176,13 +176,8 @@ def _cycle_edges(model: Model, d: Describer, loop: list[State], cycle: list[dict
     return steps
 
 
-def _unit_of(step) -> tuple:
-    message = step.message[:4] if step.message is not None else None
-    return (step.kind, step.node, step.name, tuple(v for _, v, _ in step.params), message)
-
-
 def _units(model: Model, state: State) -> set:
-    return {_unit_of(tr.step) for tr in model.successors(state) if tr.step.kind not in FAULT_KINDS}
+    return {fairness_key(tr.step) for tr in model.successors(state) if tr.step.kind not in FAULT_KINDS}
 
 
 def _diverged(out: Outcome, step: int | None, why: str) -> Outcome:

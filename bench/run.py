@@ -11,6 +11,7 @@ for named specs, as a table and as JSON (bench/out/results.json).
     python3 bench/run.py --suite scale   # exact vs --fingerprints, 0.7 to 50 million states (long)
     python3 bench/run.py --suite workers # one process against --workers 2, side by side
     python3 bench/run.py --suite raft    # Raft, broken (Figure 8) and fixed, 1 and 2 workers (about 12 min)
+    python3 bench/run.py --suite liveness  # every example with temporal properties, and a 243k-state one
     python3 bench/run.py specs/x.ha ...  # any specs
     python3 bench/run.py "specs/majority_election.ha --no-symmetry --const LOSS=0"   # with options
 
@@ -104,6 +105,11 @@ SUITES["workers"] = [row + extra for row in (
 # commitment bug, 23 steps deep, and the fixed model, each within the 10-minute goal.
 SUITES["raft"] = ["bench/models/raft_broken.ha", "bench/models/raft.ha",
                   "bench/models/raft_broken.ha --workers 2", "bench/models/raft.ha --workers 2"]
+# Temporal properties (the state graph recorded on packed states, then the fair-cycle
+# search): every example spec with a `property`, and quorum_register with four replicas
+# (243,261 states, 1.4 million edges).
+SUITES["liveness"] = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "specs").glob("*.ha"))
+                      if "\nproperty " in p.read_text()] + ["specs/quorum_register.ha --const N=4"]
 SUITES["efficiency"] = [
     "bench/promela/vote_count.ha --const N=4 --no-symmetry",
     "bench/promela/vote_count.ha --const N=4",

@@ -149,21 +149,25 @@ def _no_tick() -> None:
 # the same components and stems (tests/test_nxgraph.py).
 def sccs(g: Graph, region: list[bool], tick=_no_tick) -> list[list[int]]:
     """Tarjan's algorithm, iterative, over the states in `region` and the non-fault
-    edges between them. Deterministic: states and edges in id/successor order."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    on_stack: set[int] = set()
+    edges between them. Deterministic: states and edges in id/successor order.
+
+    States are numbered 0..len(g)-1, so the index, low-link and on-stack marks are
+    flat lists indexed by state (index -1: not visited), not dicts."""
+    n = len(g)
+    index: list[int] = [-1] * n
+    low: list[int] = [0] * n
+    on_stack = bytearray(n)
     stack: list[int] = []
     out: list[list[int]] = []
     counter = 0
-    for root in range(len(g)):
-        if not region[root] or root in index:
+    for root in range(n):
+        if not region[root] or index[root] >= 0:
             continue
         work = [(root, 0)]
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
-        on_stack.add(root)
+        on_stack[root] = 1
         while work:
             tick()
             v, k = work[-1]
@@ -171,9 +175,9 @@ def sccs(g: Graph, region: list[bool], tick=_no_tick) -> list[list[int]]:
             while k < len(succ):
                 w = succ[k]
                 if unit[k] != FAULT and region[w]:
-                    if w not in index:
+                    if index[w] < 0:
                         break
-                    if w in on_stack and index[w] < low[v]:
+                    if on_stack[w] and index[w] < low[v]:
                         low[v] = index[w]
                 k += 1
             if k < len(succ):
@@ -182,7 +186,7 @@ def sccs(g: Graph, region: list[bool], tick=_no_tick) -> list[list[int]]:
                 index[w] = low[w] = counter
                 counter += 1
                 stack.append(w)
-                on_stack.add(w)
+                on_stack[w] = 1
                 work.append((w, 0))
                 continue
             work.pop()
@@ -194,7 +198,7 @@ def sccs(g: Graph, region: list[bool], tick=_no_tick) -> list[list[int]]:
                 comp = []
                 while True:
                     w = stack.pop()
-                    on_stack.discard(w)
+                    on_stack[w] = 0
                     comp.append(w)
                     if w == v:
                         break

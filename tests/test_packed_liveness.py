@@ -56,13 +56,23 @@ def _pair(model, **kw):
     return fast, slow
 
 
-def test_the_fast_path_records_the_graph():
-    """Not a vacuous comparison: a model with properties takes the packed search."""
+def test_the_fast_path_records_the_graph(monkeypatch):
+    """Not a vacuous comparison: a model with properties takes the packed search,
+    whose edges come from PackedModel.labelled (one call per expanded state), and
+    Options(packed=False) does not."""
     model = _model(ROOT / "specs" / "partial_quorum_fixed.ha")
     assert model.properties and packed.applicable(model)
     plan = Options().validate(model)
     assert plan.packed and plan.graph
     assert not Options(record_graph=True).validate(model).packed  # `graph` draws States
+    calls = []
+    labelled = packed.PackedModel.labelled
+    monkeypatch.setattr(packed.PackedModel, "labelled", lambda pm, p: calls.append(p) or labelled(pm, p))
+    fast = explore(model, Options())
+    assert len(calls) >= fast.stats.distinct_states == 22_292
+    calls.clear()
+    explore(model, Options(packed=False))
+    assert not calls
 
 
 @pytest.mark.parametrize("name", PROPERTY_SPECS)

@@ -27,7 +27,7 @@ from .frontier import SpillingLevel
 from .memo import AdaptiveMemo
 from .visited import FingerprintSet, disk_dir
 from .liveness import FAULT, Graph, Lasso, find_lasso
-from .model import State, Step, fairness_key
+from .model import State, Step, fairness_unit
 from .result import Finding, Result, Stats, Violation
 from .stops import STOPPING, Stops
 from ..lang.values import SpecRuntimeError
@@ -166,10 +166,8 @@ def explore(model: Explorable, options: Options | None = None) -> Result:
     else:
         if not plan.packed:
             search = _explore_states
-        elif plan.graph:  # temporal properties: the graph on packed states
-            search = _explore_packed_graph if model.collector is None else _explore_states
-        else:
-            search = _explore_packed
+        else:  # temporal properties: the graph recorded on packed states
+            search = _explore_packed_graph if plan.graph else _explore_packed
         result = search(model, options, plan, start)
     result.notes.extend(plan.notes)
     prune.finish(pruning, model)
@@ -289,7 +287,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
                 unreduced = None if size is None else unreduced + size
         if graph is not None:
             graph.succ[-1].append(index[t])
-            graph.unit[-1].append(_unit(graph, tr.step))
+            graph.unit[-1].append(fairness_unit(graph.unit_ids, tr.step))
         if sleep is not None:
             sleep.arrive(tk, is_new)
         if not is_new:
@@ -297,14 +295,11 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
         bads = check_state(model, t, collect)
         if mt is not None:
             bads += mt.see(t, _reads(t), tk)
-        for bad in bads:
+        if bads:
             stats.depth = max(stats.depth, depth + 1)
-            if (bad.name or "") in findings:
-                continue  # collect mode: the first (shortest) one is kept
-            finding = Finding(bad, _trace(model, parents, tk, keyfn))
-            if not collect:
-                return finish("violated", finding)
-            record(bad.name or "", finding)
+            stop = _record(bads, findings, collect, lambda: _trace(model, parents, tk, keyfn))
+            if stop is not None:
+                return finish("violated", stop)
         nxt.append(t)
         n = len(parents)
         if n >= stops.check_at:
@@ -547,14 +542,10 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         bads = bads + mt.see(t, read, tk)
                     if bads:
                         stats.depth = max(stats.depth, depth + 1)
-                        for bad in bads:
-                            if (bad.name or "") in findings:
-                                continue
-                            finding = Finding(bad, _trace(model, parents, tk, keyfn))
-                            if not collect:
-                                stats.transitions = transitions
-                                return finish("violated", finding)
-                            findings[bad.name or ""] = finding
+                        stop = _record(bads, findings, collect, lambda: _trace(model, parents, tk, keyfn))
+                        if stop is not None:
+                            stats.transitions = transitions
+                            return finish("violated", stop)
                     nxt.append(t)
                     n = len(parents)
                     if n >= check_at:
@@ -586,6 +577,21 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     if findings:
         return finish("violated", next(iter(findings.values())))
     return finish("holds")
+
+
+def _record(bads: list[Violation], findings: dict, collect: bool, trace) -> Finding | None:
+    """The invariant violations a new state shows: the Finding that stops the search
+    (the first, without collect), else None after recording each not yet found (the
+    first found, on the shortest trace, is kept). `trace()` builds the trace to it."""
+    for bad in bads:
+        name = bad.name or ""
+        if name in findings:
+            continue
+        finding = Finding(bad, trace())
+        if not collect:
+            return finding
+        findings[name] = finding
+    return None
 
 
 def _packed_invariants(model: Explorable, pm: "packed.PackedModel", collect: bool):
@@ -718,14 +724,10 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
                         bads = bads + mt.see(t, read, t)
                     if bads:
                         stats.depth = max(stats.depth, depth + 1)
-                        for bad in bads:
-                            if (bad.name or "") in findings:
-                                continue
-                            finding = Finding(bad, _trace(model, parents, t, keyfn))
-                            if not collect:
-                                stats.transitions = transitions
-                                return finish("violated", finding)
-                            findings[bad.name or ""] = finding
+                        stop = _record(bads, findings, collect, lambda: _trace(model, parents, t, keyfn))
+                        if stop is not None:
+                            stats.transitions = transitions
+                            return finish("violated", stop)
                     n = i + 1
                     if n >= check_at:
                         if progress is not None and n % PROGRESS_EVERY == 0:
@@ -853,14 +855,6 @@ def _consume(level: list):
         yield s
 
 
-def _unit(graph: Graph, step: Step) -> int:
-    """The fairness unit of a step: who does what, regardless of `any` choices."""
-    key = fairness_key(step)
-    if key is None:
-        return FAULT
-    return graph.unit_ids.setdefault(key, len(graph.unit_ids))
-
-
 def _check_properties(model: Explorable, graph: Graph, properties: list, collect: bool, budget: Budget | None = None,
                       pm: "packed.PackedModel | None" = None):
     """(name, Finding) for each violated property, in declaration order. Of a
@@ -900,17 +894,15 @@ class _PredicateError(Exception):
 
 
 class _StateView:
-    """How the liveness phase reads the states of a recorded graph: the model's
-    `State`s as they are, or packed states (`pm`), which are unpacked for a
-    predicate only once per distinct part it reads (predicates read what invariants
-    read, `model.settled` the links and which nodes are up)."""
+    """How the liveness phase reads the states of a recorded graph: as they are (any
+    hashable states, engine/contract.py), or packed states (`pm`), which are unpacked
+    for a predicate only once per distinct part it reads: predicates read what
+    invariants read (`reads`), `model.settled` which links are cut and which nodes are
+    up (`links`)."""
 
     def __init__(self, pm: "packed.PackedModel | None"):
-        self.pm = pm
-        if pm is None:
-            self.state = _same
-            self.reads = self.links = None
-        else:
+        self.state, self.reads, self.links = _same, None, None
+        if pm is not None:
             k = pm.k
             k1, gi, tm = k + 1, k + 3, k + 5
             self.state = pm.unpack
@@ -923,7 +915,7 @@ class _StateView:
         out = []
         append, tick = out.append, budget.tick
         reads = reads or self.reads
-        if reads is None:
+        if reads is None:  # the states as they are: nothing to share
             for i, st in enumerate(graph.states):
                 tick()
                 try:
@@ -932,14 +924,14 @@ class _StateView:
                     raise _PredicateError(i, err) from None
             return out
         memo: dict = {}
-        unpack = self.state
+        to_state = self.state
         for i, p in enumerate(graph.states):
             tick()
             r = reads(p)
             v = memo.get(r)
             if v is None:
                 try:
-                    v = memo[r] = bool(pred(unpack(p)))
+                    v = memo[r] = bool(pred(to_state(p)))
                 except SpecRuntimeError as err:
                     raise _PredicateError(i, err) from None
             append(v)

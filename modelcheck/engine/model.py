@@ -47,6 +47,14 @@ def fairness_key(step: Step) -> tuple | None:
     return step.kind, step.node, step.name, tuple(v for _, v, _ in step.params), message
 
 
+def fairness_unit(ids: dict, step: Step) -> int:
+    """The number of a step's fairness unit in `ids` (fairness_key -> number, in the
+    order units are first met; a new unit is added), or -1 (liveness.FAULT) for an
+    environment step: how a recorded graph labels its edges."""
+    key = fairness_key(step)
+    return -1 if key is None else ids.setdefault(key, len(ids))
+
+
 @dataclass
 class CompiledInvariant:
     name: str

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from ..network import msg_key
 from .memo import AdaptiveMemo
-from .model import MEMO_LIMIT, Model, State, fairness_key
+from .model import MEMO_LIMIT, Model, State, fairness_unit
 from .state import Step
 
 # Memo tables keyed by a network hold at most this many entries: networks repeat
@@ -388,8 +388,7 @@ class PackedModel:
         return self._labelled(p)
 
     def _unit(self, step) -> int:
-        key = fairness_key(step)
-        return -1 if key is None else self.unit_ids.setdefault(key, len(self.unit_ids))
+        return fairness_unit(self.unit_ids, step)
 
     def _compile(self, source: str):
         namespace = {
@@ -458,29 +457,29 @@ class PackedModel:
         return self._make_send((net, sent)) if r is None else r
 
     def _make_outcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
-        state = self.unpack(p)
-        message = None if msg < 0 else self.msgs.values[msg]
-        outs = []
-        for step, values, ghosts, sent, error in self.model.compute_outcomes(state, n, message):
-            if error is not None:
-                outs.append((None, None, None))
-            else:
-                outs.append((self.nodes.id(values), None if ghosts is None else self.ghosts.id(ghosts),
-                             self.sent.id(sent) if sent else None))
-        return self._memo(self._outs, key, tuple(outs))
+        return self._memo(self._outs, key, self._outcomes(p, n, msg, False))
 
     def _make_loutcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
         """_make_outcomes for `labelled`: each outcome also carries its unit."""
+        return self._memo(self._louts, key, self._outcomes(p, n, msg, True))
+
+    def _outcomes(self, p: tuple, n: int, msg: int, labelled: bool) -> tuple:
+        """Node n's outcomes of taking message msg (-1: its actions) in p, as
+        (node values id, ghosts id, sent id), all None for a run-time error; with
+        `labelled`, each followed by the step's unit (-1 for an error)."""
         state = self.unpack(p)
         message = None if msg < 0 else self.msgs.values[msg]
         outs = []
         for step, values, ghosts, sent, error in self.model.compute_outcomes(state, n, message):
             if error is not None:
-                outs.append((None, None, None, -1))
+                out = (None, None, None)
             else:
-                outs.append((self.nodes.id(values), None if ghosts is None else self.ghosts.id(ghosts),
-                             self.sent.id(sent) if sent else None, self._unit(step)))
-        return self._memo(self._louts, key, tuple(outs))
+                out = (self.nodes.id(values), None if ghosts is None else self.ghosts.id(ghosts),
+                       self.sent.id(sent) if sent else None)
+            if labelled:
+                out += (-1 if error is not None else self._unit(step),)
+            outs.append(out)
+        return tuple(outs)
 
     def _make_inbox(self, net: bytes, cut: int) -> list:
         cut_links = self.cut.values[cut]

@@ -54,6 +54,12 @@ class CodeGen:
         self.sources: list[str] = []
         self.source_reads: list[frozenset[str]] = []
         self._reads: set[str] = set()  # of the function being generated
+        # Beside each source, finer: the parts of a state its code reads ("ghosts",
+        # ("role", name) for the variables of a role's nodes, "nodes" for any node's,
+        # "up", "now", "clock"). An invariant is memoised by those parts alone
+        # (explorer._packed_invariants): most invariants read far less than a state.
+        self.source_parts: list[frozenset] = []
+        self._parts: set = set()
         # per register, the monitor of its client history (modelcheck/consistency): its
         # state is a hidden ghost slot after the spec's ghosts
         # (filled in by the Compiler, which evaluates their initial values)
@@ -69,13 +75,13 @@ class CodeGen:
         }
 
     def function(self, e: S.Expr) -> Callable:
-        self._reads = set()
+        self._reads, self._parts = set(), set()
         src = "lambda c: " + self.gen(e, frozenset())
         self._record(src)
         return eval(compile(src, f"<{self.source.path}>", "eval"), self.namespace)  # noqa: S307 - see module doc
 
     def domain_function(self, e: S.Expr) -> Callable:
-        self._reads = set()
+        self._reads, self._parts = set(), set()
         src = "lambda c: " + self.domain(e, frozenset())
         self._record(src)
         return eval(compile(src, f"<{self.source.path}>", "eval"), self.namespace)  # noqa: S307
@@ -83,11 +89,13 @@ class CodeGen:
     def _record(self, src: str) -> None:
         self.sources.append(src)
         self.source_reads.append(frozenset(self._reads))
+        self.source_parts.append(frozenset(self._parts))
 
     def _read(self, what: str) -> None:
         """Note that the code being generated reads `what` (one of GLOBAL_READS)."""
         assert what in GLOBAL_READS, what
         self._reads.add(what)
+        self._parts.add(what)
 
     # ---- helpers ----
 
@@ -176,6 +184,7 @@ class CodeGen:
         if kind == "var":
             return f"c.vars[{int(payload.index)}]"
         if kind == "ghost":
+            self._parts.add("ghosts")
             return f"c.ghosts[{int(payload.index)}]"
         if kind in ("const", "enum"):
             return repr(int(payload))
@@ -197,7 +206,8 @@ class CodeGen:
         obj = self.gen(e.obj, bound)
         if e.obj.type.role is not None:
             role = next(r for r in self.c.roles if r.name == e.obj.type.role)
-            self._read("nodes")
+            self._reads.add("nodes")
+            self._parts.add(("role", role.name))  # only this role's nodes
             return f"c.nodes[{obj}][{int(role.var(e.name).index)}]"
         assert _IDENT.match(e.name)
         self._read("nodes")
@@ -237,6 +247,7 @@ class CodeGen:
         if f in CHECKS:  # a consistency check: reads the register's monitor, not a value
             reg = next(r for r in self.c.registers if r.name == e.args[0].id)
             slot = len(self.c.ghosts) + int(reg.index)
+            self._parts.add("ghosts")
             return f"_gen.monitors[{int(reg.index)}].holds(c.ghosts[{slot}], {f!r})"
         args = [self.gen(a, bound) for a in e.args]
         if f == "len":

@@ -60,6 +60,8 @@ class CompiledInvariant:
     name: str
     decl: S.PropertyDecl
     holds: Callable[[State], bool]
+    # the parts of a state it reads (CodeGen.source_parts); None: any
+    parts: frozenset | None = None
 
 
 @dataclass
@@ -257,7 +259,7 @@ class Model:
         def holds(state: State) -> bool:
             return bool(f(Ctx(ghosts=state.ghosts, nodes=state.nodes, up=state.up,
                               now=state.time[0] if state.time else None)))
-        return CompiledInvariant(decl.name, decl, holds)
+        return CompiledInvariant(decl.name, decl, holds, self.compiler.codegen.source_parts[-1])
 
     def _compile_measure(self, decl: S.PropertyDecl) -> CompiledMeasure:
         f = self.compiler.expr(decl.expr)

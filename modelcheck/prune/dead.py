@@ -146,7 +146,7 @@ class Collector:
             by_dst = tuple(tuple(i for i, d in w if d == dst) for dst in dsts)
             if len(watched) >= TABLE_LIMIT:
                 watched.clear()
-            watched[n] = r = (dsts, w, by_dst)
+            watched[n] = r = (dsts, w, by_dst, ids)
             return r
 
         def dropped(n: bytes, dead: list) -> bytes:
@@ -197,12 +197,32 @@ class Collector:
                 if q is None:
                     continue
                 n = q[k + 1]
-                if pc is not None and n == pn:
+                if pc is not None and (n == pn or 255 not in n):
+                    # Incremental: a message of n already in pn can only have died if
+                    # its receiver's variables changed; any other message of n is new
+                    # (a send) and is looked at once. (With 255 in n, message ids
+                    # take five bytes: the table path below.)
                     dead = None
+                    same = n == pn
                     for d, ids in zip(pc[0], pc[2]):
                         v = q[d]
                         if v != p[d]:
                             for i in ids:
+                                if same or (i < 255 and i in n):
+                                    x = dead_of.get((i, v))
+                                    if x is None:
+                                        x = is_dead(i, v)
+                                    if x:
+                                        if dead is None:
+                                            dead = []
+                                        dead.append(i)
+                    if not same:
+                        if len(watch) < len(msgs):
+                            grow()
+                        for i in set(n).difference(pc[3]):
+                            d = watch[i]
+                            if d >= 0:
+                                v = q[d]
                                 x = dead_of.get((i, v))
                                 if x is None:
                                     x = is_dead(i, v)
@@ -216,7 +236,7 @@ class Collector:
                 c = watched.get(n)
                 if c is None:
                     c = covered(n)
-                dsts, w, _ = c
+                dsts, w = c[0], c[1]
                 if not w:
                     continue
                 key = (n, *[q[d] for d in dsts])  # the net and its receivers' variables

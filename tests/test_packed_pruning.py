@@ -1,0 +1,151 @@
+"""The packed engine's own shortcuts against the search on `State`s: dead messages
+dropped (prune/dead.py, `Collector.packed`: incremental per successor) and the
+invariants memoised per invariant by the slots each reads
+(explorer._per_invariant, CodeGen.source_parts).
+
+Both must be invisible: the same states in the same order, so the same counts,
+depth, first violation and trace as `Options(packed=False)`, which drops dead
+messages from whole `State`s and evaluates every invariant on every new state.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT, pipeline
+from test_packed import _model, _same
+from test_pruning import SEEDS, term_spec
+
+from modelcheck.engine import packed
+from modelcheck.engine.explorer import Options, _part_indexes, explore
+from modelcheck.engine.model import build
+from modelcheck.lang.checker import check
+from modelcheck.lang.diagnostics import Source
+from modelcheck.lang.parser import parse
+
+ON = {"skip_partitions": True, "drop_dead_messages": True}  # verify's defaults
+SPECS = sorted(p.name for p in (ROOT / "specs").glob("*.ha"))
+CAP = 20_000
+
+
+def _pair(model, **kw):
+    return explore(model, Options(**kw)), explore(model, Options(packed=False, **kw))
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_example_specs_dead_messages_same_search(name):
+    model = _model(name)
+    _same(*_pair(model, max_states=CAP, **ON))
+    _same(*_pair(model, max_states=CAP, collect_all=True, **ON))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_term_specs_dead_messages_same_search(seed):
+    model = pipeline(term_spec(seed))
+    _same(*_pair(model, collect_all=True, max_states=CAP, **ON))
+    _same(*_pair(model, max_states=CAP, symmetry=True, **ON))
+
+
+def test_paxos_counts_with_dead_messages():
+    """A model where most successors send (delivery set): the incremental path for
+    new messages. Pinned counts (bench/models/paxos.ha's header)."""
+    path = ROOT / "bench" / "models" / "paxos.ha"
+    source = Source(str(path), path.read_text())
+    model = build(check(parse(source), {"V": 2, "P": 1}), source)
+    fast, slow = _pair(model, **ON)
+    _same(fast, slow)
+    assert (fast.verdict, fast.stats.distinct_states) == ("holds", 4_955)
+    fast, slow = _pair(model, **ON, symmetry=True)
+    _same(fast, slow)
+    assert fast.stats.distinct_states == 1_065
+
+
+WIDE_TERMS = """
+spec wide
+network { delivery DELIVERY }
+message Req(t: 0..2, x: 0..99)
+role S[3] {
+  persistent var term: 0..2 = 0
+  action timeout(x: 0..99) when term < 2 {
+    term += 1
+    broadcast Req(term, x)
+  }
+  on Req(t, x) from c when t > term {
+    term = t
+  }
+}
+invariant bounded: forall s in S: s.term <= 2
+"""
+
+
+@pytest.mark.parametrize("mode", ["set", "unordered"])
+def test_dead_messages_past_one_byte_ids(mode):
+    """600 distinct messages after one step: ids from 255 on take five bytes, and
+    the collector's table path (not the incremental one) handles those networks."""
+    model = pipeline(WIDE_TERMS.replace("DELIVERY", mode))
+    fast, slow = _pair(model, max_states=3_000, **ON)
+    _same(fast, slow)
+    assert fast.stop_reason == "max-states"
+    pm = packed.PackedModel(model)
+    level = pm.successors(pm.initial)
+    assert len(level) == 300 and len({m for s in level for m in s[pm.k + 1]}) > 1
+    assert any(255 in s[pm.k + 1] for t in level[-10:] for s in pm.successors(t) if s is not None)
+
+
+PARTS = """
+spec parts
+const N = 2
+message Ping(x: 0..2)
+network { delivery set }
+ghost var bumps: set<(A, 0..3)> = {}
+
+role A[N] {
+  var a: 0..3 = 0
+  var buddy: node = B[0]
+  action bump when a < 3 {
+    a += 1
+    bumps |= {(self, a)}
+  }
+  action ping(x: 1..2) {
+    send Ping(x) to buddy
+  }
+}
+
+role B[N] {
+  var b: 0..2 = 0
+  on Ping(x) from s {
+    b = x
+  }
+}
+
+faults { crash at most 2 }
+
+invariant few_bumps: len(bumps) < 4
+invariant small_a: forall x in A: x.a <= 2
+invariant some_b_up: count(y in B where crashed(y)) < 2
+invariant buddies_low: forall x in A: x.buddy.b < 2
+invariant two: N == 2
+"""
+
+
+def test_each_invariant_is_memoised_by_what_it_reads():
+    model = pipeline(PARTS)
+    pm = packed.PackedModel(model)
+    k = pm.k  # A[0], A[1], B[0], B[1]; then up, net, cut, ghosts
+    slots = {inv.name: _part_indexes(pm, inv.parts) for inv in model.invariants}
+    assert slots == {"few_bumps": (k + 3,), "small_a": (0, 1), "some_b_up": (k,),
+                     "buddies_low": tuple(range(k)), "two": ()}
+    assert _part_indexes(pm, None) == tuple(range(k + 1)) + (k + 3,)
+
+
+@pytest.mark.parametrize("faults", [True, False])
+@pytest.mark.parametrize("symmetry", [True, False])
+def test_per_invariant_memo_same_findings(faults, symmetry):
+    """Invariants over different slots, violated at different depths: the same first
+    violation and the same findings (each on its shortest trace) as on `State`s."""
+    model = pipeline(PARTS, faults=faults)
+    for kw in ({}, {"collect_all": True}):
+        fast, slow = _pair(model, symmetry=symmetry, **kw)
+        _same(fast, slow)
+    every = explore(model, Options(symmetry=symmetry, collect_all=True))
+    want = {"few_bumps", "small_a", "buddies_low"} | ({"some_b_up"} if faults else set())
+    assert set(every.findings) == want

@@ -63,25 +63,40 @@ class Owner:
         else:
             self._place = [("n", i) for i in range(self.k)]
 
+        self.function = self._generate()
+
     def __call__(self, p: tuple) -> int:
+        return self.function(p)
+
+    def _generate(self):
+        """The owner of a packed state as one generated function (the worker calls it
+        for every successor it has not met: a sum of list lookups written out costs
+        a third of a generic loop over the parts). Its text holds only slot numbers."""
         if self.n == 1:
-            return 0
+            return lambda p: 0
         k = self.k
         if self.parts is not None:
-            try:
-                h = sum(map(list.__getitem__, self._chosen, map(p.__getitem__, self.parts)))
-            except (TypeError, IndexError):
-                self._fill(p)
-                return self(p)
-            return (((h * _GOLDEN) & MASK) >> 32) % self.n
-        net = p[k + 1]
-        try:
-            h = (sum(map(list.__getitem__, self._nodes, p[:k])) + self._ups[p[k]] + self._budgets[p[k + 4]]
-                 + sum(map(self._msg.__getitem__, net if 255 not in net else self.pm.net.ids(net))))
-        except (TypeError, IndexError):  # a term not computed yet (None, or past the list)
-            self._fill(p)
-            return self(p)
-        return (((h * _GOLDEN) & MASK) >> 32) % self.n  # multiplicative hashing: the high bits mix
+            terms = [f"T{j}[p[{int(i)}]]" for j, i in enumerate(self.parts)]
+            env = {f"T{j}": t for j, t in enumerate(self._chosen)}
+        else:
+            terms = [f"T{i}[p[{i}]]" for i in range(k)] + [f"U[p[{k}]]", f"B[p[{k + 4}]]", "sum(map(M.__getitem__, net))"]
+            env = {f"T{i}": t for i, t in enumerate(self._nodes)}
+            env.update(U=self._ups, B=self._budgets, M=self._msg)
+        lines = ["def owner(p):"]
+        if self.parts is None:
+            lines += [f"    net = p[{k + 1}]",
+                      "    if 255 in net:",
+                      "        net = ids(net)"]
+        lines += ["    try:",
+                  f"        h = {' + '.join(['0'] + terms)}",  # 0 + None raises, as a term not computed must
+                  "    except (TypeError, IndexError):  # a term not computed yet (None, or past its list)",
+                  "        fill(p)",
+                  "        return owner(p)",
+                  f"    return (((h * {_GOLDEN}) & {MASK}) >> 32) % {int(self.n)}  # multiplicative hashing: the high bits mix"]
+        env.update({"__builtins__": {}, "sum": sum, "map": map, "TypeError": TypeError, "IndexError": IndexError,
+                    "fill": self._fill, "ids": self.pm.net.ids})
+        exec(compile("\n".join(lines), "<owner>", "exec"), env)  # noqa: S102 - generated from slot numbers only
+        return env["owner"]
 
     def _fill(self, p: tuple) -> None:
         pm, k = self.pm, self.k
@@ -143,15 +158,14 @@ def choose_parts(pm, sym, n: int) -> tuple | None:
     process's local state in distributed Spin. The choice is made on a sample (the
     first SAMPLE_STATES states, breadth first): among single nodes and pairs, the one
     that the fewest sampled steps change, provided the sampled states spread over
-    the workers within FAIR_SHARE of an even share; else the whole state. Under
-    symmetry only nodes outside the symmetric groups qualify (their hash is the same
+    the workers within FAIR_SHARE of an even share; else every node (not the
+    network), if as fair; else the whole state. Under symmetry only nodes outside
+    the symmetric groups qualify as single nodes and pairs (their hash is the same
     for every renaming). Which worker owns a state never changes a result."""
     if n == 1:
         return None
     grouped = {i for g in (sym.groups if sym is not None else ()) for i in g}
     nodes = [i for i in range(pm.k) if i not in grouped]
-    if not nodes:
-        return None
     states, edges = [pm.initial], []
     seen = {pm.initial}
     j = 0
@@ -175,13 +189,28 @@ def choose_parts(pm, sym, n: int) -> tuple | None:
             continue
         if len({tuple(st[i] for i in parts) for st in states}) < MIN_VALUES * n:
             continue  # too few values to spread deeper levels evenly
-        owner = Owner(pm, sym, n, parts)
-        shares = [0] * n
-        for s in states:
-            shares[owner(s)] += 1
-        if max(shares) <= FAIR_SHARE * len(states) / n:
+        if _fair(pm, sym, n, parts, states):
             best, best_changed = parts, changed
-    return best if best_changed is not None and best_changed < 0.75 else None
+    if best_changed is not None and best_changed < 0.75:
+        return best
+    # No node keeps successors local: hash every node's variables but not the
+    # network (summing a term per message in flight is most of the cost of a hash),
+    # if that spreads the states as evenly. Under symmetry the sum over whole groups
+    # is the same for every renaming.
+    every = tuple(range(pm.k))
+    if len({st[:pm.k] for st in states}) >= MIN_VALUES * n and _fair(pm, sym, n, every, states):
+        return every
+    return None
+
+
+def _fair(pm, sym, n: int, parts: tuple, states: list) -> bool:
+    """Whether hashing `parts` gives each of n workers at most FAIR_SHARE of an even
+    share of `states`."""
+    owner = Owner(pm, sym, n, parts)
+    shares = [0] * n
+    for s in states:
+        shares[owner(s)] += 1
+    return max(shares) <= FAIR_SHARE * len(states) / n
 
 
 def _pad(terms: list, i: int) -> None:

@@ -21,9 +21,7 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from ..explorer import check_state
-from ..memo import AdaptiveMemo
-from ..packed import NET_MEMO_LIMIT
+from ..explorer import _packed_invariants
 from ..visited import FingerprintSet
 from .wire import Inbox, Outbox
 
@@ -74,7 +72,8 @@ class Worker:
         self.inboxes = [None if j == wid else Inbox(pm) for j in range(n)]
         k = pm.k
         self.k1, self.gi, self.tm = k + 1, k + 3, k + 5
-        self.inv_memo = AdaptiveMemo(NET_MEMO_LIMIT)
+        # the one-process search's invariant check (each invariant memoised by what it reads)
+        self.violations, self.inv_memo = _packed_invariants(model, pm, collect)
         self.tracker = tracker  # its memo and evaluation only: extremes are kept per level (_measure)
         if tracker is not None:
             tracker.to_state = pm.unpack
@@ -145,7 +144,7 @@ class Worker:
         """Expand frontier states start..end-1: each successor this worker owns becomes
         (or improves) a candidate, each other one goes into its owner's batch."""
         frontier, franks, fsucc = self.frontier, self.franks, self.fsucc
-        successors, owner, wid = self.pm.successors, self.owner, self.wid
+        successors, owner, wid = self.pm.successors, self.owner.function, self.wid
         plain = self.plain
         known = self.visited  # plain: the state -> its discovery key, -1 once stored
         new = self.new
@@ -267,8 +266,7 @@ class Worker:
         - sample: a few of the level's states (model States) with their ranks."""
         ranks, ranked, pm = self.franks, self.ranked, self.pm
         k1, gi, tm = self.k1, self.gi, self.tm
-        table, hits = self.inv_memo.table, self.inv_memo.hits
-        model, collect = self.model, self.collect
+        violations, collect = self.violations, self.collect
         bad, names = [], set()
         orbits = 0
         mt = self.tracker
@@ -282,11 +280,7 @@ class Worker:
             if orbits is not None:
                 orbits = None if c[2] is None else orbits + c[2]
             read = (t[:k1], t[gi]) + t[tm:]
-            bads = table.get(read)
-            if bads is None:
-                bads = self.inv_memo.store(read, check_state(model, pm.unpack(t), collect, memo=False))
-            else:
-                hits[0] += 1
+            bads = violations(t, read)
             if mt is not None:
                 bads = bads + self._measure(t, read, ranks[j], lows, highs)
             if bads:

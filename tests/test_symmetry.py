@@ -261,3 +261,48 @@ def test_random_specs_same_verdicts_and_exact_unreduced_count(seed):
 
 def test_random_specs_include_symmetric_ones():
     assert sum(bool(symmetric_roles(pipeline(make_spec(s)).checked)) for s in SEEDS) >= len(SEEDS) // 5
+
+
+@pytest.mark.parametrize("spec, consts", [("bench/models/paxos.ha", {"V": 2, "P": 2}),
+                                          ("tests/regression/two_phase.ha", {}),
+                                          ("specs/majority_election.ha", {"LOSS": 0})])
+def test_interchangeable_tied_nodes_shortcut(spec, consts):
+    """Where the nodes the cheap keys leave tied are interchangeable in the state,
+    canon takes the order by keys without refine.canonical: the result is still the
+    same for every renaming, and the stabilizer is the exact number of renamings that
+    fix the state (brute force), in both engines."""
+    from modelcheck.engine import symmetry as S
+    from modelcheck.engine.packed import PackedModel
+
+    model = pipeline((ROOT / spec).read_text(), consts)
+    sym = Symmetry(model, symmetric_roles(model.checked))
+    pm = PackedModel(model)
+    psym = S.PackedSymmetry(pm, sym)
+    n = len(model.checked.node_names)
+    renamings = [list(pi) for pi in itertools.permutations(range(n))
+                 if all(sorted(pi[i] for i in g) == g for g in sym.groups)]
+    taken = 0
+    calls = []
+    real = S._interchangeable
+
+    def spy(ties, fixes):
+        out = real(ties, fixes)
+        calls.append(out)
+        return out
+    S._interchangeable = spy
+    try:
+        for st in sorted(reachable(model, 4_000), key=repr)[::7]:
+            calls.clear()
+            want = psym.canon(pm.pack(st))
+            if not (calls and calls[-1]):
+                continue
+            taken += 1
+            fixed = sum(1 for pi in renamings if sym.apply(st, pi) == st)
+            assert psym.stabilizer == fixed
+            assert all(psym.canon(pm.pack(sym.apply(st, pi))) == want for pi in renamings)
+            a = sym.canon(st)
+            assert sym.stabilizer == fixed
+            assert all(sym.canon(sym.apply(st, pi)) == a for pi in renamings)
+    finally:
+        S._interchangeable = real
+    assert taken > 0

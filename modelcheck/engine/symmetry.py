@@ -106,6 +106,31 @@ def _local_ranks(objs: list) -> list[int]:
 _NOTHING = object()
 
 
+def _interchangeable(ties: list, fixes) -> int:
+    """When the nodes the cheap keys leave tied are interchangeable in the state:
+    the number of renamings that fix it (the product of the tied classes' sizes,
+    factorial), else 0. `ties`: the pairs of nodes adjacent in their group's
+    order with equal keys; `fixes(u, v)`: swapping u and v leaves the state as it is.
+
+    If every transposition within each tied class fixes the state, then any order of
+    the tied nodes gives the same renamed state, so the order by keys alone is
+    canonical: another state of the orbit has the same keys, renamed, and its order
+    by keys differs only within tied classes, which are automorphisms. Those
+    classes' permutations are then every renaming that fixes the state (a renaming
+    that fixes it preserves keys). A quarter of the tied states of Paxos are of this
+    kind, and this check costs a few renamings, not refine.canonical's search."""
+    count, run, first = 1, 1, None
+    for a, b in ties:
+        if first is None or a != last:
+            count *= math.factorial(run)
+            first, run = a, 1
+        if not fixes(first, b):
+            return 0
+        run += 1
+        last = b
+    return count * math.factorial(run)
+
+
 def _swap(identity, u: int, v: int) -> tuple:
     pi = list(identity)
     pi[u], pi[v] = v, u
@@ -329,14 +354,18 @@ class Symmetry:
         the number of orbits."""
         keys = self._keys(state)
         pi = list(self.identity)
-        tied = False
+        ties = []
         for group in self.groups:
             order = sorted(group, key=lambda i: (keys[i], i))
             for pos, old in enumerate(order):
                 pi[old] = group[pos]
-            tied = tied or any(keys[x] == keys[y] for x, y in zip(order, order[1:]))
+            ties += [(x, y) for x, y in zip(order, order[1:]) if keys[x] == keys[y]]
         self.stabilizer = 1
-        if not tied:  # every node told apart by its own key: one renaming
+        if not ties:  # every node told apart by its own key: one renaming
+            return self.apply(state, pi)
+        stabilizer = _interchangeable(ties, lambda u, v: self.apply(state, _swap(self.identity, u, v)) == state)
+        if stabilizer:  # the tied nodes are interchangeable: the order by keys is canonical
+            self.stabilizer = stabilizer
             return self.apply(state, pi)
         marks = self.ghost_marks(state.ghosts)
         keyed = {i: (keys[i], marks.get(i, ())) for g in self.groups for i in g}
@@ -502,7 +531,7 @@ class PackedSymmetry:
         tk = self._time_key(p[k + 5]) if pm.timed else self.no_time
         pi = list(self.identity)
         keys = {}
-        tied = False
+        ties = []  # (a, b): b follows a in its group's order with an equal key
         for group in self.groups:
             for i in group:
                 bk = node_key.get((i, p[i]))
@@ -513,9 +542,13 @@ class PackedSymmetry:
             for pos, old in enumerate(order):
                 pi[old] = group[pos]
                 if pos and keys[order[pos - 1]] == keys[old]:
-                    tied = True
+                    ties.append((order[pos - 1], old))
         self.stabilizer = 1
-        if not tied:  # every node told apart by its own key: one renaming
+        if not ties:  # every node told apart by its own key: one renaming
+            return self.rename(p, tuple(pi))
+        stabilizer = _interchangeable(ties, lambda u, v: self.rename(p, _swap(self.identity, u, v)) == p)
+        if stabilizer:
+            self.stabilizer = stabilizer
             return self.rename(p, tuple(pi))
         return self._search(p, keys)
 

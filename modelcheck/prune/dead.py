@@ -146,7 +146,7 @@ class Collector:
             by_dst = tuple(tuple(i for i, d in w if d == dst) for dst in dsts)
             if len(watched) >= TABLE_LIMIT:
                 watched.clear()
-            watched[n] = r = (dsts, w, by_dst, ids)
+            watched[n] = r = (dsts, w, by_dst, ids, tuple(zip(dsts, by_dst)), 255 not in n)
             return r
 
         def dropped(n: bytes, dead: list) -> bytes:
@@ -204,7 +204,7 @@ class Collector:
                     # take five bytes: the table path below.)
                     dead = None
                     same = n == pn
-                    for d, ids in zip(pc[0], pc[2]):
+                    for d, ids in pc[4]:
                         v = q[d]
                         if v != p[d]:
                             for i in ids:
@@ -219,7 +219,9 @@ class Collector:
                     if not same:
                         if len(watch) < len(msgs):
                             grow()
-                        for i in set(n).difference(pc[3]):
+                        # the ids in n and not in pn: with one byte per id in both, one
+                        # C call deletes pn's ids from n
+                        for i in (n.translate(None, pn) if pc[5] else set(n).difference(pc[3])):
                             d = watch[i]
                             if d >= 0:
                                 v = q[d]

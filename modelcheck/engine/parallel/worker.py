@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from itertools import repeat
+from operator import add
 from dataclasses import dataclass
 
 from ..explorer import _packed_invariants
@@ -235,17 +237,23 @@ class Worker:
                 a = array("q")
                 a.frombytes(b)
                 others.append(a)
-        ranks = array("q")
-        for j, key in enumerate(self.level_keys):
-            r = j
-            for a in others:
-                r += bisect_left(a, key)
-            ranks.append(r)
-        keys = array("q") if self.fp else []
-        for c in self.ranked:
-            tk = hash(c[1]) if self.fp else c[1]
-            self._visit(tk)
-            keys.append(tk)
+        # a key's rank: its position here plus how many keys of each other worker are
+        # below it (the keys of a level are distinct across workers); bisect_left
+        # mapped over the keys runs in C
+        ranks = range(len(self.level_keys))
+        for a in others:
+            ranks = map(add, ranks, map(bisect_left, repeat(a), self.level_keys))
+        ranks = array("q", ranks)
+        if self.fp:
+            keys = array("q", [hash(c[1]) for c in self.ranked])
+            for tk in keys:
+                self._visit(tk)
+        else:
+            keys = [c[1] for c in self.ranked]
+            if self.plain:  # _visit, for every key at once
+                self.visited.update(zip(keys, repeat(-1)))
+            else:
+                self.visited.update(keys)
         self.levels.append(LevelIndex(ranks, keys, array("q", [key >> KEY_BITS for key in self.level_keys])))
         self.prev = (self.franks, self.fsucc)
         self.frontier = [c[1] for c in self.ranked]

@@ -42,6 +42,7 @@ from ..lang import operators
 from ..lang import syntax as S
 from ..lang.checker import CheckedSpec
 from .model import MEMO_LIMIT
+from .memo import AdaptiveMemo
 from .packed import NET_MEMO_LIMIT
 from ..lang.types import MapT, NodeT, OptT, SeqT, SetT, TupleT, Type
 from ..lang.values import sort_key
@@ -513,12 +514,29 @@ class PackedSymmetry:
         self._renamed: dict = {}  # (perm id, part, index, id) -> renamed id
         self.group_order = sym.group_order
         self.stabilizer: int | None = 1  # as in Symmetry
+        self._canon_memo = AdaptiveMemo(NET_MEMO_LIMIT)  # packed state -> (canonical form, stabilizer)
+        self._canon_table = self._canon_memo.table
 
     def orbit_size(self) -> int | None:
         """As Symmetry.orbit_size, for the last canon() result."""
         return None if self.stabilizer is None else self.group_order // self.stabilizer
 
     def canon(self, p: tuple) -> tuple:
+        """The canonical renaming of packed state p (see the class docstring), and
+        self.stabilizer set for it. Memoised by p while that pays (a fifth to a
+        quarter of the successors canonicalised are states met before, on Paxos, the
+        elections and TwoPhase; a lookup costs a fraction of a microsecond, a canonical
+        form tens)."""
+        hit = self._canon_table.get(p)
+        if hit is not None:
+            self._canon_memo.hits[0] += 1
+            self.stabilizer = hit[1]
+            return hit[0]
+        q = self._canon(p)
+        self._canon_memo.store(p, (q, self.stabilizer))
+        return q
+
+    def _canon(self, p: tuple) -> tuple:
         k, pm = self.k, self.pm
         up = pm.up.values[p[k]]
         nk = self._net_key.get(p[k + 1])

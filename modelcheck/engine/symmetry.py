@@ -515,6 +515,12 @@ class PackedSymmetry:
         self.group_order = sym.group_order
         self.stabilizer: int | None = 1  # as in Symmetry
         self._canon_memo = AdaptiveMemo(NET_MEMO_LIMIT)  # packed state -> (canonical form, stabilizer)
+        # _make_net_key's fast path: per node, the one-byte message ids to it and from
+        # it (as interned so far), the bytes of every other id, and a key per id bytes
+        self._sub_ids = 0
+        self._sub_keep = [(set(), set()) for _ in range(k)]
+        self._sub_delete: list = [(bytes(range(256)),) * 2] * k  # no id interned yet: every byte
+        self._sub_key: dict = {}
         self._canon_table = self._canon_memo.table
 
     def orbit_size(self) -> int | None:
@@ -754,7 +760,61 @@ class PackedSymmetry:
         r = self._node_key[(i, node_id)] = self._shared(value_key(blurred))
         return r
 
-    def _make_net_key(self, net_id: int) -> tuple:
+    def _make_net_key(self, net_id: bytes) -> tuple:
+        """Per node, (the sorted blurred keys of the messages to it, of those from it).
+
+        Networks rarely repeat, but what one node has in flight does: with one byte
+        per message id, the ids to (from) node i are net.translate(None, delete),
+        `delete` holding every other id, one C call; the key of those bytes is looked
+        up (the same keys as the general path below, which networks with longer ids take)."""
+        if 255 in net_id:
+            return self._make_net_key_slow(net_id)
+        if self._sub_ids < len(self.pm.msgs.values):
+            self._grow_sub()
+        sub, make, dels = self._sub_key, self._make_sub_key, self._sub_delete
+        out = []
+        for d_in, d_out in dels:
+            a = net_id.translate(None, d_in)
+            ka = sub.get(a)
+            if ka is None:
+                ka = make(a)
+            b = net_id.translate(None, d_out)
+            kb = sub.get(b)
+            if kb is None:
+                kb = make(b)
+            out.append((ka, kb))
+        if len(self._net_key) >= NET_MEMO_LIMIT:  # networks rarely repeat: keep the table small
+            self._net_key.clear()
+        r = self._net_key[net_id] = tuple(out)
+        return r
+
+    def _grow_sub(self) -> None:
+        """Take the message ids interned since last time into the per-node delete sets."""
+        msgs = self.pm.msgs.values
+        for i in range(self._sub_ids, min(len(msgs), 255)):
+            m = msgs[i]
+            self._sub_keep[m[1]][0].add(i)
+            self._sub_keep[m[0]][1].add(i)
+        self._sub_ids = len(msgs)
+        self._sub_delete = [(bytes(x for x in range(256) if x not in a), bytes(x for x in range(256) if x not in b))
+                            for a, b in self._sub_keep]
+
+    def _make_sub_key(self, ids: bytes) -> tuple:
+        sym, msgs, blurred = self.sym, self.pm.msgs.values, self._msg_bk
+        keys = []
+        for i in ids:
+            b = blurred.get(i)
+            if b is None:
+                m = msgs[i]
+                b = blurred[i] = self._shared(value_key(sym._message(m, sym.blur)))
+                self._msg_ends[i] = (m[0], m[1])
+            keys.append(b)
+        if len(self._sub_key) >= MEMO_LIMIT:
+            self._sub_key.clear()
+        r = self._sub_key[ids] = tuple(sorted(keys))
+        return r
+
+    def _make_net_key_slow(self, net_id: bytes) -> tuple:
         sym, k = self.sym, self.k
         inbox, outbox = [[] for _ in range(k)], [[] for _ in range(k)]
         msgs, dest, blurred = self.pm.msgs.values, self._msg_ends, self._msg_bk

@@ -57,9 +57,16 @@ def _quiet_after_signal(unraisable) -> None:
     """After a SIGINT or SIGTERM, a KeyboardInterrupt that lands in a destructor (z3's
     `AstRef.__del__` while the stop unwinds) is the same stop, not a second error:
     Python would print its traceback under the summary."""
-    if _signalled and isinstance(unraisable.exc_value, KeyboardInterrupt):
+    if _signalled and (isinstance(unraisable.exc_value, KeyboardInterrupt) or _half_built_z3(unraisable)):
         return
     _default_unraisable(unraisable)
+
+
+def _half_built_z3(unraisable) -> bool:
+    """A z3 object whose constructor the stop interrupted has no `ctx` yet, so its
+    `__del__` raises AttributeError when it is collected: part of the same stop."""
+    module = getattr(unraisable.object, "__module__", None) or ""
+    return isinstance(unraisable.exc_value, AttributeError) and module.split(".")[0] == "z3"
 
 
 def signalled() -> bool:

@@ -145,3 +145,28 @@ def test_liveness_phase_honours_timeout(tmp_path):
     with pytest.raises(StopSearch):
         find_lasso(g, "eventually", [False] * n, [True] * n, budget=Budget(deadline=time.monotonic() - 1, every=1))
     assert find_lasso(g, "eventually", [False] * n, [True] * n) is not None
+
+
+def test_half_built_z3_objects_stay_quiet_after_a_signal(monkeypatch):
+    """A signal that lands inside a z3 constructor leaves an object without `ctx`; its
+    __del__ then fails when collected. After a SIGINT/SIGTERM that is part of the same
+    stop: nothing is printed. Before any signal, or from other code, the default hook
+    still reports it."""
+    import types
+
+    import z3
+
+    from modelcheck import limits
+
+    seen = []
+    monkeypatch.setattr(limits, "_default_unraisable", seen.append)
+    z3_del = types.SimpleNamespace(exc_value=AttributeError("'BoolSortRef' object has no attribute 'ctx'"),
+                                   object=z3.AstRef.__del__)
+    other = types.SimpleNamespace(exc_value=AttributeError("x"), object=test_half_built_z3_objects_stay_quiet_after_a_signal)
+    monkeypatch.setattr(limits, "_signalled", False)
+    limits._quiet_after_signal(z3_del)
+    assert seen == [z3_del]
+    monkeypatch.setattr(limits, "_signalled", True)
+    limits._quiet_after_signal(z3_del)
+    limits._quiet_after_signal(other)
+    assert seen == [z3_del, other]

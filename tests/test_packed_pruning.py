@@ -149,3 +149,28 @@ def test_per_invariant_memo_same_findings(faults, symmetry):
     every = explore(model, Options(symmetry=symmetry, collect_all=True))
     want = {"few_bumps", "small_a", "buddies_low"} | ({"some_b_up"} if faults else set())
     assert set(every.findings) == want
+
+
+def test_an_invariant_over_the_ghosts_is_evaluated_once_per_ghost_value():
+    """The memo really is per invariant: `few_bumps` (the ghosts only) is evaluated
+    once per distinct ghost value reached, far fewer times than there are distinct
+    (nodes, up, ghosts) combinations, which a whole-state memo would evaluate it on."""
+    model = pipeline(PARTS)
+    calls = {inv.name: 0 for inv in model.invariants}
+
+    def counting(inv, holds):
+        def counted(st):
+            calls[inv.name] += 1
+            return holds(st)
+        return counted
+    for inv in model.invariants:
+        inv.holds = counting(inv, inv.holds)
+    res = explore(model, Options(symmetry=False, collect_all=True))
+    seen, level = {model.initial}, [model.initial]
+    while level:
+        level = [t.state for s in level for t in model.successors(s)
+                 if t.state is not None and t.state not in seen and not seen.add(t.state)]
+    assert res.stats.distinct_states == len(seen)
+    assert calls["few_bumps"] == len({s.ghosts for s in seen})
+    assert calls["small_a"] == len({s.nodes[:2] for s in seen})
+    assert calls["few_bumps"] * 10 < len({(s.nodes, s.up, s.ghosts) for s in seen})

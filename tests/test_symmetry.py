@@ -328,3 +328,4 @@ def test_per_node_network_keys_match_the_general_path(spec, consts):
             net = t[k + 1]
             assert psym._make_net_key(net) == psym._make_net_key_slow(net)
     assert len(seen) >= 3_000
+    assert len(psym._sub_key) > 1  # the per-node path ran (not only the general one)

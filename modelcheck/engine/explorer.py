@@ -616,8 +616,7 @@ def _packed_invariants(model: Explorable, pm: "packed.PackedModel", collect: boo
 def _part_indexes(pm: "packed.PackedModel", parts: frozenset | None) -> tuple[int, ...]:
     """The slots of a packed state that hold `parts` (CodeGen.source_parts; None:
     everything an invariant can read: nodes, up, ghosts, time)."""
-    k = pm.k
-    timed = len(pm.initial) > k + 5
+    k, timed = pm.k, pm.timed
     if parts is None:
         return tuple(range(k + 1)) + (k + 3,) + ((k + 5,) if timed else ())
     out = set()

@@ -120,9 +120,9 @@ def _interchangeable(ties: list, fixes) -> int:
     classes' permutations are then every renaming that fixes the state (a renaming
     that fixes it preserves keys). A quarter of the tied states of Paxos are of this
     kind, and this check costs a few renamings, not refine.canonical's search."""
-    count, run, first = 1, 1, None
+    count, run, first, last = 1, 1, None, None
     for a, b in ties:
-        if first is None or a != last:
+        if a != last:  # a new tied class starts at a (pairs of one class are consecutive)
             count *= math.factorial(run)
             first, run = a, 1
         if not fixes(first, b):
@@ -494,7 +494,6 @@ class PackedSymmetry:
         self._part_key: dict = {}  # (part index, id) -> value_key of the part (_value_key)
         self._node_vk: dict = {}  # node id -> value_key of its variables
         self._msg_bk: dict = {}  # message id -> value_key of the message with node ids blurred
-        self._msg_ends: dict = {}  # message id -> (from, to)
         # one object per distinct key, so comparing two equal keys stops at `is`
         # (tuples compare their items by identity first) instead of walking them
         self._key_objects: dict = {}
@@ -664,11 +663,7 @@ class PackedSymmetry:
             edges = self._msg_edges.get(i)
             if edges is None:
                 m = msgs[i]
-                bk = self._msg_bk.get(i)
-                if bk is None:
-                    bk = self._msg_bk[i] = self._shared(value_key(self.sym._message(m, self.sym.blur)))
-                    self._msg_ends[i] = (m[0], m[1])
-                edges = self._msg_edges[i] = _message_edges(m, bk, self.sym.message_refs(m))
+                edges = self._msg_edges[i] = _message_edges(m, self._blurred(i), self.sym.message_refs(m))
             out += edges
         if len(self._net_edges) >= NET_MEMO_LIMIT:
             self._net_edges.clear()
@@ -799,32 +794,26 @@ class PackedSymmetry:
         self._sub_delete = [(bytes(x for x in range(256) if x not in a), bytes(x for x in range(256) if x not in b))
                             for a, b in self._sub_keep]
 
+    def _blurred(self, i: int):
+        """The value_key of message id i with every node id blurred (one shared object per key)."""
+        b = self._msg_bk.get(i)
+        if b is None:
+            sym = self.sym
+            b = self._msg_bk[i] = self._shared(value_key(sym._message(self.pm.msgs.values[i], sym.blur)))
+        return b
+
     def _make_sub_key(self, ids: bytes) -> tuple:
-        sym, msgs, blurred = self.sym, self.pm.msgs.values, self._msg_bk
-        keys = []
-        for i in ids:
-            b = blurred.get(i)
-            if b is None:
-                m = msgs[i]
-                b = blurred[i] = self._shared(value_key(sym._message(m, sym.blur)))
-                self._msg_ends[i] = (m[0], m[1])
-            keys.append(b)
         if len(self._sub_key) >= MEMO_LIMIT:
             self._sub_key.clear()
-        r = self._sub_key[ids] = tuple(sorted(keys))
+        r = self._sub_key[ids] = tuple(sorted(map(self._blurred, ids)))
         return r
 
     def _make_net_key_slow(self, net_id: bytes) -> tuple:
-        sym, k = self.sym, self.k
+        k, msgs = self.k, self.pm.msgs.values
         inbox, outbox = [[] for _ in range(k)], [[] for _ in range(k)]
-        msgs, dest, blurred = self.pm.msgs.values, self._msg_ends, self._msg_bk
         for i in self.pm.net.ids(net_id):
-            b = blurred.get(i)
-            if b is None:
-                m = msgs[i]
-                b = blurred[i] = self._shared(value_key(sym._message(m, sym.blur)))
-                dest[i] = (m[0], m[1])
-            src, to = dest[i]
+            b = self._blurred(i)
+            src, to = msgs[i][0], msgs[i][1]
             inbox[to].append(b)
             outbox[src].append(b)
         if len(self._net_key) >= NET_MEMO_LIMIT:  # networks rarely repeat: keep the table small

@@ -25,6 +25,22 @@ from ..lang.values import SpecRuntimeError
 TABLE_LIMIT = 1 << 15
 
 
+class _DeadTable(dict):
+    """(message id, receiver's variables id) -> whether that message is dead,
+    computed by `compute(i, v)` on a miss (dict.__missing__: a hit is one C-level
+    lookup in the collector's loops), and emptied at MEMO_LIMIT entries."""
+
+    def __init__(self, compute):
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key):
+        if len(self) >= MEMO_LIMIT:
+            self.clear()
+        d = self[key] = self.compute(*key)
+        return d
+
+
 class Collector:
     """The compiled dead-message rules of one model (see the module docstring)."""
 
@@ -126,8 +142,9 @@ class Collector:
         codec, msgs, nodes_of = pm.net, pm.msgs.values, pm.nodes.values
         rules = self.rules
         watch: list = []  # per message id: its receiver if a rule covers it, else -1
-        watched: dict = {}  # net bytes -> ((message id, receiver), ...) covered by a rule
-        dead_of: dict = {}  # (message id, receiver's variables id) -> dead?
+        watched: dict = {}  # net bytes -> _Covered
+        # (message id, receiver's variables id) -> dead? (computed on a miss)
+        dead_of = _DeadTable(lambda i, v: self.dead(msgs[i], nodes_of[v]))
         memo: dict = {}  # (net bytes, its receivers' variables ids) -> net bytes after
 
         def grow() -> None:
@@ -137,16 +154,17 @@ class Collector:
 
         def covered(n: bytes) -> tuple:
             """(the receivers whose variables decide, ((message id, receiver), ...),
-            per receiver (in the order of the first) the ids of its covered messages)"""
+            the ids in n, ((receiver, ids of its covered messages), ...), whether
+            every id in n takes one byte)"""
             if len(watch) < len(msgs):
                 grow()
             ids = set(n) if 255 not in n else set(codec.ids(n))
             w = tuple(sorted((i, watch[i]) for i in ids if watch[i] >= 0))
             dsts = tuple(sorted({d for _, d in w}))
-            by_dst = tuple(tuple(i for i, d in w if d == dst) for dst in dsts)
+            by_dst = tuple((dst, tuple(i for i, d in w if d == dst)) for dst in dsts)
             if len(watched) >= TABLE_LIMIT:
                 watched.clear()
-            watched[n] = r = (dsts, w, by_dst, ids, tuple(zip(dsts, by_dst)), 255 not in n)
+            watched[n] = r = (dsts, w, ids, by_dst, 255 not in n)
             return r
 
         def dropped(n: bytes, dead: list) -> bytes:
@@ -154,85 +172,52 @@ class Collector:
                 return n.translate(None, bytes(dead))
             return codec.id(self.network.without(codec[n], {msgs[i] for i in dead}))
 
-        def is_dead(i: int, v: int) -> bool:
-            """Message id i to a receiver whose variables have id v."""
-            key = (i, v)
-            d = dead_of.get(key)
-            if d is None:
-                if len(dead_of) >= MEMO_LIMIT:
-                    dead_of.clear()
-                d = dead_of[key] = self.dead(msgs[i], nodes_of[v])
-            return d
-
         def after(n: bytes, q: tuple, w: tuple) -> bytes:
-            dead = []
-            get = dead_of.get
-            for i, d in w:  # is_dead, inlined where it hits: the call cost more than the lookup
-                x = get((i, q[d]))
-                if x is None:
-                    x = is_dead(i, q[d])
-                if x:
-                    dead.append(i)
+            dead = [i for i, d in w if dead_of[i, q[d]]]
             return dropped(n, dead) if dead else n
 
         # A stored state holds no dead message (its network went through `collected`),
         # and whether a message is dead depends only on it and its receiver's
-        # variables. So a successor whose network is its parent's can only hold dead
-        # messages addressed to nodes whose variables changed: only those are looked
-        # at (about half the successors of a model with `delivery set`, where a
-        # delivery leaves the network as it was). The initial state is the one stored
-        # state that did not go through `collected`; if it holds a dead message, this
-        # shortcut is off.
+        # variables. So in a successor only two kinds of message can be dead: those
+        # addressed to a node whose variables the step changed, and those the step
+        # sent (in n, not in the parent's network). Only those are looked at. The
+        # initial state is the one stored state that did not go through `collected`;
+        # if it holds a dead message, this shortcut is off and every successor's
+        # network goes through the tables (as do networks with ids past one byte).
         init = pm.initial
-        c0 = covered(init[k + 1])
-        clean = after(init[k + 1], init, c0[1]) is init[k + 1]
+        clean = after(init[k + 1], init, covered(init[k + 1])[1]) is init[k + 1]
 
         def collected(p):
             out = successors(p)
             pn = p[k + 1]
-            pc = watched.get(pn) if clean else None
-            if clean and pc is None:
-                pc = covered(pn)
+            if clean:
+                pc = watched.get(pn)
+                if pc is None:
+                    pc = covered(pn)
+                _, _, pids, by_dst, small = pc
             for j, q in enumerate(out):
                 if q is None:
                     continue
                 n = q[k + 1]
-                if pc is not None and (n == pn or 255 not in n):
-                    # Incremental: a message of n already in pn can only have died if
-                    # its receiver's variables changed; any other message of n is new
-                    # (a send) and is looked at once. (With 255 in n, message ids
-                    # take five bytes: the table path below.)
-                    dead = None
+                if clean and (n == pn or 255 not in n):
                     same = n == pn
-                    for d, ids in pc[4]:
+                    dead = []  # (plain loops: a comprehension is a function call per successor)
+                    for d, ids in by_dst:
                         v = q[d]
                         if v != p[d]:
                             for i in ids:
-                                if same or (i < 255 and i in n):
-                                    x = dead_of.get((i, v))
-                                    if x is None:
-                                        x = is_dead(i, v)
-                                    if x:
-                                        if dead is None:
-                                            dead = []
-                                        dead.append(i)
+                                if (same or (i < 255 and i in n)) and dead_of[i, v]:
+                                    dead.append(i)
                     if not same:
                         if len(watch) < len(msgs):
                             grow()
                         # the ids in n and not in pn: with one byte per id in both, one
                         # C call deletes pn's ids from n
-                        for i in (n.translate(None, pn) if pc[5] else set(n).difference(pc[3])):
+                        for i in (n.translate(None, pn) if small else set(n).difference(pids)):
                             d = watch[i]
-                            if d >= 0:
-                                v = q[d]
-                                x = dead_of.get((i, v))
-                                if x is None:
-                                    x = is_dead(i, v)
-                                if x:
-                                    if dead is None:
-                                        dead = []
-                                    dead.append(i)
-                    if dead is not None:
+                            if d >= 0 and dead_of[i, q[d]]:
+                                dead.append(i)
+                    if dead:
                         out[j] = q[:k + 1] + (dropped(n, dead),) + q[k + 2:]
                     continue
                 c = watched.get(n)

@@ -147,10 +147,20 @@ class Collector:
         dead_of = _DeadTable(lambda i, v: self.dead(msgs[i], nodes_of[v]))
         memo: dict = {}  # (net bytes, its receivers' variables ids) -> net bytes after
 
+        # per node d: the bytes of every one-byte id that is not a covered message to
+        # d, so n.translate(None, others[d]) is d's covered messages in n (one C call)
+        others: list = [bytes(range(256))] * k
+        nones = [None] * k
+        nodes = range(k)
+
         def grow() -> None:
+            before = len(watch)
             while len(watch) < len(msgs):
                 m = msgs[len(watch)]
                 watch.append(m[1] if (m[2], m[1]) in rules else -1)
+            if before < 255:
+                small_ids = range(min(len(watch), 255))
+                others[:] = [bytes(i for i in range(256) if i not in small_ids or watch[i] != d) for d in nodes]
 
         def covered(n: bytes) -> tuple:
             """(the receivers whose variables decide, ((message id, receiver), ...),
@@ -191,10 +201,16 @@ class Collector:
             out = successors(p)
             pn = p[k + 1]
             if clean:
-                pc = watched.get(pn)
-                if pc is None:
-                    pc = covered(pn)
-                _, _, pids, by_dst, small = pc
+                if len(watch) < len(msgs):
+                    grow()
+                small = 255 not in pn
+                if small:  # per node, its covered messages in pn (no table: cheaper than one)
+                    by_dst = [(d, b) for d, b in zip(nodes, map(pn.translate, nones, others)) if b]
+                else:
+                    pc = watched.get(pn)
+                    if pc is None:
+                        pc = covered(pn)
+                    pids, by_dst = pc[2], pc[3]
             for j, q in enumerate(out):
                 if q is None:
                     continue

@@ -492,6 +492,7 @@ class PackedSymmetry:
         # intern ids, store the representative one process stores, which is also the
         # one Symmetry.canon stores
         self._part_key: dict = {}  # (part index, id) -> value_key of the part (_value_key)
+        self._msg_vk: dict = {}  # message -> its value_key (shared by every network's key)
         self._node_vk: dict = {}  # node id -> value_key of its variables
         self._msg_bk: dict = {}  # message id -> value_key of the message with node ids blurred
         # one object per distinct key, so comparing two equal keys stops at `is`
@@ -649,8 +650,16 @@ class PackedSymmetry:
 
     def _part_value_key(self, i: int, x):
         pm, k = self.pm, self.k
-        if i == k + 1:
-            return tuple(value_key(m) for m in pm.model.network.messages(pm.net.values[x]))
+        if i == k + 1:  # one shared key per message: a network's key is a tuple of pointers
+            keys, out = self._msg_vk, []
+            for m in pm.model.network.messages(pm.net.values[x]):
+                r = keys.get(m)
+                if r is None:
+                    if len(keys) >= MEMO_LIMIT:
+                        keys.clear()
+                    r = keys[m] = value_key(m)
+                out.append(r)
+            return tuple(out)
         if i == k + 2:
             return tuple(sorted(pm.cut.values[x]))
         value = (pm.ghosts if i == k + 3 else pm.times).values[x]

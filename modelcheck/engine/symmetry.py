@@ -499,15 +499,21 @@ class PackedSymmetry:
         # (tuples compare their items by identity first) instead of walking them
         self._key_objects: dict = {}
         self._node_key: dict = {}  # (node index, node id) -> blurred key
-        self._net_key: dict = {}  # net -> per node (inbox key, outbox key)
+        # Tables keyed by a network store only while networks repeat (AdaptiveMemo):
+        # on Paxos 90% of lookups hit, on a vote count 3-5%, and there they held
+        # about 200 bytes a state.
+        self._net_key_memo = AdaptiveMemo(NET_MEMO_LIMIT)
+        self._net_key: dict = self._net_key_memo.table  # net -> per node (inbox key, outbox key)
         self._cut_key: dict = {}  # cut id -> per node (links out, links in)
         self._time_keys: dict = {}  # time id -> per node (clock offset, pause)
         self._node_refs: dict = {}  # (node index, node id) -> refine edges
-        self._net_edges: dict = {}  # net -> refine edges
+        self._net_edges_memo = AdaptiveMemo(NET_MEMO_LIMIT)
+        self._net_edges: dict = self._net_edges_memo.table  # net -> refine edges
         self._msg_edges: dict = {}  # message id -> its edges (_message_edges)
         self._ghost_marks: dict = {}  # ghosts id -> Symmetry.ghost_marks
         self._mid_renamed: dict = {}  # (perm id, message id) -> message id
-        self._net_renamed: dict = {}  # (perm id, net) -> net
+        self._net_renamed_memo = AdaptiveMemo(NET_MEMO_LIMIT)
+        self._net_renamed: dict = self._net_renamed_memo.table  # (perm id, net) -> net
         self.no_time = ((0, 0),) * k
         self._perm_ids: dict = {}  # renaming -> small int
         self._perms: list = []
@@ -548,6 +554,8 @@ class PackedSymmetry:
         nk = self._net_key.get(p[k + 1])
         if nk is None:
             nk = self._make_net_key(p[k + 1])
+        else:
+            self._net_key_memo.hits[0] += 1
         ck = self._cut_key.get(p[k + 2])
         if ck is None:
             ck = self._make_cut_key(p[k + 2])
@@ -593,6 +601,8 @@ class PackedSymmetry:
         net_edges = self._net_edges.get(p[k + 1])
         if net_edges is None:
             net_edges = self._make_net_edges(p[k + 1])
+        else:
+            self._net_edges_memo.hits[0] += 1
         edges += net_edges
         edges += [(a, (4,), b) for a, b in self.pm.cut.values[p[k + 2]]]
         # refinement only compares keys and labels: ranks in place of the nested value
@@ -674,10 +684,7 @@ class PackedSymmetry:
                 m = msgs[i]
                 edges = self._msg_edges[i] = _message_edges(m, self._blurred(i), self.sym.message_refs(m))
             out += edges
-        if len(self._net_edges) >= NET_MEMO_LIMIT:
-            self._net_edges.clear()
-        self._net_edges[net] = out
-        return out
+        return self._net_edges_memo.store(net, out)
 
     def rename(self, p: tuple, pi: tuple) -> tuple:
         """The packed state p with node i renamed to pi[i] everywhere."""
@@ -700,9 +707,9 @@ class PackedSymmetry:
                 key = (pid, p[part])
                 r = self._net_renamed.get(key)
                 if r is None:
-                    if len(self._net_renamed) >= NET_MEMO_LIMIT:
-                        self._net_renamed.clear()
-                    r = self._net_renamed[key] = self._rename_net(pid, p[part])
+                    r = self._net_renamed_memo.store(key, self._rename_net(pid, p[part]))
+                else:
+                    self._net_renamed_memo.hits[0] += 1
             else:
                 key = (pid, 1, part, p[part])
                 r = memo.get(key)
@@ -787,10 +794,7 @@ class PackedSymmetry:
             if kb is None:
                 kb = make(b)
             out.append((ka, kb))
-        if len(self._net_key) >= NET_MEMO_LIMIT:  # networks rarely repeat: keep the table small
-            self._net_key.clear()
-        r = self._net_key[net_id] = tuple(out)
-        return r
+        return self._net_key_memo.store(net_id, tuple(out))
 
     def _grow_sub(self) -> None:
         """Take the message ids interned since last time into the per-node delete sets."""
@@ -825,10 +829,8 @@ class PackedSymmetry:
             src, to = msgs[i][0], msgs[i][1]
             inbox[to].append(b)
             outbox[src].append(b)
-        if len(self._net_key) >= NET_MEMO_LIMIT:  # networks rarely repeat: keep the table small
-            self._net_key.clear()
-        r = self._net_key[net_id] = tuple((tuple(sorted(a)), tuple(sorted(b))) for a, b in zip(inbox, outbox))
-        return r
+        return self._net_key_memo.store(net_id, tuple((tuple(sorted(a)), tuple(sorted(b)))
+                                                      for a, b in zip(inbox, outbox)))
 
     def _make_cut_key(self, cut_id: int) -> tuple:
         links = self.pm.cut.values[cut_id]

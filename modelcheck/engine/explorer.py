@@ -447,8 +447,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         parents = FingerprintSet(log_dir=disk_dir())
         parents[fpr(init)] = None
         ftable, fcap = parents.table, parents.capacity
-    # invariants read the nodes and up (p[:k1]), the ghosts (p[gi]) and the time (p[tm:], if any)
-    k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
+    reads = pm.reads  # what invariants and measures read of a state: their memo key
     violations, inv_memo = _packed_invariants(model, pm, collect)
     stops = Stops(options, start)
     check_at = stops.check_at  # the state count at which the stop rules are asked next
@@ -479,7 +478,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
-    read0 = (init[:k1], init[gi]) + init[tm:]
+    read0 = pm.reads(init)
     for bad in violations(init, read0) + (mt.see(init, read0, key(init)) if mt else []):
         if not collect:
             return finish("violated", Finding(bad))
@@ -537,7 +536,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                     if unreduced is not None:
                         size = psym.orbit_size()
                         unreduced = None if size is None else unreduced + size
-                    read = (t[:k1], t[gi]) + t[tm:]
+                    read = reads(t)
                     bads = violations(t, read)
                     if mt is not None:
                         bads = bads + mt.see(t, read, tk)
@@ -598,7 +597,7 @@ def _record(bads: list[Violation], findings: dict, collect: bool, trace) -> Find
 def _packed_invariants(model: Explorable, pm: "packed.PackedModel", collect: bool):
     """(violations, its memo) for the searches on packed states: violations(p, read)
     gives the invariants p violates, where `read` is what they read of it,
-    (p[:k1], p[gi]) + p[tm:] (the measures read the same, so the caller builds it
+    pm.reads(p) (the measures read the same, so the caller builds it
     once). Memoised by `read` while states share it (memo.AdaptiveMemo)."""
     inv_memo = AdaptiveMemo(packed.NET_MEMO_LIMIT)
     inv_table, inv_hits = inv_memo.table, inv_memo.hits
@@ -702,7 +701,7 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
     index: dict[tuple, int] = {init: 0}  # packed state -> its id (BFS discovery order)
     parents = _GraphParents(graph, index)
     umap = graph.unit_ids  # PackedModel's unit number -> the graph's (first edge first)
-    k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
+    reads = pm.reads
     violations, inv_memo = _packed_invariants(model, pm, collect)
     stops = Stops(options, start)
     check_at = stops.check_at
@@ -726,7 +725,7 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
         return _result(verdict, finding, model, stats, start, n, findings, False,
                        properties=[p.name for p in properties], symmetric_roles=[], **kw)
 
-    read0 = (init[:k1], init[gi]) + init[tm:]
+    read0 = pm.reads(init)
     for bad in violations(init, read0) + (mt.see(init, read0, init) if mt else []):
         if not collect:
             return finish("violated", Finding(bad))
@@ -781,7 +780,7 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
                     parent.append(s)
                     succ.append(i)
                     unit.append(u)
-                    read = (t[:k1], t[gi]) + t[tm:]
+                    read = reads(t)
                     bads = violations(t, read)
                     if mt is not None:
                         bads = bads + mt.see(t, read, t)
@@ -967,9 +966,8 @@ class _StateView:
         self.state, self.reads, self.links = _same, None, None
         if pm is not None:
             k = pm.k
-            k1, gi, tm = k + 1, k + 3, k + 5
             self.state = pm.unpack
-            self.reads = lambda p: (p[:k1], p[gi]) + p[tm:]
+            self.reads = pm.reads
             self.links = lambda p: (p[k], p[k + 2])
 
     def evaluate(self, pred, graph: Graph, budget: Budget, reads=None) -> list[bool]:

@@ -124,8 +124,7 @@ class _Search:
         init = pm.initial if self.psym is None else self.psym.canon(pm.initial)
         self.unreduced = None if self.psym is None else _orbits_start(self.psym)
         self.recent = growth.Recent(pm.unpack(init))
-        k1, gi, tm = pm.k + 1, pm.k + 3, pm.k + 5
-        read0 = (init[:k1], init[gi]) + init[tm:]
+        read0 = pm.reads(init)
         bads = check_state(model, pm.unpack(init), collect, memo=False)
         if self.mt is not None:
             bads = bads + self.mt.see(init, read0, (0, 0))

@@ -72,8 +72,6 @@ class Worker:
         self.seen, self.seen_old = set(), set()
         self.outboxes = [None if j == wid else Outbox(pm) for j in range(n)]
         self.inboxes = [None if j == wid else Inbox(pm) for j in range(n)]
-        k = pm.k
-        self.k1, self.gi, self.tm = k + 1, k + 3, k + 5
         # the one-process search's invariant check (each invariant memoised by what it reads)
         self.violations, self.inv_memo = _packed_invariants(model, pm, collect)
         self.tracker = tracker  # its memo and evaluation only: extremes are kept per level (_measure)
@@ -273,7 +271,7 @@ class Worker:
           maximum improved (see `_measure`);
         - sample: a few of the level's states (model States) with their ranks."""
         ranks, ranked, pm = self.franks, self.ranked, self.pm
-        k1, gi, tm = self.k1, self.gi, self.tm
+        reads = self.pm.reads
         violations, collect = self.violations, self.collect
         bad, names = [], set()
         orbits = 0
@@ -287,7 +285,7 @@ class Worker:
             t = c[1]
             if orbits is not None:
                 orbits = None if c[2] is None else orbits + c[2]
-            read = (t[:k1], t[gi]) + t[tm:]
+            read = reads(t)
             bads = violations(t, read)
             if mt is not None:
                 bads = bads + self._measure(t, read, ranks[j], lows, highs)

@@ -149,13 +149,15 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
            no_faults: bool = False, symmetry: bool = True, fingerprints: bool = False, prune: bool = False,
            max_states: int | None = None, max_depth: int | None = None, timeout: float | None = None,
            keep_partitions: bool = False, keep_dead_messages: bool = False,
-           memory_limit: int | str | None = "default",
+           memory_limit: int | str | None = "default", fingerprint_memory: int | str | None = None,
            on_progress: Callable[[Progress], None] | None = None, workers: int = 1,
            cluster: str | None = None) -> Verification:
     """Explore every reachable state of `spec` (a `Spec`, or what `load` takes) and
     check its invariants and temporal properties, as `modelcheck verify` does with
     the same options. `memory_limit`: bytes, a size like "4G" or "75%", None (no
     limit of its own) or "default" (80% of the machine's memory, as the CLI).
+    `fingerprint_memory` (with `fingerprints`): bytes or a size, the memory the
+    fingerprint table may take before it goes to disk; None: a quarter of the limit.
     `workers`: processes of this machine (forked); with `cluster` (a Ray address,
     or "auto"), Ray actors on that cluster, by default one per CPU it offers.
     Raises SpecError for a wrong spec, an unknown name or scenario; ValueError for
@@ -167,6 +169,8 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
         spec = _recheck(spec, {**spec.overrides, **_consts(consts)})
     if scenario is not None and no_faults:
         raise ValueError("scenario and no_faults cannot be used together")
+    if fingerprint_memory is not None and not fingerprints:
+        raise ValueError("fingerprint_memory sizes the fingerprint table: it needs fingerprints=True")
     model = build_model(spec, no_faults=no_faults, scenario=scenario, invariants=invariants, properties=properties)
     pool_factory, cluster_note = None, None
     if cluster is not None:
@@ -182,6 +186,7 @@ def verify(spec: Spec | str | os.PathLike, *, consts: dict[str, int] | None = No
         result = explore(model, Options(max_states=max_states, max_depth=max_depth, timeout=timeout,
                                         on_progress=on_progress, symmetry=symmetry, prune=prune,
                                         fingerprints=fingerprints, memory_limit=_memory_limit(memory_limit),
+                                        fingerprint_memory=_memory_limit(fingerprint_memory),
                                         workers=workers, pool_factory=pool_factory,
                                         skip_partitions=not keep_partitions, drop_dead_messages=not keep_dead_messages))
     finally:

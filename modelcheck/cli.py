@@ -61,8 +61,15 @@ class _Size(click.ParamType):
 
     name = "SIZE"
 
+    def __init__(self, allow_none: bool = True):
+        self.allow_none = allow_none
+
     def convert(self, value, param, ctx):
-        if value is None or isinstance(value, int) or value == "none":
+        if value is None or isinstance(value, int):
+            return value
+        if value == "none":
+            if not self.allow_none:
+                self.fail("give a size: 4G, 512M or 25% (of the machine's memory)", param, ctx)
             return value
         try:
             size = limits.parse_size(value)
@@ -310,6 +317,10 @@ def _pruning_options(command):
                    "reaches. Same states and verdicts, fewer transitions; the summary counts them.")
 @_pruning_options
 @click.option("--memory-limit", "memory", type=_Size(), metavar="SIZE", help=_MEMORY_HELP)
+@click.option("--fingerprint-memory", type=_Size(allow_none=False), metavar="SIZE",
+              help="With --fingerprints: the memory the table of fingerprints may take (4G, 512M, 25%); past it, "
+                   "its fingerprints go to a sorted file on disk and the search goes on. Default: a quarter of "
+                   "--memory-limit.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Explore on N processes of this machine, each owning a share of the states (docs/language.md, Workers). "
                    "Same counts, verdict and trace as one process; temporal properties and --prune run on one.")
@@ -322,8 +333,8 @@ def _pruning_options(command):
               help="Text format: also print the witness traces of this measure's minimum and maximum "
                    "(repeatable; --format json always has them).")
 def verify(specs, consts, invariants, properties, max_states, max_depth, timeout, fmt, trace_out, html_out, no_faults,
-           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, workers, cluster,
-           quiet, measure_traces):
+           scenario, symmetry, fingerprints, prune, keep_partitions, keep_dead_messages, memory, fingerprint_memory,
+           workers, cluster, quiet, measure_traces):
     """Explore every reachable state of SPEC and check its invariants and properties.
 
     Several SPECs, or a folder (its .ha files, recursively): one line per spec and a
@@ -333,6 +344,10 @@ def verify(specs, consts, invariants, properties, max_states, max_depth, timeout
                   symmetry=symmetry, fingerprints=fingerprints, prune=prune, max_states=max_states,
                   max_depth=max_depth, timeout=timeout, keep_partitions=keep_partitions,
                   keep_dead_messages=keep_dead_messages, workers=workers)
+    if fingerprint_memory is not None:
+        if not fingerprints:
+            raise click.UsageError("--fingerprint-memory sizes the table of --fingerprints: add --fingerprints")
+        search["fingerprint_memory"] = fingerprint_memory
     if cluster is not None:
         search["cluster"] = cluster or os.environ.get("RAY_ADDRESS") or "auto"
     with _cluster_errors():

@@ -4,13 +4,16 @@ levels on disk."""
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
+
+from conftest import ROOT
 
 from modelcheck.engine import frontier
 from modelcheck.engine.explorer import Options, explore
 from modelcheck.engine.frontier import SpillingLevel
-from modelcheck.engine.visited import FingerprintSet, ParentLog
+from modelcheck.engine.visited import DiskFingerprints, FingerprintSet, ParentLog, fingerprint_budget
 
 from test_packed import _model, _same
 
@@ -122,3 +125,122 @@ def test_fingerprint_search_with_spilled_levels_matches_exact(monkeypatch, name,
     assert used["flushes"] > 0
     if packed:  # levels spill only in the packed search (State objects are not marshalled)
         assert used["spills"] > 0
+
+
+# ---- the fingerprint table on disk (FingerprintSet(memory=...), DiskFingerprints) ----
+
+def test_a_fingerprint_set_with_a_memory_budget_answers_as_a_set():
+    """A table of 64 slots spills to the sorted file again and again: every add says
+    whether the key was new exactly as a set does, every key stays a member, absent
+    keys stay absent, and the table never passes its budget."""
+    rng = random.Random(11)
+    keys = [rng.getrandbits(64) - (1 << 63) for _ in range(5_000)] + [0, 1, -1, 2, -(1 << 63), (1 << 63) - 1]
+    keys += rng.sample(keys, 2_000)  # repeats, some of them long since on disk
+    rng.shuffle(keys)
+    fs, ref = FingerprintSet(memory=8 * 64), set()
+    for h in keys:
+        assert fs.add(h, None) == ((h or 1) not in ref)
+        ref.add(h or 1)
+        assert fs.table_bytes <= 8 * 64
+    assert fs.spilled and len(fs) == len(ref) and len(fs.disk) < len(ref)
+    assert all(h in fs for h in ref) and 0 in fs
+    absent = [h for h in (rng.getrandbits(64) - (1 << 63) for _ in range(3_000)) if h not in ref]
+    assert not any(h in fs for h in absent)
+    # the parent log is untouched by the spills: a chain still walks back
+    chained = FingerprintSet(memory=8 * 16)
+    prev = None
+    for h in range(1, 200):
+        chained[h] = prev
+        prev = h
+    assert chained.spilled and chained.chain(199) == list(range(199, 0, -1))
+    chained.clear()
+    assert not chained.spilled and len(chained) == 0
+    fs.clear()
+
+
+@pytest.mark.parametrize("page, block", [(5, 7), (1024, 1 << 16)])
+def test_disk_fingerprints_merge_runs_into_one_sorted_file(monkeypatch, tmp_path, page, block):
+    """Runs of every size (empty to several blocks) merge into one sorted file whose
+    index finds every key, before the first key, between keys and past the last."""
+    import tempfile
+    from array import array
+
+    monkeypatch.setattr(DiskFingerprints, "PAGE", page)
+    monkeypatch.setattr(DiskFingerprints, "BLOCK", block)
+    rng = random.Random(5)
+    pool = rng.sample(range(-10 ** 6, 10 ** 6, 2), 3_000)  # even numbers: odd ones are absent
+    disk, stored = DiskFingerprints(str(tmp_path)), []
+    for size in (0, 1, 13, 700, 1, 2_000, 285):
+        chunk, pool = pool[:size], pool[size:]
+        runs = []
+        for part in (chunk[: size // 2], chunk[size // 2:]):
+            f = tempfile.TemporaryFile(dir=str(tmp_path))
+            array("q", sorted(part)).tofile(f)
+            runs.append((f, len(part)))
+        disk.merge(runs)
+        stored += chunk
+        assert len(disk) == len(stored)
+        assert list(disk._keys) == sorted(stored)
+    assert all(h in disk for h in stored)
+    assert not any(h + 1 in disk for h in stored)
+    assert -(1 << 63) not in disk and (1 << 63) - 1 not in disk
+    disk.close()
+    assert len(disk) == 0 and 0 not in disk
+
+
+@pytest.mark.parametrize("name", ["majority_election.ha", "lease_lock_broken.ha", "two_phase_commit_broken.ha",
+                                  "raft_membership_fixed.ha"])
+@pytest.mark.parametrize("packed", [True, False])
+def test_fingerprint_search_with_the_table_on_disk_matches_exact(name, packed):
+    """A fingerprint table of 64 slots: most fingerprints live in the sorted file, so
+    most lookups go to disk; counts, verdict, first violation and every trace are
+    exact mode's, and the summary says how many went to disk."""
+    model = _model(name)
+    for collect in (False, True):
+        exact = explore(model, Options(max_states=12_000, collect_all=collect, packed=packed))
+        fp = explore(model, Options(max_states=12_000, collect_all=collect, packed=packed, fingerprints=True,
+                                    fingerprint_memory=8 * 64))
+        _same(exact, fp)
+        assert fp.stats.fingerprints_on_disk and fp.stats.fingerprints_on_disk > exact.stats.distinct_states // 2
+
+
+def test_fingerprint_budget_defaults_to_a_quarter_of_the_memory_limit():
+    assert fingerprint_budget(Options(memory_limit=4 << 30)) == 1 << 30
+    assert fingerprint_budget(Options(memory_limit=4 << 30, fingerprint_memory=1 << 20)) == 1 << 20
+    assert fingerprint_budget(Options()) is None
+
+
+def test_workers_with_the_fingerprint_table_on_disk_match_one_process():
+    from modelcheck import api
+
+    spec = str(ROOT / "specs" / "majority_election.ha")
+    one = api.verify(spec, symmetry=False, fingerprints=True, memory_limit=None)
+    two = api.verify(spec, symmetry=False, fingerprints=True, memory_limit=None, fingerprint_memory=8 * 64, workers=2)
+    assert (two.verdict, two.stats.distinct_states, two.stats.transitions, two.stats.depth) == \
+        (one.verdict, one.stats.distinct_states, one.stats.transitions, one.stats.depth)
+
+
+def test_cli_reports_the_fingerprints_on_disk(monkeypatch):
+    """The header line and the JSON field (which validates against the schema); the
+    option needs --fingerprints and a size."""
+    import json
+
+    from click.testing import CliRunner
+
+    from modelcheck import cli as cli_module
+    from modelcheck.engine import explorer
+    from schema_check import errors
+
+    monkeypatch.setattr(explorer, "fingerprint_budget", lambda options: 8 * 64)
+    spec = str(ROOT / "specs" / "majority_election.ha")
+    out = CliRunner().invoke(cli_module.cli, ["verify", spec, "--no-symmetry", "--fingerprints"])
+    assert out.exit_code == 0, out.output
+    assert re.search(r"fingerprints: [\d,]+ of them in a sorted file on disk", out.output)
+    out = CliRunner().invoke(cli_module.cli, ["verify", spec, "--no-symmetry", "--fingerprints", "--format", "json"])
+    doc = json.loads(out.output)
+    assert doc["stats"]["fingerprints_on_disk"] > 10_000 and errors(doc) == []
+    for args, message in ((["--fingerprint-memory", "1G"], "add --fingerprints"),
+                          (["--fingerprints", "--fingerprint-memory", "none"], "give a size"),
+                          (["--fingerprints", "--fingerprint-memory", "12Q"], "fingerprint-memory")):
+        out = CliRunner().invoke(cli_module.cli, ["verify", spec, *args])
+        assert out.exit_code == 2 and message in out.output, out.output

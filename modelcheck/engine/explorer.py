@@ -26,7 +26,7 @@ from . import reduction
 from .contract import Explorable, Symmetric, Temporal
 from .frontier import SpillingLevel
 from .memo import AdaptiveMemo
-from .visited import FingerprintSet, disk_dir
+from .visited import FingerprintSet, disk_dir, fingerprint_budget
 from .liveness import FAULT, Graph, Lasso, find_lasso
 from .model import State, Step, fairness_unit
 from .result import Finding, Result, Stats, Violation
@@ -71,6 +71,10 @@ class Options:
     # address-space limit (ulimit -v) is reached (limits.MemoryGuard). The CLI's
     # --memory-limit defaults to a share of the machine's memory.
     memory_limit: int | None = None
+    # With fingerprints: the bytes the in-memory fingerprint table may take before its
+    # fingerprints go to a sorted file on disk (visited.py). None: a quarter of
+    # memory_limit (no bound without one).
+    fingerprint_memory: int | None = None
     # The state-saving reductions (modelcheck/prune), applied where sound: leave out
     # cut and heal steps, drop messages z3 proved dead. Off here (a library search
     # explores the model as written); `verify` and `matrix` turn both on unless
@@ -201,7 +205,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
     # instead of the state; expanded states are freed. Not while a graph is recorded.
     fpr = hash if plan.fingerprints else None
     if fpr is not None:  # at most 16 bytes a state, parent links on disk (engine/visited.py)
-        parents = FingerprintSet(log_dir=disk_dir())
+        parents = FingerprintSet(log_dir=disk_dir(), memory=fingerprint_budget(options))
         parents[fpr(init)] = None
 
     def keyfn(st: State):
@@ -221,6 +225,8 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
             stats.pruned_transitions = sleep.skipped
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         n = len(parents) if n_states is None else n_states
+        if n_states is None:  # (after a MemoryError, recorded before the set was freed)
+            stats.fingerprints_on_disk = _on_disk(parents)
         if mt is not None:
             kw["measures"] = mt.results(explored, _tracer(model, parents, keyfn, n_states))
         if verdict == "incomplete":
@@ -365,6 +371,7 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
                 record(name, finding)
     except MemoryError as err:
         n_states = len(parents)  # free what the search holds, so the summary can be made
+        stats.fingerprints_on_disk = _on_disk(parents)
         level = nxt = graph = index = None
         parents.clear()
         return finish("incomplete", stop_reason=Stops.reason(err))
@@ -374,6 +381,12 @@ def _explore_states(model: Explorable, options: Options, plan: Plan, start: floa
         first = next(iter(findings.values()))
         return finish("violated", first)
     return finish("holds")
+
+
+def _on_disk(parents) -> int | None:
+    """How many fingerprints went to disk (FingerprintSet.disk), None if none did."""
+    disk = getattr(parents, "disk", None)
+    return len(disk) if disk else None
 
 
 def _result(verdict: str, finding: Finding | None, model: Explorable, stats: Stats, start: float, n_states: int,
@@ -442,9 +455,9 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     # With symmetry: how many states the stored ones stand for (see _orbits_start)
     unreduced = None if psym is None else _orbits_start(psym)
     parents: dict | FingerprintSet = {init: None}
-    ftable, fcap = None, 1  # the fingerprint table's slots, probed inline below
+    ftable, fcap, disk = None, 1, None  # the fingerprint table's slots, probed inline below
     if fpr is not None:  # at most 16 bytes a state; parent links and large levels on disk
-        parents = FingerprintSet(log_dir=disk_dir())
+        parents = FingerprintSet(log_dir=disk_dir(), memory=fingerprint_budget(options))
         parents[fpr(init)] = None
         ftable, fcap = parents.table, parents.capacity
     reads = pm.reads  # what invariants and measures read of a state: their memo key
@@ -470,6 +483,8 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     def finish(verdict: str, finding: Finding | None = None, **kw) -> Result:
         stats.states_without_symmetry = _if_complete(unreduced, verdict, collect)
         n = len(parents) if n_states is None else n_states
+        if n_states is None:  # (after a MemoryError, recorded before the set was freed)
+            stats.fingerprints_on_disk = _on_disk(parents)
         if mt is not None:
             kw["measures"] = mt.results(explored, _tracer(model, parents, keyfn, n_states))
         if verdict == "incomplete":
@@ -529,10 +544,10 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             if i == fcap:
                                 i = 0
                             v = ftable[i]
-                        if v:
+                        if v or (disk is not None and h in disk):
                             continue
-                        if parents.put(i, tk, sk):  # the table grew
-                            ftable, fcap = parents.table, parents.capacity
+                        if parents.put(i, tk, sk):  # the table grew or went to disk
+                            ftable, fcap, disk = parents.table, parents.capacity, parents.disk
                     if unreduced is not None:
                         size = psym.orbit_size()
                         unreduced = None if size is None else unreduced + size
@@ -564,6 +579,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                 return finish("incomplete", stop_reason=reason)
     except MemoryError as err:
         n_states = len(parents)  # free what the search holds, so the summary can be made
+        stats.fingerprints_on_disk = _on_disk(parents)
         level = nxt = inv_memo = violations = None
         parents.clear()
         pm.release()

@@ -91,6 +91,9 @@ class Stats:
     # candidates of the level in progress, states it handed to other workers,
     # states it was handed]; None in one process.
     workers: list | None = None
+    # --fingerprints: the fingerprints that went to disk when the table reached its
+    # memory budget (engine/visited.py); None when none did.
+    fingerprints_on_disk: int | None = None
 
     @property
     def states_per_second(self) -> float:

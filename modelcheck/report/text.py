@@ -277,6 +277,9 @@ def render_text(result: Result, model: Model, source: Source, header: bool = Tru
         if result.collision_probability is not None:
             out.append(f"fingerprints: visited states stored as 64-bit hashes; probability that two collided "
                        f"and a state was missed: {result.collision_probability:.1e}")
+            if result.stats.fingerprints_on_disk:
+                out.append(f"fingerprints: {result.stats.fingerprints_on_disk:,} of them in a sorted file on disk "
+                           f"(the table in memory reached its --fingerprint-memory budget)")
         if result.stats.workers:
             out.append(workers_line(result.stats))
         if result.verdict == "incomplete":
@@ -556,6 +559,7 @@ def render_json(result: Result, model: Model, source: Source, options: dict) -> 
                   "pruned_transitions": s.pruned_transitions, "states_without_symmetry": s.states_without_symmetry,
                   "depth": s.depth, "frontier": s.frontier,
                   "seconds": round(s.seconds, 3), "states_per_second": round(s.states_per_second),
+                  **({"fingerprints_on_disk": s.fingerprints_on_disk} if s.fingerprints_on_disk else {}),
                   **({"workers": [{"states": w[0], "sent": w[2], "received": w[3], "bytes_sent": w[4]} for w in s.workers]}
                      if s.workers else {})},
         "violation": None,

@@ -38,6 +38,7 @@ from .. import growth, measures, packed
 from ..explorer import Progress, _growth, _if_complete, _orbits_start, _result, check_state, runtime_violation
 from ..result import Finding, Result, Stats
 from ..stops import STOPPING, Stops
+from ..visited import fingerprint_budget
 from ...limits import MemoryGuard
 from .local import LocalPool, WorkerFailed, WorkerLost, WorkerOutOfMemory
 from .wire import Owner, choose_parts, model_signature
@@ -62,6 +63,7 @@ class WorkerSetup:
     reductions: tuple  # (skip_partitions, drop_dead_messages): Options' part that shapes the model
     dead_analyses: dict  # the z3 dead-message analyses the search's model used (not redone per worker)
     signature: int  # model_signature of the search's model: a worker's own must equal it
+    fingerprint_memory: int | None = None  # per worker: its fingerprint table's budget (visited.py)
 
 
 def packed_parts(model, plan):
@@ -79,7 +81,11 @@ def build_worker(wid: int, setup: WorkerSetup, model, pm, psym, sym) -> Worker:
     """Worker `wid` of a search set up by `setup`, on its own (or an inherited) model."""
     owner = Owner(pm, sym, setup.n, setup.parts)
     return Worker(wid, setup.n, pm, psym, owner, model, setup.fingerprints, setup.collect,
-                  measures.tracker(model), MemoryGuard(setup.memory_limit))
+                  measures.tracker(model), MemoryGuard(setup.memory_limit), setup.fingerprint_memory)
+
+
+def _per_worker(budget: int | None, n: int) -> int | None:
+    return None if budget is None else budget // n
 
 
 def explore_parallel(model, options, plan, start: float, workers: int, pool_factory=None) -> Result:
@@ -136,7 +142,8 @@ class _Search:
         self.parts = choose_parts(pm, self.sym, n)
         setup = WorkerSetup(n, self.parts, self.plan.fingerprints, collect, limit // n if limit else None,
                             self.plan, (options.skip_partitions, options.drop_dead_messages),
-                            dict(getattr(model, "dead_analyses", None) or {}), model_signature(pm))
+                            dict(getattr(model, "dead_analyses", None) or {}), model_signature(pm),
+                            _per_worker(fingerprint_budget(options), n))
 
         def factory(wid: int) -> Worker:
             return build_worker(wid, setup, model, pm, self.psym, self.sym)

@@ -24,7 +24,7 @@ from operator import add
 from dataclasses import dataclass
 
 from ..explorer import _packed_invariants
-from ..visited import FingerprintSet
+from ..visited import FingerprintSet, disk_dir
 from .wire import Inbox, Outbox
 
 # A discovery key is (parent rank << KEY_BITS) | step index.
@@ -48,7 +48,7 @@ class LevelIndex:
 
 class Worker:
     def __init__(self, wid: int, n: int, pm, psym, owner, model, fingerprints: bool, collect: bool,
-                 tracker=None, guard=None):
+                 tracker=None, guard=None, fingerprint_memory: int | None = None):
         self.wid, self.n = wid, n
         self.pm, self.psym, self.owner, self.model = pm, psym, owner, model
         self.fp, self.collect = fingerprints, collect
@@ -56,7 +56,8 @@ class Worker:
         # plain: the visited key is the packed state itself (no symmetry, no fingerprints);
         # then one dict holds the stored states (-1) and the candidates (their keys)
         self.plain = not fingerprints and psym is None
-        self.visited = FingerprintSet(parents=False) if fingerprints else {} if self.plain else set()
+        self.visited = (FingerprintSet(parents=False, memory=fingerprint_memory, log_dir=disk_dir()) if fingerprints
+                        else {} if self.plain else set())
         self.new: list = []  # plain: the candidates, in the order found
         self.levels: list[LevelIndex] = []
         self.frontier: list = []  # this level's states to expand, in rank order

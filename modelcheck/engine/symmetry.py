@@ -542,10 +542,15 @@ class PackedSymmetry:
         hit = self._canon_table.get(p)
         if hit is not None:
             self._canon_memo.hits[0] += 1
-            self.stabilizer = hit[1]
-            return hit[0]
+            if len(hit) == 2:  # (canonical form, stabilizer): a packed state has 6 parts or more
+                self.stabilizer = hit[1]
+                return hit[0]
+            self.stabilizer = 1
+            return hit
         q = self._canon(p)
-        self._canon_memo.store(p, (q, self.stabilizer))
+        # most states are fixed by no renaming but the identity: stored alone, without
+        # a pair around it (56 bytes less an entry)
+        self._canon_memo.store(p, q if self.stabilizer == 1 else (q, self.stabilizer))
         return q
 
     def _canon(self, p: tuple) -> tuple:

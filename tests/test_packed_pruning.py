@@ -1,7 +1,7 @@
 """The packed engine's own shortcuts against the search on `State`s: dead messages
 dropped (prune/dead.py, `Collector.packed`: incremental per successor) and the
 invariants memoised per invariant by the slots each reads
-(explorer._per_invariant, CodeGen.source_parts).
+(invariants.per_invariant, CodeGen.source_parts).
 
 Both must be invisible: the same states in the same order, so the same counts,
 depth, first violation and trace as `Options(packed=False)`, which drops dead
@@ -16,7 +16,8 @@ from test_packed import _model, _same
 from test_pruning import SEEDS, term_spec
 
 from modelcheck.engine import packed
-from modelcheck.engine.explorer import Options, _part_indexes, explore
+from modelcheck.engine.explorer import Options, explore
+from modelcheck.engine.invariants import part_indexes
 from modelcheck.engine.model import build
 from modelcheck.lang.checker import check
 from modelcheck.lang.diagnostics import Source
@@ -131,10 +132,10 @@ def test_each_invariant_is_memoised_by_what_it_reads():
     model = pipeline(PARTS)
     pm = packed.PackedModel(model)
     k = pm.k  # A[0], A[1], B[0], B[1]; then up, net, cut, ghosts
-    slots = {inv.name: _part_indexes(pm, inv.parts) for inv in model.invariants}
+    slots = {inv.name: part_indexes(pm, inv.parts) for inv in model.invariants}
     assert slots == {"few_bumps": (k + 3,), "small_a": (0, 1), "some_b_up": (k,),
                      "buddies_low": tuple(range(k)), "two": ()}
-    assert _part_indexes(pm, None) == tuple(range(k + 1)) + (k + 3,)
+    assert part_indexes(pm, None) == tuple(range(k + 1)) + (k + 3,)
 
 
 @pytest.mark.parametrize("faults", [True, False])

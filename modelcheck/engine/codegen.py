@@ -57,7 +57,7 @@ class CodeGen:
         # Beside each source, finer: the parts of a state its code reads ("ghosts",
         # ("role", name) for the variables of a role's nodes, "nodes" for any node's,
         # "up", "now", "clock"). An invariant is memoised by those parts alone
-        # (explorer._packed_invariants): most invariants read far less than a state.
+        # (invariants.packed_invariants): most invariants read far less than a state.
         self.source_parts: list[frozenset] = []
         self._parts: set = set()
         # per register, the monitor of its client history (modelcheck/consistency): its

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .explorer import check_state, runtime_violation
+from .invariants import check_state, runtime_violation
 
 # Replays one shrink may spend (each replays at most the trace's length in steps),
 # and seconds (a long trace of a big model replays slowly)

@@ -17,7 +17,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from .explorer import check_state, runtime_violation
+from .invariants import check_state, runtime_violation
 from .result import Result, Stats, Violation
 from ..limits import Budget, MemoryGuard, StopSearch
 from .model import FAULT_KINDS, Model

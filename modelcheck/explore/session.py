@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .. import api
-from ..engine.explorer import check_state, runtime_violation
+from ..engine.invariants import check_state, runtime_violation
 from ..engine.model import Model, State, Step, Transition
 from ..engine.result import Result, Stats, Violation
 from ..lang.values import SpecRuntimeError

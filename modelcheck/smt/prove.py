@@ -313,7 +313,7 @@ def _decode_path(enc: Symbolic, frames: list[Frame], mdl) -> tuple[list[State], 
 
 
 def _refuted(out: ProveResult, model: Model, enc: Symbolic, solver, frames: list[Frame], start: float):
-    from ..engine.explorer import check_state, runtime_violation
+    from ..engine.invariants import check_state, runtime_violation
 
     mdl = solver.model()
     solver.pop()

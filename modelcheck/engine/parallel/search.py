@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass
 
 from .. import growth, measures, packed
-from ..explorer import Progress, _growth, _if_complete, _orbits_start, _result, check_state, runtime_violation
+from ..explorer import Progress, _growth, _if_complete, _orbits_start, _result
+from ..invariants import check_state, runtime_violation
 from ..result import Finding, Result, Stats
 from ..stops import STOPPING, Stops
 from ..visited import fingerprint_budget

@@ -23,7 +23,7 @@ from itertools import repeat
 from operator import add
 from dataclasses import dataclass
 
-from ..explorer import _packed_invariants
+from ..invariants import packed_invariants
 from ..visited import FingerprintSet, disk_dir
 from .wire import Inbox, Outbox
 
@@ -74,7 +74,7 @@ class Worker:
         self.outboxes = [None if j == wid else Outbox(pm) for j in range(n)]
         self.inboxes = [None if j == wid else Inbox(pm) for j in range(n)]
         # the one-process search's invariant check (each invariant memoised by what it reads)
-        self.violations, self.inv_memo = _packed_invariants(model, pm, collect)
+        self.violations, self.inv_memo = packed_invariants(model, pm, collect)
         self.tracker = tracker  # its memo and evaluation only: extremes are kept per level (_measure)
         if tracker is not None:
             tracker.to_state = pm.unpack

@@ -218,6 +218,8 @@ def test_workers_with_the_fingerprint_table_on_disk_match_one_process():
     two = api.verify(spec, symmetry=False, fingerprints=True, memory_limit=None, fingerprint_memory=8 * 64, workers=2)
     assert (two.verdict, two.stats.distinct_states, two.stats.transitions, two.stats.depth) == \
         (one.verdict, one.stats.distinct_states, one.stats.transitions, one.stats.depth)
+    assert one.stats.fingerprints_on_disk is None  # no budget without a memory limit
+    assert two.stats.fingerprints_on_disk > one.stats.distinct_states // 2  # summed over the workers
 
 
 def test_cli_reports_the_fingerprints_on_disk(monkeypatch):

@@ -89,7 +89,7 @@ class Stats:
     frontier: int | None = None
     # The parallel search (Options.workers > 1): per worker, [states it owns,
     # candidates of the level in progress, states it handed to other workers,
-    # states it was handed]; None in one process.
+    # states it was handed, bytes it sent, its fingerprints on disk]; None in one process.
     workers: list | None = None
     # --fingerprints: the fingerprints that went to disk when the table reached its
     # memory budget (engine/visited.py); None when none did.

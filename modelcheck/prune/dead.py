@@ -193,7 +193,7 @@ class Collector:
         # sent (in n, not in the parent's network). Only those are looked at. The
         # initial state is the one stored state that did not go through `collected`;
         # if it holds a dead message, this shortcut is off and every successor's
-        # network goes through the tables (as do networks with ids past one byte).
+        # network goes through the tables.
         init = pm.initial
         clean = after(init[k + 1], init, covered(init[k + 1])[1]) is init[k + 1]
 
@@ -206,16 +206,22 @@ class Collector:
                 small = 255 not in pn
                 if small:  # per node, its covered messages in pn (no table: cheaper than one)
                     by_dst = [(d, b) for d, b in zip(nodes, map(pn.translate, nones, others)) if b]
-                else:
-                    pc = watched.get(pn)
-                    if pc is None:
-                        pc = covered(pn)
-                    pids, by_dst = pc[2], pc[3]
+                    pids = None  # set(pn), made if a successor's network has a long id
+                else:  # ids past one byte: decoded, grouped by receiver
+                    pids = set(codec.ids(pn))
+                    by: dict = {}
+                    for i in pids:
+                        d = watch[i]
+                        if d >= 0:
+                            by.setdefault(d, []).append(i)
+                    by_dst = list(by.items())
             for j, q in enumerate(out):
                 if q is None:
                     continue
                 n = q[k + 1]
-                if clean and (n == pn or 255 not in n):
+                if not clean:
+                    pass
+                elif n == pn or 255 not in n:
                     same = n == pn
                     dead = []  # (plain loops: a comprehension is a function call per successor)
                     for d, ids in by_dst:
@@ -233,6 +239,26 @@ class Collector:
                             d = watch[i]
                             if d >= 0 and dead_of[i, q[d]]:
                                 dead.append(i)
+                    if dead:
+                        out[j] = q[:k + 1] + (dropped(n, dead),) + q[k + 2:]
+                    continue
+                else:  # n holds an id past one byte: the same two checks on decoded ids
+                    nset = set(codec.ids(n))
+                    dead = []
+                    for d, ids in by_dst:
+                        v = q[d]
+                        if v != p[d]:
+                            for i in ids:
+                                if i in nset and dead_of[i, v]:
+                                    dead.append(i)
+                    if len(watch) < len(msgs):
+                        grow()
+                    if pids is None:
+                        pids = set(pn)
+                    for i in nset.difference(pids):
+                        d = watch[i]
+                        if d >= 0 and dead_of[i, q[d]]:
+                            dead.append(i)
                     if dead:
                         out[j] = q[:k + 1] + (dropped(n, dead),) + q[k + 2:]
                     continue

@@ -393,6 +393,7 @@ class _Search:
         if self.pool is not None:
             try:
                 stats.workers = [list(c) for c in self.pool.call_all("counts", [()] * self.n)]
+                stats.fingerprints_on_disk = sum(w[5] for w in stats.workers) or None
             except (WorkerFailed, WorkerOutOfMemory, WorkerLost, OSError, EOFError):
                 pass
         result = _result(verdict, finding, self.model, stats, self.start, n_states, self.findings,

@@ -369,8 +369,11 @@ class Worker:
         return None
 
     def counts(self) -> tuple:
-        """(states stored, candidates, states sent, states received, bytes sent)."""
-        return len(self.visited) - len(self.new), self._candidates(), self.sent, self.received, self.sent_bytes
+        """(states stored, candidates, states sent, states received, bytes sent,
+        fingerprints on disk)."""
+        disk = getattr(self.visited, "disk", None)
+        return (len(self.visited) - len(self.new), self._candidates(), self.sent, self.received, self.sent_bytes,
+                len(disk) if disk else 0)
 
 
 def _first(c: list) -> int:

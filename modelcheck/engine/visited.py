@@ -147,7 +147,7 @@ class FingerprintSet:
                 f = tempfile.TemporaryFile(prefix="modelcheck-run-", dir=self._dir)
                 run.tofile(f)
                 runs.append((f, len(run)))
-        self._table = table = None
+        self._table = table = None  # freed before its successor is allocated
         self._table = array("q", bytes(8 * self._cap))
         self._in_table = 0
         if self.disk is None:

@@ -142,7 +142,7 @@ class Collector:
         codec, msgs, nodes_of = pm.net, pm.msgs.values, pm.nodes.values
         rules = self.rules
         watch: list = []  # per message id: its receiver if a rule covers it, else -1
-        watched: dict = {}  # net bytes -> _Covered
+        watched: dict = {}  # net bytes -> covered(net), for the table path
         # (message id, receiver's variables id) -> dead? (computed on a miss)
         dead_of = _DeadTable(lambda i, v: self.dead(msgs[i], nodes_of[v]))
         memo: dict = {}  # (net bytes, its receivers' variables ids) -> net bytes after
@@ -163,18 +163,14 @@ class Collector:
                 others[:] = [bytes(i for i in range(256) if i not in small_ids or watch[i] != d) for d in nodes]
 
         def covered(n: bytes) -> tuple:
-            """(the receivers whose variables decide, ((message id, receiver), ...),
-            the ids in n, ((receiver, ids of its covered messages), ...), whether
-            every id in n takes one byte)"""
+            """(the receivers whose variables decide, ((message id, receiver), ...))"""
             if len(watch) < len(msgs):
                 grow()
             ids = set(n) if 255 not in n else set(codec.ids(n))
             w = tuple(sorted((i, watch[i]) for i in ids if watch[i] >= 0))
-            dsts = tuple(sorted({d for _, d in w}))
-            by_dst = tuple((dst, tuple(i for i, d in w if d == dst)) for dst in dsts)
             if len(watched) >= TABLE_LIMIT:
                 watched.clear()
-            watched[n] = r = (dsts, w, ids, by_dst, 255 not in n)
+            watched[n] = r = (tuple(sorted({d for _, d in w})), w)
             return r
 
         def dropped(n: bytes, dead: list) -> bytes:
@@ -219,53 +215,39 @@ class Collector:
                 if q is None:
                     continue
                 n = q[k + 1]
-                if not clean:
-                    pass
-                elif n == pn or 255 not in n:
-                    same = n == pn
+                if clean:
+                    # which of pn's covered messages n still holds (None: all), and the
+                    # ids n holds that pn does not (the step's sends)
+                    if n == pn:
+                        members, sent = None, b""
+                    elif small and 255 not in n:  # one byte per id in both: one C call
+                        members, sent = n, n.translate(None, pn)
+                    else:  # ids past one byte: decoded
+                        members = set(n) if 255 not in n else set(codec.ids(n))
+                        if pids is None:
+                            pids = set(pn)
+                        sent = members.difference(pids)
                     dead = []  # (plain loops: a comprehension is a function call per successor)
                     for d, ids in by_dst:
                         v = q[d]
                         if v != p[d]:
                             for i in ids:
-                                if (same or (i < 255 and i in n)) and dead_of[i, v]:
+                                if (members is None or i in members) and dead_of[i, v]:
                                     dead.append(i)
-                    if not same:
+                    if sent:
                         if len(watch) < len(msgs):
                             grow()
-                        # the ids in n and not in pn: with one byte per id in both, one
-                        # C call deletes pn's ids from n
-                        for i in (n.translate(None, pn) if small else set(n).difference(pids)):
+                        for i in sent:
                             d = watch[i]
                             if d >= 0 and dead_of[i, q[d]]:
                                 dead.append(i)
                     if dead:
                         out[j] = q[:k + 1] + (dropped(n, dead),) + q[k + 2:]
                     continue
-                else:  # n holds an id past one byte: the same two checks on decoded ids
-                    nset = set(codec.ids(n))
-                    dead = []
-                    for d, ids in by_dst:
-                        v = q[d]
-                        if v != p[d]:
-                            for i in ids:
-                                if i in nset and dead_of[i, v]:
-                                    dead.append(i)
-                    if len(watch) < len(msgs):
-                        grow()
-                    if pids is None:
-                        pids = set(pn)
-                    for i in nset.difference(pids):
-                        d = watch[i]
-                        if d >= 0 and dead_of[i, q[d]]:
-                            dead.append(i)
-                    if dead:
-                        out[j] = q[:k + 1] + (dropped(n, dead),) + q[k + 2:]
-                    continue
                 c = watched.get(n)
                 if c is None:
                     c = covered(n)
-                dsts, w = c[0], c[1]
+                dsts, w = c
                 if not w:
                     continue
                 key = (n, *[q[d] for d in dsts])  # the net and its receivers' variables

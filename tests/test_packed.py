@@ -285,8 +285,9 @@ GUARDED_READER = """role Reader {
 
 @pytest.mark.parametrize("mode", ["unordered", "set", "fifo"])
 def test_message_ids_past_one_byte_same_search(mode):
-    """More than 255 distinct messages: ids from 255 on take the escaped form
-    (and the general path through the mode), and the search is still the same."""
+    """More than 256 distinct messages: networks with ids from 256 on are str (one
+    character per id; fifo through the general path of the mode), and the search is
+    still the same."""
     # a few states per round, 3 x 140 distinct messages
     if mode == "set":
         text = WIDE.format(mode=mode, reader=GUARDED_READER, faults="")
@@ -299,24 +300,61 @@ def test_message_ids_past_one_byte_same_search(mode):
     seen, level = {pm.initial}, [pm.initial]
     while level:
         level = [t for s in level for t in pm.successors(s) if t not in seen and not seen.add(t)]
-    assert len(pm.msgs.values) > 255 and any(255 in s[3] for s in seen)
+    assert len(pm.msgs.values) > 256 and any(type(s[3]) is str for s in seen)
     assert len(seen) == a.stats.distinct_states
 
 
 @pytest.mark.parametrize("mode", ["unordered", "set", "fifo"])
 def test_net_codec_round_trips(mode):
+    """Every network has one flat form, chosen by its largest message id: bytes
+    below 256, a str of one character per id above. The fast paths (deliver one
+    copy, send) give exactly the form the mode's own operations give, including a
+    str network that drops back to bytes when its last long id leaves it."""
+    import random
+
     from modelcheck.network import MODES
 
     net_mode = MODES[mode]()
     codec = packed.NetCodec(net_mode, packed.Interner())
     msgs = [(0, 1, 0, (v,)) for v in (3, 300, 1, 3, 700, 0)] + [(1, 0, 0, (v,)) for v in range(260)]
-    for cut in (3, 6, 40, len(msgs)):
-        net = net_mode.send(net_mode.empty, msgs[:cut])
+    for m in msgs:  # ids in this order: the last ten distinct messages get ids 255-264
+        codec.msgs.id(m)
+
+    def check(net):
         b = codec.id(net)
-        assert isinstance(b, bytes) and codec.values[b] == net
+        assert type(b) is (bytes if max(codec.ids(b), default=0) < 256 else str)
         codec._cache.clear()
         assert codec.values[b] == net and codec.id(codec.values[b]) == b
         want = [(codec.msgs.id(m), codec.id(after)) for m, after in net_mode.deliverable(net)]
         assert codec.deliveries(b) == want
-        extra = [codec.msgs.id(m) for m in msgs[:2]]
-        assert codec.send(b, codec.sendable(extra)) == codec.id(net_mode.send(net, msgs[:2]))
+        for extra in (msgs[:2], msgs[-3:], msgs[250:252]):
+            ids = [codec.msgs.id(m) for m in extra]
+            assert codec.send(b, codec.sendable(ids)) == codec.id(net_mode.send(net, extra))
+        return b
+
+    for cut in (3, 6, 40, len(msgs)):
+        check(net_mode.send(net_mode.empty, msgs[:cut]))
+    rng = random.Random(7)
+    forms = set()
+    for _ in range(60):  # around the boundary: ids 250-264, some of them long
+        pick = [msgs[6 + rng.randrange(244, 259)] for _ in range(rng.randrange(1, 5))]
+        forms.add(type(check(net_mode.send(net_mode.empty, pick))))
+    assert forms == {bytes, str}
+    # a long id delivered away: the str network is bytes again, equal to the mode's
+    one = net_mode.send(net_mode.empty, [msgs[10], msgs[-1]])
+    b = codec.id(one)
+    assert type(b) is str
+    if net_mode.consumes:  # (a set keeps what it delivers)
+        assert all(type(after) is bytes for i, after in codec.deliveries(b) if i > 255)
+
+
+def test_net_codec_forms_past_the_last_character():
+    """Past the last character (over a million distinct messages) a network is a
+    tuple of its ids: the general paths, still one form per network."""
+    enc = packed.NetCodec._encode
+    assert enc([]) == b"" and enc([3, 255]) == bytes([3, 255])
+    assert enc([3, 256]) == "\x03\u0100" and enc([0x10FFFF]) == chr(0x10FFFF)
+    assert enc([3, packed.STR_IDS]) == (3, packed.STR_IDS)
+    for ids in ([], [0, 255], [1, 256, 70000], [5, packed.STR_IDS + 9]):
+        assert packed.NetCodec.ids(enc(ids)) == ids
+    assert packed.NetCodec.narrowed("\x05") == b"\x05" and packed.NetCodec.narrowed("") == b""

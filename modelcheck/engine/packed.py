@@ -43,25 +43,43 @@ NET_MEMO_LIMIT = 1 << 17
 # bytes((i,)) for every one-byte message id: removing one copy of a message from a
 # network is b.replace(ONE_BYTE[i], b"", 1), one C call
 ONE_BYTE = [bytes((i,)) for i in range(256)]
+# The largest message id a network held as a str can name (one character per id)
+STR_IDS = 0x110000
+
+
+def narrow(net) -> bool:
+    """Whether network `net` (NetCodec's form) has one byte per message id."""
+    return net.__class__ is bytes
 
 
 class NetCodec:
-    """Networks in packed states: the bytes of their messages' ids, not an interned id.
+    """Networks in packed states: their messages' ids in one flat object, not an
+    interned id.
 
     A network is the part of a state that repeats least: where every state holds a
     different combination of messages in flight (a vote-counting election), an
     interned id per network kept every network ever built, and each one's memo
-    entries, for the whole run (about 1.5 KB per state). As bytes, a network lives
-    exactly as long as the states and memo entries that hold it; equal networks
-    are equal bytes, and a bytes object caches its hash.
+    entries, for the whole run (about 1.5 KB per state). As a flat value, a network
+    lives exactly as long as the states and memo entries that hold it; equal
+    networks are equal values, and both forms below cache their hash.
+
+    The form, chosen by the largest id in the network, so that every network has
+    exactly one: `bytes` when every id is below 256 (one byte per id), else a `str`
+    with one character per id (`chr(id)`: CPython stores it with two bytes per
+    character while the ids stay below 65,536, four above), else, past the last
+    character (more than a million distinct messages), a tuple of the ids. The
+    first two are sequences of one element per message, so the fast paths below
+    (delivering one copy, sending, dropping dead messages, a node's share) are one
+    C call each on either; Raft-sized models, with a few hundred to a few thousand
+    distinct messages, keep them. (An escape byte followed by four bytes per long
+    id, before, sent every such network through a decode and an encode in Python.)
 
     The order of the ids: for a mode whose network is a sorted bag (the mode's
     `sorted_bag` fact: unordered, set) the ids ascend, so sending is a sort of
     small ints, and only the deliveries are put in the mode's order (`msg_key`);
-    for any other mode (fifo) the ids follow `mode.messages`. A message id below
-    255 is one byte; a larger one is 255 followed by its four bytes.
+    for any other mode (fifo) the ids follow `mode.messages`.
 
-    Same interface as an Interner: `id(net)` gives the bytes, `values[b]` the
+    Same interface as an Interner: `id(net)` gives the flat form, `values[b]` the
     network (decoded through a bounded cache)."""
 
     __slots__ = ("mode", "msgs", "_cache", "values", "_keys", "_dest", "_link", "bag", "consumes")
@@ -77,7 +95,7 @@ class NetCodec:
         self._link: list = []  # per message id, its (from, to) link
         self.bag, self.consumes = mode.sorted_bag, mode.consumes
 
-    def id(self, net: tuple) -> bytes:
+    def id(self, net: tuple):
         mid = self.msgs.id
         ids = [mid(m) for m in self.mode.messages(net)]
         if self.bag:
@@ -85,33 +103,30 @@ class NetCodec:
         return self._encode(ids)
 
     @staticmethod
-    def _encode(ids: list[int]) -> bytes:
-        if not ids or max(ids) < 255:
+    def _encode(ids: list[int]):
+        """The one form of the network holding these ids, in this order."""
+        if not ids:
+            return b""
+        top = max(ids)
+        if top < 256:
             return bytes(ids)
-        out = bytearray()
-        for i in ids:
-            if i < 255:
-                out.append(i)
-            else:
-                out.append(255)
-                out += i.to_bytes(4, "big")
-        return bytes(out)
+        if top < STR_IDS:
+            return "".join(map(chr, ids))
+        return tuple(ids)
 
-    def ids(self, b: bytes) -> list[int]:
+    @staticmethod
+    def narrowed(s: str):
+        """A str network after messages left it: bytes if its ids now all fit in one."""
+        return s.encode("latin-1") if not s or max(s) < "\u0100" else s
+
+    @staticmethod
+    def ids(b) -> list[int]:
         """The message ids in b, in order."""
-        if 255 not in b:
-            return list(b)
-        out, j = [], 0
-        while j < len(b):
-            if b[j] < 255:
-                out.append(b[j])
-                j += 1
-            else:
-                out.append(int.from_bytes(b[j + 1:j + 5], "big"))
-                j += 5
-        return out
+        if b.__class__ is str:
+            return list(map(ord, b))
+        return list(b)
 
-    def __getitem__(self, b: bytes) -> tuple:
+    def __getitem__(self, b) -> tuple:
         net = self._cache.get(b)
         if net is None:
             if len(self._cache) >= self.CACHE:
@@ -134,20 +149,38 @@ class NetCodec:
             self._link.append((m[0], m[1]))
         return keys
 
-    def inboxes(self, b: bytes, k: int, cut_links) -> list[list] | None:
-        """Per node, its deliveries from network b (message id, network after), in
-        the mode's order, leaving out messages on a cut link; None where the fast
-        form does not apply (not a sorted bag, or an id past one byte), and then
-        the caller goes through `deliveries`. One pass, on bytes."""
-        if not self.bag or 255 in b:
+    def _without_one(self, b) -> list:
+        """(message id, b without one copy of it) per distinct id in b, in the mode's
+        order; None unless b is a sorted bag in one of the flat forms."""
+        cls = b.__class__
+        if cls is not bytes and cls is not str:
             return None
         keys = self._keys if len(self._keys) == len(self.msgs.values) else self._grown()
-        ordered = sorted(set(b), key=keys.__getitem__)
-        if self.consumes:
+        if cls is bytes:
+            ordered = sorted(set(b), key=keys.__getitem__)
+            if not self.consumes:
+                return [(i, b) for i in ordered]
             one = ONE_BYTE
-            pairs = [(i, b.replace(one[i], b"", 1)) for i in ordered]
-        else:
-            pairs = [(i, b) for i in ordered]
+            return [(i, b.replace(one[i], b"", 1)) for i in ordered]
+        ordered = sorted(map(ord, set(b)), key=keys.__getitem__)
+        if not self.consumes:
+            return [(i, b) for i in ordered]
+        out = []
+        for i in ordered:
+            a = b.replace(chr(i), "", 1)
+            out.append((i, a if i < 256 else self.narrowed(a)))
+        return out
+
+    def inboxes(self, b, k: int, cut_links) -> list[list] | None:
+        """Per node, its deliveries from network b (message id, network after), in
+        the mode's order, leaving out messages on a cut link; None where the fast
+        form does not apply (not a sorted bag, or ids past the last character), and
+        then the caller goes through `deliveries`. One pass, on the flat form."""
+        if not self.bag:
+            return None
+        pairs = self._without_one(b)
+        if pairs is None:
+            return None
         dest, link = self._dest, self._link
         boxes: list[list] = [[] for _ in range(k)]
         for pair in pairs:
@@ -156,29 +189,32 @@ class NetCodec:
                 boxes[dest[i]].append(pair)
         return boxes
 
-    def deliveries(self, b: bytes) -> list[tuple[int, bytes]]:
-        """`mode.deliverable` on bytes: (message id, network after) per distinct
-        message, in the mode's order."""
-        if self.bag and 255 not in b:  # one byte per message
-            distinct = sorted(set(b), key=self._grown().__getitem__)
-            if self.consumes:
-                return [(i, b[:j] + b[j + 1:]) for i in distinct for j in (b.index(i),)]
-            return [(i, b) for i in distinct]
+    def deliveries(self, b) -> list[tuple[int, bytes]]:
+        """`mode.deliverable` on the flat form: (message id, network after) per
+        distinct message, in the mode's order."""
+        if self.bag:
+            pairs = self._without_one(b)
+            if pairs is not None:
+                return pairs
         mid = self.msgs.id
         return [(mid(m), self.id(after)) for m, after in self.mode.deliverable(self[b])]
 
-    def send(self, b: bytes, ids) -> bytes:
-        """`mode.send` on bytes: the network after the messages with these ids (a
-        list, or bytes when every id is below 255: see `sendable`) are sent."""
-        if self.bag and type(ids) is bytes and 255 not in b:
-            return bytes(sorted(b + ids if self.consumes else set(b).union(ids)))
+    def send(self, b, ids):
+        """`mode.send` on the flat form: the network after the messages with these
+        ids (a list, or bytes when every id is below 256: see `sendable`) are sent.
+        A sorted bag stays a sort of ids; another mode goes through its values."""
+        if self.bag:
+            if type(ids) is bytes and b.__class__ is bytes:
+                return bytes(sorted(b + ids if self.consumes else set(b).union(ids)))
+            have = self.ids(b)
+            return self._encode(sorted(have + list(ids) if self.consumes else set(have).union(ids)))
         values = self.msgs.values
         return self.id(self.mode.send(self[b], [values[i] for i in ids]))
 
     @staticmethod
     def sendable(ids: list[int]):
         """Message ids to send, as bytes when they all fit in one (the fast path)."""
-        return bytes(ids) if not ids or max(ids) < 255 else ids
+        return bytes(ids) if not ids or max(ids) < 256 else ids
 
 
 class Interner:
@@ -307,7 +343,7 @@ class PackedModel:
                  "        inbox = make_inbox(NET, CUT)",
                  "    else:",
                  "        inbox_hits[0] += 1",
-                 "    up = up_values[UP]"] + (["    narrow = 255 not in NET"] if self.bag_send else [])
+                 "    up = up_values[UP]"] + (["    narrow = NET.__class__ is bytes"] if self.bag_send else [])
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",

@@ -783,7 +783,7 @@ class PackedSymmetry:
         per message id, the ids to (from) node i are net.translate(None, delete),
         `delete` holding every other id, one C call; the key of those bytes is looked
         up (the same keys as the general path below, which networks with longer ids take)."""
-        if 255 in net_id:
+        if net_id.__class__ is not bytes:
             return self._make_net_key_slow(net_id)
         if self._sub_ids < len(self.pm.msgs.values):
             self._grow_sub()
@@ -804,11 +804,13 @@ class PackedSymmetry:
     def _grow_sub(self) -> None:
         """Take the message ids interned since last time into the per-node delete sets."""
         msgs = self.pm.msgs.values
-        for i in range(self._sub_ids, min(len(msgs), 255)):
+        before, self._sub_ids = self._sub_ids, len(msgs)
+        if before >= 256:  # only ids below 256 are bytes of a network
+            return
+        for i in range(before, min(len(msgs), 256)):
             m = msgs[i]
             self._sub_keep[m[1]][0].add(i)
             self._sub_keep[m[0]][1].add(i)
-        self._sub_ids = len(msgs)
         self._sub_delete = [(bytes(x for x in range(256) if x not in a), bytes(x for x in range(256) if x not in b))
                             for a, b in self._sub_keep]
 

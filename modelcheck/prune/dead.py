@@ -158,24 +158,27 @@ class Collector:
             while len(watch) < len(msgs):
                 m = msgs[len(watch)]
                 watch.append(m[1] if (m[2], m[1]) in rules else -1)
-            if before < 255:
-                small_ids = range(min(len(watch), 255))
+            if before < 256:
+                small_ids = range(min(len(watch), 256))
                 others[:] = [bytes(i for i in range(256) if i not in small_ids or watch[i] != d) for d in nodes]
 
         def covered(n: bytes) -> tuple:
             """(the receivers whose variables decide, ((message id, receiver), ...))"""
             if len(watch) < len(msgs):
                 grow()
-            ids = set(n) if 255 not in n else set(codec.ids(n))
+            ids = set(n) if n.__class__ is bytes else set(codec.ids(n))
             w = tuple(sorted((i, watch[i]) for i in ids if watch[i] >= 0))
             if len(watched) >= TABLE_LIMIT:
                 watched.clear()
             watched[n] = r = (tuple(sorted({d for _, d in w})), w)
             return r
 
-        def dropped(n: bytes, dead: list) -> bytes:
-            if 255 not in n:  # one byte per message: delete every copy at once
+        def dropped(n, dead: list):
+            cls = n.__class__  # (the flat forms of packed.NetCodec)
+            if cls is bytes:  # one byte per message: delete every copy at once
                 return n.translate(None, bytes(dead))
+            if cls is str:  # one character per message: the same, then maybe one byte again
+                return codec.narrowed(n.translate(dict.fromkeys(dead)))
             return codec.id(self.network.without(codec[n], {msgs[i] for i in dead}))
 
         def after(n: bytes, q: tuple, w: tuple) -> bytes:
@@ -199,7 +202,7 @@ class Collector:
             if clean:
                 if len(watch) < len(msgs):
                     grow()
-                small = 255 not in pn
+                small = pn.__class__ is bytes
                 if small:  # per node, its covered messages in pn (no table: cheaper than one)
                     by_dst = [(d, b) for d, b in zip(nodes, map(pn.translate, nones, others)) if b]
                     pids = None  # set(pn), made if a successor's network has a long id
@@ -220,10 +223,10 @@ class Collector:
                     # ids n holds that pn does not (the step's sends)
                     if n == pn:
                         members, sent = None, b""
-                    elif small and 255 not in n:  # one byte per id in both: one C call
+                    elif small and n.__class__ is bytes:  # one byte per id in both: one C call
                         members, sent = n, n.translate(None, pn)
                     else:  # ids past one byte: decoded
-                        members = set(n) if 255 not in n else set(codec.ids(n))
+                        members = set(n) if n.__class__ is bytes else set(codec.ids(n))
                         if pids is None:
                             pids = set(pn)
                         sent = members.difference(pids)

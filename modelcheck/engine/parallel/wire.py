@@ -85,7 +85,7 @@ class Owner:
         lines = ["def owner(p):"]
         if self.parts is None:
             lines += [f"    net = p[{k + 1}]",
-                      "    if 255 in net:",
+                      "    if net.__class__ is not bytes:",
                       "        net = ids(net)"]
         lines += ["    try:",
                   f"        h = {' + '.join(['0'] + terms)}",  # 0 + None raises, as a term not computed must
@@ -94,7 +94,7 @@ class Owner:
                   "        return owner(p)",
                   f"    return (((h * {_GOLDEN}) & {MASK}) >> 32) % {int(self.n)}  # multiplicative hashing: the high bits mix"]
         env.update({"__builtins__": {}, "sum": sum, "map": map, "TypeError": TypeError, "IndexError": IndexError,
-                    "fill": self._fill, "ids": self.pm.net.ids})
+                    "fill": self._fill, "ids": self.pm.net.ids, "bytes": bytes})
         exec(compile("\n".join(lines), "<owner>", "exec"), env)  # noqa: S102 - generated from slot numbers only
         return env["owner"]
 
@@ -261,10 +261,10 @@ class Inbox:
         net = p[k + 1]
         mids = maps["msgs"]
         codec = self.pm.net
-        if codec.bag and 255 not in net:
+        if codec.bag and net.__class__ is bytes:
             ids = [mids[i] for i in net]
             ids.sort()
-            net2 = bytes(ids) if not ids or ids[-1] < 255 else codec._encode(ids)
+            net2 = bytes(ids) if not ids or ids[-1] < 256 else codec._encode(ids)
         else:
             ids = [mids[i] for i in codec.ids(net)]
             if codec.bag:

@@ -146,6 +146,15 @@ class Collector:
         # (message id, receiver's variables id) -> dead? (computed on a miss)
         dead_of = _DeadTable(lambda i, v: self.dead(msgs[i], nodes_of[v]))
         memo: dict = {}  # (net bytes, its receivers' variables ids) -> net bytes after
+        # (a node's covered message ids in a network, the node's variables id) -> the
+        # ids among them that are dead: what one receiver's step does to its messages
+        dead_at: dict = {}
+
+        def dead_in(ids, v: int) -> tuple:
+            if len(dead_at) >= TABLE_LIMIT:
+                dead_at.clear()
+            r = dead_at[ids, v] = tuple(i for i in ids if dead_of[i, v])
+            return r
 
         # per node d: the bytes of every one-byte id that is not a covered message to
         # d, so n.translate(None, others[d]) is d's covered messages in n (one C call)
@@ -213,7 +222,7 @@ class Collector:
                         d = watch[i]
                         if d >= 0:
                             by.setdefault(d, []).append(i)
-                    by_dst = list(by.items())
+                    by_dst = [(d, tuple(ids)) for d, ids in by.items()]
             for j, q in enumerate(out):
                 if q is None:
                     continue
@@ -234,8 +243,11 @@ class Collector:
                     for d, ids in by_dst:
                         v = q[d]
                         if v != p[d]:
-                            for i in ids:
-                                if (members is None or i in members) and dead_of[i, v]:
+                            r = dead_at.get((ids, v))
+                            if r is None:
+                                r = dead_in(ids, v)
+                            for i in r:
+                                if members is None or i in members:
                                     dead.append(i)
                     if sent:
                         if len(watch) < len(msgs):

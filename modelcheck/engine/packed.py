@@ -47,11 +47,6 @@ ONE_BYTE = [bytes((i,)) for i in range(256)]
 STR_IDS = 0x110000
 
 
-def narrow(net) -> bool:
-    """Whether network `net` (NetCodec's form) has one byte per message id."""
-    return net.__class__ is bytes
-
-
 class NetCodec:
     """Networks in packed states: their messages' ids in one flat object, not an
     interned id.
@@ -268,6 +263,7 @@ class PackedModel:
         self._send: dict = {}  # (net, sent id) -> net
         self._sent_ids: dict = {}  # sent id -> its messages' ids, stamped (Model._stamp)
         self._sent_bytes: dict = {}  # sent id -> its ids as bytes, where all fit in one byte
+        self._sent_chars: dict = {}  # sent id -> its ids as a str (NetCodec's long form)
         self._crash: dict = {}  # (n, node id) -> node id
         self._flip: dict = {}  # (up, n) -> up with n flipped
         self._spend: dict = {}  # (budgets, slot) -> budgets
@@ -295,7 +291,7 @@ class PackedModel:
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._louts, self._inbox, self._send, self._sent_ids, self._sent_bytes, self._crash, self._flip, self._spend,
+        for table in (self._outs, self._louts, self._inbox, self._send, self._sent_ids, self._sent_bytes, self._sent_chars, self._crash, self._flip, self._spend,
                       self._cuts, self._nets, self._restart, self._tick, self._pause):
             table.clear()
 
@@ -343,7 +339,7 @@ class PackedModel:
                  "        inbox = make_inbox(NET, CUT)",
                  "    else:",
                  "        inbox_hits[0] += 1",
-                 "    up = up_values[UP]"] + (["    narrow = NET.__class__ is bytes"] if self.bag_send else [])
+                 "    up = up_values[UP]"]
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",
@@ -402,16 +398,23 @@ class PackedModel:
         """The generated lines that set `nn`, the network after `sent` is sent into
         `after`. For a sorted bag whose ids all fit in a byte, the send is a sort
         of a few bytes, done right there (a memo lookup costs as much and networks
-        rarely repeat); otherwise through the send memo."""
+        rarely repeat), and the same on one character per id once an id passes 255
+        (NetCodec's str form); otherwise through the send memo."""
         memo = ["                    nn = send_memo.get((after, sent))",
                 "                    if nn is None:",
                 "                        nn = make_send((after, sent))"]
         if not self.bag_send:
             return ["                else:"] + memo
         merge = "after + sb" if self.net.consumes else "set(after).union(sb)"
-        return ["                elif narrow and sent in sent_bytes:",
+        # a str result holds a long id (after's, or one sent), so it is the one form
+        wide = "a + sc" if self.net.consumes else "set(a).union(sc)"
+        return ["                elif after.__class__ is bytes and sent in sent_bytes:",
                 "                    sb = sent_bytes[sent]",
                 f"                    nn = bytes(sorted({merge}))",
+                "                elif sent in sent_chars and after.__class__ is not tuple:",
+                "                    sc = sent_chars[sent]",
+                "                    a = after if after.__class__ is str else after.decode('latin-1')",
+                f"                    nn = ''.join(sorted({wide}))",
                 "                else:"] + memo
 
     def labelled(self, p: tuple) -> list[tuple]:
@@ -436,7 +439,7 @@ class PackedModel:
         namespace = {
             "__builtins__": {}, "inbox_memo": self._inbox, "make_inbox": self._make_inbox,
             "up_values": self.up.values, "outs_memo": self._outs, "make_outcomes": self._make_outcomes,
-            "send_memo": self._send, "make_send": self._make_send, "sent_bytes": self._sent_bytes,
+            "send_memo": self._send, "make_send": self._make_send, "sent_bytes": self._sent_bytes, "sent_chars": self._sent_chars, "tuple": tuple, "str": str,
             "inbox_hits": self._inbox_memo.hits, "sorted": sorted, "bytes": bytes, "set": set, "budget_values": self.budgets.values,
             "spend_memo": self._spend, "make_spend": self._make_spend, "crash_memo": self._crash,
             "make_crash": self._make_crash, "flip": self._flipped, "restarted": self._restarted,
@@ -548,8 +551,11 @@ class PackedModel:
             mid = self.msgs.id
             ids = self._sent_ids[sent] = self.net.sendable(
                 [mid(m) for m in self.model._stamp(list(self.sent.values[sent]))])
-            if self.net.bag and type(ids) is bytes:
-                self._sent_bytes[sent] = ids  # the generated code sends these itself
+            if self.net.bag:  # the generated code sends these itself
+                if type(ids) is bytes:
+                    self._sent_bytes[sent] = ids
+                if max(ids, default=0) < STR_IDS:
+                    self._sent_chars[sent] = "".join(map(chr, ids))
         return self._memo(self._send, key, self.net.send(net, ids), NET_MEMO_LIMIT)
 
     def _make_crash(self, n: int, node: int) -> int:

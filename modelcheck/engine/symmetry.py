@@ -474,8 +474,9 @@ class PackedSymmetry:
     over the leaves, which is the same for every state of an orbit: the number of
     states explored is the number of orbits, at any number of nodes.
 
-    Comparing packed tuples compares intern ids (and networks' bytes), which never
-    change once given, so the choice is deterministic. Every renaming of a part (a
+    Comparing packed tuples compares intern ids (and networks' ids), which never
+    change once given, so the choice is deterministic (leaves are compared by the
+    value key first, so two networks of different forms, bytes and str, never meet). Every renaming of a part (a
     node's variables, the network, the cut, the ghosts) is computed once per
     permutation and part and then looked up, like the successor work in PackedModel."""
 

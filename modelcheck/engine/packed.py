@@ -256,8 +256,9 @@ class PackedModel:
         self.reads_global = [model._role_reads_global[r.name] for r in roles]
         # memo tables, keyed by ids (emptied when they reach MEMO_LIMIT entries)
         self._outs: dict = {}  # (n, msg id or -1, node id, ghosts id?, (nodes, up)?) -> outcomes
-        # (net, cut) -> per node: ((msg id, net after), ..., (-1, net)); stores only
-        # while networks repeat (see AdaptiveMemo)
+        # (net, cut) -> per node: ((msg id, net after), ..., (-1, net)), or (msg id,
+        # ..., -1) where delivery keeps the message; stores only while networks
+        # repeat (see AdaptiveMemo)
         self._inbox_memo = AdaptiveMemo(NET_MEMO_LIMIT)
         self._inbox = self._inbox_memo.table
         self._send: dict = {}  # (net, sent id) -> net
@@ -340,6 +341,11 @@ class PackedModel:
                  "    else:",
                  "        inbox_hits[0] += 1",
                  "    up = up_values[UP]"]
+        # a mode that keeps what it delivers (a message set): every delivery leaves
+        # NET as it is, so the inbox holds message ids alone (see _make_inbox)
+        keeps = not self.net.consumes
+        if keeps:
+            lines.append("    after = NET")
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",
@@ -354,7 +360,7 @@ class PackedModel:
             succ = tup(**{names[n]: "node", "NET": "nn", "G": g_after})
             memo, make, unit = ("louts_memo", "make_loutcomes", ", u") if labelled else ("outs_memo", "make_outcomes", "")
             lines += [f"    if up[{n}]{f' and not paused[{n}]' if timed else ''}:",
-                      f"        for msg, after in inbox[{n}]:",
+                      f"        for {'msg' if keeps else 'msg, after'} in inbox[{n}]:",
                       f"            key = ({n}, msg, s{n}, {gk}{glob})",
                       f"            outs = {memo}.get(key)",
                       "            if outs is None:",
@@ -439,8 +445,9 @@ class PackedModel:
         namespace = {
             "__builtins__": {}, "inbox_memo": self._inbox, "make_inbox": self._make_inbox,
             "up_values": self.up.values, "outs_memo": self._outs, "make_outcomes": self._make_outcomes,
-            "send_memo": self._send, "make_send": self._make_send, "sent_bytes": self._sent_bytes, "sent_chars": self._sent_chars, "tuple": tuple, "str": str,
-            "inbox_hits": self._inbox_memo.hits, "sorted": sorted, "bytes": bytes, "set": set, "budget_values": self.budgets.values,
+            "send_memo": self._send, "make_send": self._make_send, "sent_bytes": self._sent_bytes,
+            "sent_chars": self._sent_chars, "inbox_hits": self._inbox_memo.hits, "sorted": sorted,
+            "bytes": bytes, "str": str, "tuple": tuple, "set": set, "budget_values": self.budgets.values,
             "spend_memo": self._spend, "make_spend": self._make_spend, "crash_memo": self._crash,
             "make_crash": self._make_crash, "flip": self._flipped, "restarted": self._restarted,
             "cuts_memo": self._cuts, "make_cuts": self._make_cuts, "nets_memo": self._nets,
@@ -540,8 +547,11 @@ class PackedModel:
                         self.overdue.add(i)
                     boxes[m[1]].append((i, after))
         # each node's actions come last, on the network as it is (message id -1)
-        tail = (-1, net)
-        inbox = [(*box, tail) for box in boxes]
+        if self.net.consumes:
+            tail = (-1, net)
+            inbox = [(*box, tail) for box in boxes]
+        else:  # every network after is `net` itself: the ids alone (a third of the memory)
+            inbox = [tuple([i for i, _ in box] + [-1]) for box in boxes]
         return self._inbox_memo.store((net, cut), inbox)
 
     def _make_send(self, key: tuple) -> bytes:

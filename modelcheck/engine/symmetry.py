@@ -475,10 +475,11 @@ class PackedSymmetry:
     states explored is the number of orbits, at any number of nodes.
 
     Comparing packed tuples compares intern ids (and networks' ids), which never
-    change once given, so the choice is deterministic (leaves are compared by the
-    value key first, so two networks of different forms, bytes and str, never meet). Every renaming of a part (a
-    node's variables, the network, the cut, the ghosts) is computed once per
-    permutation and part and then looked up, like the successor work in PackedModel."""
+    change once given, so the choice is deterministic. Leaves are compared by their
+    value key first, so two networks of different forms (bytes and str) are never
+    compared. Every renaming of a part (a node's variables, the network, the cut,
+    the ghosts) is computed once per permutation and part and then looked up, like
+    the successor work in PackedModel."""
 
     def __init__(self, pm, sym: Symmetry):
         self.pm, self.sym, self.roles = pm, sym, sym.roles

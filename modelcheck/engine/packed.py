@@ -144,11 +144,12 @@ class NetCodec:
             self._link.append((m[0], m[1]))
         return keys
 
-    def _without_one(self, b) -> list:
+    def _without_one(self, b) -> list | None:
         """(message id, b without one copy of it) per distinct id in b, in the mode's
-        order; None unless b is a sorted bag in one of the flat forms."""
+        order; None unless the mode is a sorted bag and b one of the two sequence
+        forms (then the caller goes through the mode's values)."""
         cls = b.__class__
-        if cls is not bytes and cls is not str:
+        if not self.bag or (cls is not bytes and cls is not str):
             return None
         keys = self._keys if len(self._keys) == len(self.msgs.values) else self._grown()
         if cls is bytes:
@@ -171,8 +172,6 @@ class NetCodec:
         the mode's order, leaving out messages on a cut link; None where the fast
         form does not apply (not a sorted bag, or ids past the last character), and
         then the caller goes through `deliveries`. One pass, on the flat form."""
-        if not self.bag:
-            return None
         pairs = self._without_one(b)
         if pairs is None:
             return None
@@ -184,13 +183,12 @@ class NetCodec:
                 boxes[dest[i]].append(pair)
         return boxes
 
-    def deliveries(self, b) -> list[tuple[int, bytes]]:
+    def deliveries(self, b) -> list[tuple]:
         """`mode.deliverable` on the flat form: (message id, network after) per
         distinct message, in the mode's order."""
-        if self.bag:
-            pairs = self._without_one(b)
-            if pairs is not None:
-                return pairs
+        pairs = self._without_one(b)
+        if pairs is not None:
+            return pairs
         mid = self.msgs.id
         return [(mid(m), self.id(after)) for m, after in self.mode.deliverable(self[b])]
 
@@ -292,8 +290,9 @@ class PackedModel:
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._louts, self._inbox, self._send, self._sent_ids, self._sent_bytes, self._sent_chars, self._crash, self._flip, self._spend,
-                      self._cuts, self._nets, self._restart, self._tick, self._pause):
+        for table in (self._outs, self._louts, self._inbox, self._send, self._sent_ids, self._sent_bytes,
+                      self._sent_chars, self._crash, self._flip, self._spend, self._cuts, self._nets,
+                      self._restart, self._tick, self._pause):
             table.clear()
 
     # ---- packing ------------------------------------------------------------------
@@ -533,7 +532,7 @@ class PackedModel:
             outs.append(out)
         return tuple(outs)
 
-    def _make_inbox(self, net: bytes, cut: int) -> list:
+    def _make_inbox(self, net, cut: int) -> list:
         cut_links = self.cut.values[cut]
         within = self.model.within
         boxes = self.net.inboxes(net, self.k, cut_links) if within is None else None
@@ -554,7 +553,7 @@ class PackedModel:
             inbox = [tuple([i for i, _ in box] + [-1]) for box in boxes]
         return self._inbox_memo.store((net, cut), inbox)
 
-    def _make_send(self, key: tuple) -> bytes:
+    def _make_send(self, key: tuple):
         net, sent = key
         ids = self._sent_ids.get(sent)
         if ids is None:

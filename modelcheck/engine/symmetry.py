@@ -682,7 +682,7 @@ class PackedSymmetry:
         value = (pm.ghosts if i == k + 3 else pm.times).values[x]
         return value_key(value) if value else ()
 
-    def _make_net_edges(self, net: bytes) -> list:
+    def _make_net_edges(self, net) -> list:
         msgs = self.pm.msgs.values
         out = []
         for i in self.pm.net.ids(net):
@@ -745,7 +745,7 @@ class PackedSymmetry:
         self._renamed[key] = r
         return r
 
-    def _rename_net(self, pid: int, net: bytes) -> bytes:
+    def _rename_net(self, pid: int, net):
         """A network renamed: message by message on ids when the mode keeps a sorted
         bag (packed.NetCodec), else through the network's value."""
         pm, codec = self.pm, self.pm.net
@@ -778,7 +778,7 @@ class PackedSymmetry:
         r = self._node_key[(i, node_id)] = self._shared(value_key(blurred))
         return r
 
-    def _make_net_key(self, net_id: bytes) -> tuple:
+    def _make_net_key(self, net_id) -> tuple:
         """Per node, (the sorted blurred keys of the messages to it, of those from it).
 
         Networks rarely repeat, but what one node has in flight does: with one byte
@@ -830,7 +830,7 @@ class PackedSymmetry:
         r = self._sub_key[ids] = tuple(sorted(map(self._blurred, ids)))
         return r
 
-    def _make_net_key_slow(self, net_id: bytes) -> tuple:
+    def _make_net_key_slow(self, net_id) -> tuple:
         k, msgs = self.k, self.pm.msgs.values
         inbox, outbox = [[] for _ in range(k)], [[] for _ in range(k)]
         for i in self.pm.net.ids(net_id):

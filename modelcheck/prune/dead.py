@@ -26,16 +26,16 @@ TABLE_LIMIT = 1 << 15
 
 
 class _DeadTable(dict):
-    """(message id, receiver's variables id) -> whether that message is dead,
-    computed by `compute(i, v)` on a miss (dict.__missing__: a hit is one C-level
-    lookup in the collector's loops), and emptied at MEMO_LIMIT entries."""
+    """key -> what `compute(*key)` gives, computed on a miss (dict.__missing__: a
+    hit is one C-level lookup in the collector's loops), and emptied at `limit`
+    entries."""
 
-    def __init__(self, compute):
+    def __init__(self, compute, limit: int = MEMO_LIMIT):
         super().__init__()
-        self.compute = compute
+        self.compute, self.limit = compute, limit
 
     def __missing__(self, key):
-        if len(self) >= MEMO_LIMIT:
+        if len(self) >= self.limit:
             self.clear()
         d = self[key] = self.compute(*key)
         return d
@@ -142,19 +142,13 @@ class Collector:
         codec, msgs, nodes_of = pm.net, pm.msgs.values, pm.nodes.values
         rules = self.rules
         watch: list = []  # per message id: its receiver if a rule covers it, else -1
-        watched: dict = {}  # net bytes -> covered(net), for the table path
+        watched: dict = {}  # network -> covered(network), for the table path
         # (message id, receiver's variables id) -> dead? (computed on a miss)
         dead_of = _DeadTable(lambda i, v: self.dead(msgs[i], nodes_of[v]))
-        memo: dict = {}  # (net bytes, its receivers' variables ids) -> net bytes after
+        memo: dict = {}  # (network, its receivers' variables ids) -> network after
         # (a node's covered message ids in a network, the node's variables id) -> the
         # ids among them that are dead: what one receiver's step does to its messages
-        dead_at: dict = {}
-
-        def dead_in(ids, v: int) -> tuple:
-            if len(dead_at) >= TABLE_LIMIT:
-                dead_at.clear()
-            r = dead_at[ids, v] = tuple(i for i in ids if dead_of[i, v])
-            return r
+        dead_at = _DeadTable(lambda ids, v: tuple(i for i in ids if dead_of[i, v]), TABLE_LIMIT)
 
         # per node d: the bytes of every one-byte id that is not a covered message to
         # d, so n.translate(None, others[d]) is d's covered messages in n (one C call)
@@ -171,7 +165,7 @@ class Collector:
                 small_ids = range(min(len(watch), 256))
                 others[:] = [bytes(i for i in range(256) if i not in small_ids or watch[i] != d) for d in nodes]
 
-        def covered(n: bytes) -> tuple:
+        def covered(n) -> tuple:
             """(the receivers whose variables decide, ((message id, receiver), ...))"""
             if len(watch) < len(msgs):
                 grow()
@@ -190,7 +184,7 @@ class Collector:
                 return codec.narrowed(n.translate(dict.fromkeys(dead)))
             return codec.id(self.network.without(codec[n], {msgs[i] for i in dead}))
 
-        def after(n: bytes, q: tuple, w: tuple) -> bytes:
+        def after(n, q: tuple, w: tuple):
             dead = [i for i, d in w if dead_of[i, q[d]]]
             return dropped(n, dead) if dead else n
 
@@ -235,7 +229,7 @@ class Collector:
                     elif small and n.__class__ is bytes:  # one byte per id in both: one C call
                         members, sent = n, n.translate(None, pn)
                     else:  # ids past one byte: decoded
-                        members = set(n) if n.__class__ is bytes else set(codec.ids(n))
+                        members = set(codec.ids(n))
                         if pids is None:
                             pids = set(pn)
                         sent = members.difference(pids)
@@ -243,10 +237,7 @@ class Collector:
                     for d, ids in by_dst:
                         v = q[d]
                         if v != p[d]:
-                            r = dead_at.get((ids, v))
-                            if r is None:
-                                r = dead_in(ids, v)
-                            for i in r:
+                            for i in dead_at[ids, v]:
                                 if members is None or i in members:
                                     dead.append(i)
                     if sent:

@@ -261,16 +261,10 @@ class Inbox:
         net = p[k + 1]
         mids = maps["msgs"]
         codec = self.pm.net
-        if codec.bag and net.__class__ is bytes:
-            ids = [mids[i] for i in net]
+        ids = [mids[i] for i in codec.ids(net)]
+        if codec.bag:
             ids.sort()
-            net2 = bytes(ids) if not ids or ids[-1] < 256 else codec._encode(ids)
-        else:
-            ids = [mids[i] for i in codec.ids(net)]
-            if codec.bag:
-                ids.sort()
-            net2 = codec._encode(ids)
-        out += (maps["up"][p[k]], net2, maps["cut"][p[k + 2]], maps["ghosts"][p[k + 3]], maps["budgets"][p[k + 4]])
+        out += (maps["up"][p[k]], codec._encode(ids), maps["cut"][p[k + 2]], maps["ghosts"][p[k + 3]], maps["budgets"][p[k + 4]])
         if self.timed:
             out += (maps["times"][p[k + 5]],)
         return out

@@ -216,6 +216,39 @@ def test_a_batch_arrives_as_the_same_states(name):
         assert got == [b.pack(a.unpack(p)) for p in chunk]
 
 
+def test_a_batch_keeps_ids_the_workers_share_and_translates_the_rest():
+    """Batches translate a part at a time: parts whose ids the two workers gave out
+    in the same order pass untouched, bytes networks go through one translate table
+    (and are sorted again when it does not keep their order), str networks (ids past
+    255) through the general path; the states must come out as the receiver's own
+    packing of the same values, in every case."""
+    from test_packed import COUNTING_READER, WIDE
+    model = pipeline(WIDE.format(mode="unordered", reader=COUNTING_READER, faults="loss at most 1"))
+    for order in ("same", "one byte shuffled", "shuffled"):
+        a, b = packed.PackedModel(model), packed.PackedModel(model)
+        states = _sample(a, limit=3000)
+        values = [a.unpack(p) for p in states]
+        if order == "one byte shuffled":  # a's one-byte messages are b's, in another order
+            head = a.msgs.values[:200]
+            for m in random.Random(7).sample(head, len(head)):
+                b.msgs.id(m)
+        if order == "shuffled":  # b interns in another order: nothing is the same id
+            for st in random.Random(7).sample(values, len(values)):
+                b.pack(st)
+        assert max(len(a.msgs.values), len(b.msgs.values)) > 256
+        assert {type(p[a.k + 1]) for p in states} == {bytes, str}
+        out, inbox = Outbox(a), Inbox(b)
+        for chunk in (states[:100], states[100:1500], states[1500:]):
+            keys, got = inbox.open(out.seal(list(range(len(chunk))), chunk))
+            assert got == [b.pack(a.unpack(p)) for p in chunk]
+        if order == "same":
+            assert inbox.same["nodes"] == len(a.nodes.values) and inbox.same["msgs"] == len(a.msgs.values)
+        elif order == "one byte shuffled":
+            assert inbox._bytes_map is not None and not inbox._monotone
+        else:
+            assert inbox.same["msgs"] < 256
+
+
 # ---- the command line ------------------------------------------------------------
 
 def _strip(text: str) -> str:

@@ -24,9 +24,17 @@ from __future__ import annotations
 
 import pickle
 
-from ..stable import MASK, stable_hash
+from ..stable import stable_hash
 
-_GOLDEN = 0x9E3779B97F4A7C15
+_GOLDEN = 0x9E3779B1
+# A term is TERM_BITS wide, so that a state's sum of a few dozen terms stays one
+# digit of a CPython int (below 2**30: additions on the fast path, no allocation
+# of a long integer per term) and the owner costs a third of what 64-bit terms did.
+TERM_BITS = 24
+
+
+def _term(value) -> int:
+    return stable_hash(value) >> (64 - TERM_BITS)
 
 # The intern tables of a PackedModel that a packed state refers to (the network's
 # bytes refer to `msgs`), in the order an Outbox sends their new values.
@@ -92,7 +100,8 @@ class Owner:
                   "    except (TypeError, IndexError):  # a term not computed yet (None, or past its list)",
                   "        fill(p)",
                   "        return owner(p)",
-                  f"    return (((h * {_GOLDEN}) & {MASK}) >> 32) % {int(self.n)}  # multiplicative hashing: the high bits mix"]
+                  # multiplicative hashing: the product's middle bits mix every bit of h
+                  f"    return ((h * {_GOLDEN}) >> {TERM_BITS}) % {int(self.n)}"]
         env.update({"__builtins__": {}, "sum": sum, "map": map, "TypeError": TypeError, "IndexError": IndexError,
                     "fill": self._fill, "ids": self.pm.net.ids, "bytes": bytes})
         exec(compile("\n".join(lines), "<owner>", "exec"), env)  # noqa: S102 - generated from slot numbers only
@@ -103,13 +112,13 @@ class Owner:
         for i in range(k):
             _pad(self._nodes[i], p[i])
             if self._nodes[i][p[i]] is None:
-                self._nodes[i][p[i]] = stable_hash((self._place[i], self._value(i, pm.nodes.values[p[i]])))
+                self._nodes[i][p[i]] = _term((self._place[i], self._value(i, pm.nodes.values[p[i]])))
         _pad(self._ups, p[k])
         if self._ups[p[k]] is None:
             self._ups[p[k]] = self._up_term(p[k])
         _pad(self._budgets, p[k + 4])
         if self._budgets[p[k + 4]] is None:
-            self._budgets[p[k + 4]] = stable_hash(pm.budgets.values[p[k + 4]])
+            self._budgets[p[k + 4]] = _term(pm.budgets.values[p[k + 4]])
         self._grow_msgs()
 
     def _value(self, i: int, vals):
@@ -122,13 +131,13 @@ class Owner:
         counts: dict = {}
         for i, u in enumerate(up):
             counts[(self._place[i], bool(u))] = counts.get((self._place[i], bool(u)), 0) + 1
-        return stable_hash(tuple(sorted(counts.items())))
+        return _term(tuple(sorted(counts.items())))
 
     def _grow_msgs(self) -> None:
         values, msg, sym = self.pm.msgs.values, self._msg, self.sym
         while len(msg) < len(values):
             m = values[len(msg)]
-            msg.append(stable_hash(m if sym is None else sym._message(m, sym.blur)))
+            msg.append(_term(m if sym is None else sym._message(m, sym.blur)))
 
 
 def model_signature(pm) -> int:
@@ -238,12 +247,24 @@ class Outbox:
 
 
 class Inbox:
-    """The receiving end of one sender's Outbox: its ids mapped to this worker's."""
+    """The receiving end of one sender's Outbox: its ids mapped to this worker's.
+
+    A batch is translated a part at a time, not a state at a time: each part's ids
+    go through one `map` over the whole column (C calls), a part whose ids the two
+    workers gave out in the same order is not touched at all, and a bytes network
+    goes through one `bytes.translate`. Tuples are rebuilt with one `zip`."""
 
     def __init__(self, pm):
         self.pm = pm
         self.k, self.timed = pm.k, pm.timed
         self.maps = {name: [] for name in TABLES}
+        # per table: how many of the sender's first ids are this worker's same ids
+        self.same = dict.fromkeys(TABLES, 0)
+        # the message map of one-byte ids as a bytes.translate table, and whether it
+        # keeps their order (then a sorted bag stays sorted); None: an id maps past 255
+        self._bytes_map: bytes | None = bytes(256)
+        self._mapped = 0  # how many ids the table maps (the rest are never met)
+        self._monotone = True
 
     def open(self, batch: bytes) -> tuple[list, list]:
         """(keys, states) of a batch, the states in this worker's ids."""
@@ -251,22 +272,65 @@ class Inbox:
         pm = self.pm
         for name, values in new.items():
             ids = _table(pm, name).id
-            self.maps[name].extend(ids(v) for v in values)
-        return keys, [self._translate(p) for p in states]
+            m = self.maps[name]
+            m.extend(map(ids, values))
+            same = self.same[name]
+            while same < len(m) and m[same] == same:
+                same += 1
+            self.same[name] = same
+            if name == "msgs":
+                self._grow_bytes_map()
+        if not states:
+            return keys, []
+        k, maps, same = self.k, self.maps, self.same
+        cols = list(zip(*states))
+        nodes = maps["nodes"]
+        n_same = same["nodes"]
+        for i in range(k):
+            c = cols[i]
+            if max(c) >= n_same:
+                cols[i] = map(nodes.__getitem__, c)
+        for j, name in ((k, "up"), (k + 2, "cut"), (k + 3, "ghosts"), (k + 4, "budgets")) + (
+                ((k + 5, "times"),) if self.timed else ()):
+            c = cols[j]
+            if max(c) >= same[name]:
+                cols[j] = map(maps[name].__getitem__, c)
+        cols[k + 1] = self._nets(cols[k + 1])
+        return keys, list(zip(*cols))
 
-    def _translate(self, p: tuple) -> tuple:
-        k, maps = self.k, self.maps
-        nodes = maps["nodes"].__getitem__
-        out = tuple(map(nodes, p[:k]))
-        net = p[k + 1]
-        mids = maps["msgs"]
+    def _grow_bytes_map(self) -> None:
+        mids = self.maps["msgs"]
+        top = min(len(mids), 256)
+        if self._bytes_map is None or self._mapped >= top:
+            return
+        head = mids[:top]
+        if max(head) >= 256:
+            self._bytes_map = None
+            return
+        self._monotone = all(a < b for a, b in zip(head, head[1:]))
+        self._bytes_map = bytes(head) + bytes(256 - top)
+        self._mapped = top
+
+    def _nets(self, col: tuple):
         codec = self.pm.net
-        ids = [mids[i] for i in codec.ids(net)]
-        if codec.bag:
-            ids.sort()
-        out += (maps["up"][p[k]], codec._encode(ids), maps["cut"][p[k + 2]], maps["ghosts"][p[k + 3]], maps["budgets"][p[k + 4]])
-        if self.timed:
-            out += (maps["times"][p[k + 5]],)
+        same = self.same["msgs"]
+        table, sort = self._bytes_map, codec.bag and not self._monotone
+        out = []
+        append = out.append
+        for net in col:
+            if net.__class__ is bytes:
+                if not net or max(net) < same:
+                    append(net)
+                    continue
+                if table is not None:
+                    net = net.translate(table)
+                    append(bytes(sorted(net)) if sort else net)
+                    continue
+            mids = self.maps["msgs"]
+            ids = [mids[i] for i in codec.ids(net)]
+            if codec.bag:
+                ids.sort()
+            append(codec._encode(ids))
         return out
 
 

@@ -67,6 +67,7 @@ class Worker:
         self.prev = (array("q"), array("q"))  # the last expanded level's ranks and successor counts
         self.cand: dict = {}  # key -> (discovery key, packed state, orbit size)
         self.ranked: list = []  # the next level's candidates in key order, once the level is finished
+        self.orbits: list | None = None  # under symmetry: the orbit size of each (None: one state each)
         self.level_keys = array("q")  # their discovery keys
         self.err_min = None  # least discovery key of a step that raised a run-time error
         self.transitions = 0  # in the current level
@@ -216,14 +217,19 @@ class Worker:
     def finish_level(self) -> tuple:
         """Sort the candidates by discovery key: (their keys as array('q') bytes, the
         least key of a step that raised an error, transitions this level)."""
-        if self.plain:
+        if self.plain:  # sorted in place by their keys, no (key, state) pairs built
             known = self.visited
-            self.ranked = sorted([(known[t], t, 1) for t in self.new], key=_first)
+            self.ranked = self.new
+            self.ranked.sort(key=known.__getitem__)
+            self.level_keys = array("q", map(known.__getitem__, self.ranked))
+            self.orbits = None
             self.new = []
         else:
-            self.ranked = sorted(self.cand.values(), key=_first)
+            cands = sorted(self.cand.values(), key=_first)
+            self.ranked = [c[1] for c in cands]
+            self.orbits = [c[2] for c in cands]
+            self.level_keys = array("q", [c[0] for c in cands])
             self.cand = {}
-        self.level_keys = array("q", [c[0] for c in self.ranked])
         return self.level_keys.tobytes(), self.err_min, self.transitions
 
     def rank(self, all_keys: list) -> None:
@@ -244,18 +250,18 @@ class Worker:
             ranks = map(add, ranks, map(bisect_left, repeat(a), self.level_keys))
         ranks = array("q", ranks)
         if self.fp:
-            keys = array("q", [hash(c[1]) for c in self.ranked])
+            keys = array("q", map(hash, self.ranked))
             for tk in keys:
                 self._visit(tk)
         else:
-            keys = [c[1] for c in self.ranked]
+            keys = self.ranked
             if self.plain:  # _visit, for every key at once
                 self.visited.update(zip(keys, repeat(-1)))
             else:
                 self.visited.update(keys)
         self.levels.append(LevelIndex(ranks, keys, array("q", [key >> KEY_BITS for key in self.level_keys])))
         self.prev = (self.franks, self.fsucc)
-        self.frontier = [c[1] for c in self.ranked]
+        self.frontier = self.ranked[:]  # (emptied as it is expanded; the level index keeps `keys`)
         self.franks = ranks
         self.fsucc = array("q", bytes(8 * len(ranks)))
         self.pos = 0
@@ -271,7 +277,7 @@ class Worker:
         - measures: per measure, the (rank, value) at which its running minimum and
           maximum improved (see `_measure`);
         - sample: a few of the level's states (model States) with their ranks."""
-        ranks, ranked, pm = self.franks, self.ranked, self.pm
+        ranks, ranked, pm, level_keys, orbit = self.franks, self.ranked, self.pm, self.level_keys, self.orbits
         reads = self.pm.reads
         violations, collect = self.violations, self.collect
         bad, names = [], set()
@@ -282,24 +288,24 @@ class Worker:
             lows, highs = [[] for _ in mt.measures], [[] for _ in mt.measures]
         n = bisect_left(ranks, limit)
         for j in range(n):
-            c = ranked[j]
-            t = c[1]
+            t = ranked[j]
             if orbits is not None:
-                orbits = None if c[2] is None else orbits + c[2]
+                size = 1 if orbit is None else orbit[j]
+                orbits = None if size is None else orbits + size
             read = reads(t)
             bads = violations(t, read)
             if mt is not None:
                 bads = bads + self._measure(t, read, ranks[j], lows, highs)
             if bads:
                 if not collect:
-                    bad.append((ranks[j], c[0], bads))
+                    bad.append((ranks[j], level_keys[j], bads))
                     break
                 fresh = [b for b in bads if (b.name or "") not in names]
                 if fresh:
                     names.update(b.name or "" for b in fresh)
-                    bad.append((ranks[j], c[0], fresh))
+                    bad.append((ranks[j], level_keys[j], fresh))
         step = max(1, len(ranked) // SAMPLE)
-        sample = [(ranks[j], pm.unpack(ranked[j][1])) for j in range(0, len(ranked), step)]
+        sample = [(ranks[j], pm.unpack(ranked[j])) for j in range(0, len(ranked), step)]
         self.ranked = []
         return bad, orbits, (lows, highs), sample
 

@@ -412,25 +412,32 @@ class PackedModel:
                  f"    {', '.join(fields)}, = p",
                  "    out = []",
                  "    append = out.append"]
-        memo = ["inbox = inbox_memo.get((NET, CUT))",
-                "if inbox is None:",
-                "    inbox = make_inbox(NET, CUT)",
-                "else:",
-                "    inbox_hits[0] += 1"]
-        # A sorted bag on bytes: each node's deliveries are memoised by its share of
-        # the network (NetCodec.others), which repeats far more often than the whole
-        # network does (a vote count: 497 shares for 701,056 networks), and the share
-        # is one C call. Other forms and modes: the whole network's inbox memo.
+        # A sorted bag on bytes: where the whole network's inbox memo misses, each
+        # node's deliveries come from its share of the network (NetCodec.others, one
+        # C call), memoised by that share, which repeats far more often than whole
+        # networks do (a vote count: 497 shares for 701,056 networks). The whole
+        # network's memo comes first: where networks repeat (TwoPhase, Paxos) one
+        # lookup beats one per node. Other forms and modes: make_inbox.
         shares = self.net.bag and within is None
+        lines += ["    inbox = inbox_memo.get((NET, CUT))",
+                  "    if inbox is None:"]
         if shares:
-            lines += ["    flat = NET.__class__ is bytes",
-                      "    if flat:",
-                      "        boxes = box_memo.get(CUT)",
-                      "        if boxes is None:",
-                      "            boxes = new_boxes(CUT)",
-                      "    else:"] + ["        " + x for x in memo]
+            lines += ["        if NET.__class__ is bytes:",
+                      "            boxes = box_memo.get(CUT)",
+                      "            if boxes is None:",
+                      "                boxes = new_boxes(CUT)"]
+            for n in range(k):
+                lines += [f"            share = NET.translate(None, others[{n}])",
+                          f"            b{n} = boxes.get(share)",
+                          f"            if b{n} is None:",
+                          f"                b{n} = make_box(share, CUT)"]
+            lines += [f"            inbox = store_inbox((NET, CUT), ({''.join(f'b{n}, ' for n in range(k))}))",
+                      "        else:",
+                      "            inbox = make_inbox(NET, CUT)"]
         else:
-            lines += ["    " + x for x in memo]
+            lines.append("        inbox = make_inbox(NET, CUT)")
+        lines += ["    else:",
+                  "        inbox_hits[0] += 1"]
         lines.append("    up = up_values[UP]")
         # a mode that keeps what it delivers (a message set): every delivery leaves
         # NET as it is, so the inbox holds message ids alone (see _make_inbox)
@@ -440,7 +447,7 @@ class PackedModel:
         takes = self.ids_only and not keeps
         if keeps:
             lines.append("    after = NET")
-        elif takes and not shares:
+        elif takes:
             lines.append("    flat = NET.__class__ is bytes")
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
@@ -456,16 +463,7 @@ class PackedModel:
             succ = tup(**{names[n]: "node", "NET": "nn", "G": g_after})
             memo, make, unit = ("louts_memo", "make_loutcomes", ", u") if labelled else ("outs_memo", "make_outcomes", "")
             lines.append(f"    if up[{n}]{f' and not paused[{n}]' if timed else ''}:")
-            if shares:
-                lines += ["        if flat:",
-                          f"            share = NET.translate(None, others[{n}])",
-                          "            box = boxes.get(share)",
-                          "            if box is None:",
-                          "                box = make_box(share, CUT)",
-                          "        else:",
-                          f"            box = inbox[{n}]"]
-            else:
-                lines.append(f"        box = inbox[{n}]")
+            lines.append(f"        box = inbox[{n}]")
             lines += [f"        for {'msg' if self.ids_only else 'msg, after'} in box:"]
             if takes:
                 lines += ["            if msg < 0:",
@@ -570,7 +568,7 @@ class PackedModel:
             "unpause": self._unpaused, "pause_memo": self._pause, "make_pause": self._make_pause,
             "louts_memo": self._louts, "make_loutcomes": self._make_loutcomes, "one_byte": ONE_BYTE,
             "without": self.net.without, "others": self.net.others, "box_memo": self._boxes,
-            "new_boxes": self._new_boxes, "make_box": self._make_box,
+            "new_boxes": self._new_boxes, "make_box": self._make_box, "store_inbox": self._inbox_memo.store,
         }
         if self.timed:
             namespace["TICK"] = self._unit(Step("tick"))

@@ -26,7 +26,7 @@ What depends on time (--timeout, Ctrl-C, SIGTERM, the memory limit) stops betwee
 two rounds of a level and reports the counts reached, as the one-process search does
 at its own stopping point.
 
-A worker expands ROUND states between two exchanges, so a level of any size goes
+A worker expands at most ROUND states (and ROUND_SECONDS) between two exchanges, so a level of any size goes
 through memory in slices and the search can stop within a level.
 """
 from __future__ import annotations
@@ -45,8 +45,11 @@ from .local import LocalPool, WorkerFailed, WorkerLost, WorkerOutOfMemory
 from .wire import Owner, choose_parts, model_signature
 from .worker import KEY_BITS, Worker
 
-# Frontier states a worker expands between two exchanges of batches
-ROUND = 4096
+# Frontier states a worker expands between two exchanges of batches, at most, and
+# for at most ROUND_SECONDS: a round ends when its slowest worker does, so rounds of
+# equal time rather than equal states keep the others from waiting
+ROUND = 16384
+ROUND_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,7 @@ class _Search:
         incoming: list = [[] for _ in range(n)]
         deadline = self.stops.deadline
         while True:
-            replies = pool.call_all("step", [(incoming[w], ROUND) for w in range(n)])
+            replies = pool.call_all("step", [(incoming[w], ROUND, ROUND_SECONDS) for w in range(n)])
             incoming = [[] for _ in range(n)]
             left = cands = level_transitions = 0
             memory = moving = False

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from time import perf_counter
 from itertools import repeat
 from operator import add
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ KEY_BITS = 24
 # worker's own candidates) are remembered, two generations of this many, so a state
 # reached again is dropped before its owner is computed or it is sent again.
 SEEN_LIMIT = 1 << 17
+# With a time limit per round, the states expanded between two looks at the clock
+SLICE = 256
 # States of a level sampled for the growth hint of a stopped search (engine/growth.py)
 SAMPLE = 64
 
@@ -108,11 +111,13 @@ class Worker:
         else:
             self.visited.add(tk)
 
-    def step(self, batches: list, budget: int) -> tuple:
+    def step(self, batches: list, budget: int, seconds: float | None = None) -> tuple:
         """Take the states other workers sent (`batches`: (sender, bytes)), then expand
-        up to `budget` frontier states. Returns (the batch for each other worker or
-        None, frontier states left, candidates, transitions this level, memory
-        exceeded)."""
+        up to `budget` frontier states, and with `seconds` no longer than that (from
+        the call: the workers of a round then end it together, whatever their states
+        cost). Returns (the batch for each other worker or None, frontier states
+        left, candidates, transitions this level, memory exceeded)."""
+        started = perf_counter()
         for sender, batch in batches:
             keys, states = self.inboxes[sender].open(batch)
             self.received += len(keys)
@@ -122,9 +127,18 @@ class Worker:
         outk = [[] for _ in range(self.n)]
         outs = [[] for _ in range(self.n)]
         end = min(len(self.frontier), self.pos + budget)
-        if self.pos < end:
-            self._expand(self.pos, end, outk, outs)
-            self.pos = end
+        if seconds is None:
+            if self.pos < end:
+                self._expand(self.pos, end, outk, outs)
+                self.pos = end
+        else:
+            until = started + seconds
+            while self.pos < end:
+                part = min(end, self.pos + SLICE)
+                self._expand(self.pos, part, outk, outs)
+                self.pos = part
+                if perf_counter() >= until:
+                    break
         out = []
         for j in range(self.n):
             if outk[j]:

@@ -35,7 +35,7 @@ KEY_BITS = 24
 # reached again is dropped before its owner is computed or it is sent again.
 SEEN_LIMIT = 1 << 17
 # With a time limit per round, the states expanded between two looks at the clock
-SLICE = 256
+SLICE = 32
 # States of a level sampled for the growth hint of a stopped search (engine/growth.py)
 SAMPLE = 64
 

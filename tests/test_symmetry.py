@@ -312,8 +312,9 @@ def test_interchangeable_tied_nodes_shortcut(spec, consts):
                                           ("bench/models/paxos.ha", {"V": 2, "P": 2}),
                                           ("specs/majority_election.ha", {})])
 def test_per_node_network_keys_match_the_general_path(spec, consts):
-    """PackedSymmetry's per-node message keys from bytes.translate are the keys of the
-    general path, on every network of a few thousand states (ids interned as met)."""
+    """PackedSymmetry's per-node message keys from bytes.translate (and str.translate
+    on the str form) are the keys of the general path, on every network of a few
+    thousand states (ids interned as met)."""
     from modelcheck.engine.packed import PackedModel
     from modelcheck.engine.symmetry import PackedSymmetry
 
@@ -327,5 +328,7 @@ def test_per_node_network_keys_match_the_general_path(spec, consts):
         for t in level:
             net = t[k + 1]
             assert psym._make_net_key(net) == psym._make_net_key_slow(net)
+            # the str form (one character per id, what ids past 255 make) keys the same
+            assert psym._make_wide_net_key(net.decode("latin-1")) == psym._make_net_key_slow(net)
     assert len(seen) >= 3_000
     assert len(psym._sub_key) > 1  # the per-node path ran (not only the general one)

@@ -529,6 +529,10 @@ class PackedSymmetry:
         self._sub_keep = [(set(), set()) for _ in range(k)]
         self._sub_delete: list = [(bytes(range(256)),) * 2] * k  # no id interned yet: every byte
         self._sub_key: dict = {}
+        # the same for a str network (ids past 255, one character each): per node, a
+        # str.translate table deleting every id not to it, and one not from it
+        self._wide_ids = 0
+        self._wide_delete: list = [({}, {}) for _ in range(k)]
         self._canon_table = self._canon_memo.table
 
     def orbit_size(self) -> int | None:
@@ -785,6 +789,8 @@ class PackedSymmetry:
         per message id, the ids to (from) node i are net.translate(None, delete),
         `delete` holding every other id, one C call; the key of those bytes is looked
         up (the same keys as the general path below, which networks with longer ids take)."""
+        if net_id.__class__ is str:
+            return self._make_wide_net_key(net_id)
         if net_id.__class__ is not bytes:
             return self._make_net_key_slow(net_id)
         if self._sub_ids < len(self.pm.msgs.values):
@@ -828,6 +834,42 @@ class PackedSymmetry:
         if len(self._sub_key) >= MEMO_LIMIT:
             self._sub_key.clear()
         r = self._sub_key[ids] = tuple(sorted(map(self._blurred, ids)))
+        return r
+
+    def _make_wide_net_key(self, net_id: str) -> tuple:
+        """_make_net_key on a str network: the same per-node shares, each one
+        str.translate, their keys shared through the same table (a str share never
+        equals a bytes one), so the memoised network keys hold shared tuples rather
+        than two new sorted tuples per node each."""
+        msgs = self.pm.msgs.values
+        dels = self._wide_delete
+        if self._wide_ids < len(msgs):
+            for i in range(self._wide_ids, len(msgs)):
+                src, to = msgs[i][0], msgs[i][1]
+                for d, (d_in, d_out) in enumerate(dels):
+                    if d != to:
+                        d_in[i] = None
+                    if d != src:
+                        d_out[i] = None
+            self._wide_ids = len(msgs)
+        sub = self._sub_key
+        out = []
+        for d_in, d_out in dels:
+            a = net_id.translate(d_in)
+            ka = sub.get(a)
+            if ka is None:
+                ka = self._make_wide_sub_key(a)
+            b = net_id.translate(d_out)
+            kb = sub.get(b)
+            if kb is None:
+                kb = self._make_wide_sub_key(b)
+            out.append((ka, kb))
+        return self._net_key_memo.store(net_id, tuple(out))
+
+    def _make_wide_sub_key(self, ids: str) -> tuple:
+        if len(self._sub_key) >= MEMO_LIMIT:
+            self._sub_key.clear()
+        r = self._sub_key[ids] = tuple(sorted(map(self._blurred, map(ord, ids))))
         return r
 
     def _make_net_key_slow(self, net_id) -> tuple:

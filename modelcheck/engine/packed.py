@@ -79,7 +79,7 @@ class NetCodec:
     network (decoded through a bounded cache)."""
 
     __slots__ = ("mode", "msgs", "_cache", "values", "_rank", "_sorted", "_by_key", "_dest", "_link", "others",
-                 "bag", "consumes")
+                 "wide", "bag", "consumes")
 
     CACHE = 1 << 16
 
@@ -97,6 +97,9 @@ class NetCodec:
         # per node n of k: the one-byte ids of the messages to other nodes, so that
         # b.translate(None, others[n]) is n's share of a bytes network (one C call)
         self.others: list[bytes] = [b""] * k
+        # the same for a str network (ids past 255): s.translate(wide[n]) is n's share,
+        # a table mapping every id of a message to another node to None (deleted)
+        self.wide: list[dict] = [{} for _ in range(k)]
         if isinstance(msgs, Messages):  # (a plain Interner: grown on first use instead)
             msgs.on_new = self._grown
         self.bag, self.consumes = mode.sorted_bag, mode.consumes
@@ -169,10 +172,11 @@ class NetCodec:
             self._dest.append(m[1])
             self._link.append((m[0], m[1]))
             i = len(rank) - 1
-            if i < 256:
-                others = self.others
-                for n in range(len(others)):
-                    if n != m[1]:
+            others = self.others
+            for n, wide in enumerate(self.wide):
+                if n != m[1]:
+                    wide[i] = None
+                    if i < 256:
                         others[n] += ONE_BYTE[i]
         return rank
 
@@ -422,12 +426,16 @@ class PackedModel:
         lines += ["    inbox = inbox_memo.get((NET, CUT))",
                   "    if inbox is None:"]
         if shares:
-            lines += ["        if NET.__class__ is bytes:",
+            # a str network (ids past 255) the same way, its shares one str.translate
+            # each (NetCodec.wide); a share's box memo key is the share itself (a
+            # str share never equals a bytes one, and both give the same box)
+            lines += ["        cls = NET.__class__",
+                      "        if cls is bytes or cls is str:",
                       "            boxes = box_memo.get(CUT)",
                       "            if boxes is None:",
                       "                boxes = new_boxes(CUT)"]
             for n in range(k):
-                lines += [f"            share = NET.translate(None, others[{n}])",
+                lines += [f"            share = NET.translate(None, others[{n}]) if cls is bytes else NET.translate(wide[{n}])",
                           f"            b{n} = boxes.get(share)",
                           f"            if b{n} is None:",
                           f"                b{n} = make_box(share, CUT)"]
@@ -567,7 +575,7 @@ class PackedModel:
             "overdue": self.overdue, "tick_memo": self._tick, "make_tick": self._make_tick,
             "unpause": self._unpaused, "pause_memo": self._pause, "make_pause": self._make_pause,
             "louts_memo": self._louts, "make_loutcomes": self._make_loutcomes, "one_byte": ONE_BYTE,
-            "without": self.net.without, "others": self.net.others, "box_memo": self._boxes,
+            "without": self.net.without, "others": self.net.others, "wide": self.net.wide, "box_memo": self._boxes,
             "new_boxes": self._new_boxes, "make_box": self._make_box, "store_inbox": self._inbox_memo.store,
         }
         if self.timed:
@@ -673,8 +681,8 @@ class PackedModel:
         boxes = self._boxes[cut] = {}
         return boxes
 
-    def _make_box(self, share: bytes, cut: int) -> tuple:
-        """A node's deliveries from `share`, the messages to it in a bytes network:
+    def _make_box(self, share, cut: int) -> tuple:
+        """A node's deliveries from `share`, the messages to it in a bytes or str network:
         their ids in the mode's order, each once, then -1 for its actions."""
         boxes = self._boxes[cut]
         if len(boxes) >= NET_MEMO_LIMIT:
@@ -682,7 +690,8 @@ class PackedModel:
         if not share:
             box = (-1,)
         else:
-            box = (*self.net.inboxes(share, self.k, self.cut.values[cut])[self.net._dest[share[0]]], -1)
+            first = share[0] if share.__class__ is bytes else ord(share[0])
+            box = (*self.net.inboxes(share, self.k, self.cut.values[cut])[self.net._dest[first]], -1)
         boxes[share] = box
         return box
 

@@ -505,7 +505,7 @@ class PackedSymmetry:
         # on Paxos 90% of lookups hit, on a vote count 3-5%, and there they held
         # about 200 bytes a state.
         self._net_key_memo = AdaptiveMemo(NET_MEMO_LIMIT)
-        self._net_key: dict = self._net_key_memo.table  # net -> per node (inbox key, outbox key)
+        self._net_key: dict = self._net_key_memo.table  # net -> per node, its inbox key and outbox key (flat)
         self._cut_key: dict = {}  # cut id -> per node (links out, links in)
         self._time_keys: dict = {}  # time id -> per node (clock offset, pause)
         self._node_refs: dict = {}  # (node index, node id) -> refine edges
@@ -580,7 +580,7 @@ class PackedSymmetry:
                 bk = node_key.get((i, p[i]))
                 if bk is None:
                     bk = self._make_node_key(i, p[i])
-                keys[i] = (up[i], tk[i], bk, nk[i], ck[i])  # Symmetry._keys' order
+                keys[i] = (up[i], tk[i], bk, nk[2 * i], nk[2 * i + 1], ck[i])  # Symmetry._keys' order
             order = sorted(group, key=lambda i: (keys[i], i))
             for pos, old in enumerate(order):
                 pi[old] = group[pos]
@@ -783,7 +783,8 @@ class PackedSymmetry:
         return r
 
     def _make_net_key(self, net_id) -> tuple:
-        """Per node, (the sorted blurred keys of the messages to it, of those from it).
+        """Per node, the sorted blurred keys of the messages to it, then of those from
+        it, in one flat tuple (node i's at 2i and 2i + 1: no pair per node to store).
 
         Networks rarely repeat, but what one node has in flight does: with one byte
         per message id, the ids to (from) node i are net.translate(None, delete),
@@ -806,7 +807,7 @@ class PackedSymmetry:
             kb = sub.get(b)
             if kb is None:
                 kb = make(b)
-            out.append((ka, kb))
+            out += (ka, kb)
         return self._net_key_memo.store(net_id, tuple(out))
 
     def _grow_sub(self) -> None:
@@ -863,7 +864,7 @@ class PackedSymmetry:
             kb = sub.get(b)
             if kb is None:
                 kb = self._make_wide_sub_key(b)
-            out.append((ka, kb))
+            out += (ka, kb)
         return self._net_key_memo.store(net_id, tuple(out))
 
     def _make_wide_sub_key(self, ids: str) -> tuple:
@@ -880,8 +881,8 @@ class PackedSymmetry:
             src, to = msgs[i][0], msgs[i][1]
             inbox[to].append(b)
             outbox[src].append(b)
-        return self._net_key_memo.store(net_id, tuple((tuple(sorted(a)), tuple(sorted(b)))
-                                                      for a, b in zip(inbox, outbox)))
+        return self._net_key_memo.store(net_id, tuple(key for a, b in zip(inbox, outbox)
+                                                      for key in (tuple(sorted(a)), tuple(sorted(b)))))
 
     def _make_cut_key(self, cut_id: int) -> tuple:
         links = self.pm.cut.values[cut_id]

@@ -20,12 +20,13 @@ the explorer with its reductions off (the states/s target is for those).
 
 Each spec runs in its own `modelcheck verify --format json` process, so the peak
 resident memory (from wait4) belongs to that spec alone. bytes_per_state is that
-peak over the distinct states; bytes_per_state_net first subtracts the peak of a
-start-up-only run (`verify specs/naive_failover.ha --max-states 1`: interpreter,
-imports, compiling a spec; measured once per invocation, reported on stderr and
-as baseline_mib in the JSON), so it is what the states themselves cost. On small
-state spaces it is noise (it can even be negative). Numbers are measured, never
-asserted: the test suite has no timing assertions.
+peak over the distinct states; bytes_per_state_net first subtracts the peak of the
+same command stopped after its initial state (`--max-states 1`: interpreter,
+imports, compiling the spec, its z3 analyses, the workers' start; baseline_mib in
+the JSON), so it is what the search itself costs per state: the states, the
+frontier and the memo tables. On state spaces of a few thousand states the memo
+tables' first entries still dominate it. Numbers are measured, never asserted:
+the test suite has no timing assertions.
 """
 from __future__ import annotations
 
@@ -158,19 +159,28 @@ def _maxrss_kb(err: str, workers: int = 0) -> int:
 
 
 # A run that only starts up: the CLI loads and compiles a trivial spec and stops
-# after its initial state.
+# after its initial state (printed once per invocation, for reference).
 BASELINE = "specs/naive_failover.ha --max-states 1"
 
 
-def baseline_kb() -> int:
-    """Peak RSS (KiB) of `verify` doing next to nothing (BASELINE): what every run
-    pays before it stores a state."""
-    proc = subprocess.run([sys.executable, "-c", CHILD, "verify", *shlex.split(BASELINE), "--format", "json"],
+def baseline_kb(spec: str = BASELINE) -> int:
+    """Peak RSS (KiB) of `verify` on `spec` stopped after its initial state: what
+    that run pays before it stores a state (the last --max-states given wins)."""
+    args = shlex.split(spec)
+    if "--max-states" not in args:
+        args += ["--max-states", "1"]
+    proc = subprocess.run([sys.executable, "-c", CHILD, "verify", *args, "--format", "json"],
                           cwd=ROOT, capture_output=True, text=True)
-    return _maxrss_kb(proc.stderr)
+    try:
+        workers = len(json.loads(proc.stdout)["stats"].get("workers") or ())
+    except (json.JSONDecodeError, KeyError):
+        workers = 0
+    return _maxrss_kb(proc.stderr, workers)
 
 
-def run(spec: str, base_kb: int = 0) -> dict:
+def run(spec: str, base_kb: int | None = None) -> dict:
+    if base_kb is None:  # the spec's own start-up
+        base_kb = baseline_kb(spec)
     start = time.monotonic()
     args = shlex.split(spec)  # a spec path, optionally followed by verify options
     proc = subprocess.run([sys.executable, "-c", CHILD, "verify", *args, "--format", "json"],
@@ -210,7 +220,7 @@ def main(argv: list[str]) -> int:
     print(" | ".join(cols), flush=True)
     rows = []
     for spec in specs:  # one row as each finishes: the full suite takes a while
-        r = run(spec, base_kb)
+        r = run(spec)
         rows.append(r)
         print(" | ".join(str(r.get(c, r.get("error", ""))) for c in cols), flush=True)
     out = ROOT / "bench" / "out"

@@ -89,3 +89,51 @@ def test_networks_that_never_repeat_leave_the_network_memos_small(monkeypatch):
     assert len(pm._inbox) <= AdaptiveMemo.FIRST_WINDOW
     assert len(pm._send) <= AdaptiveMemo.FIRST_WINDOW  # bytes sends skip it
     assert len(model._inv_memo.table) == 0  # the packed search memoises by ids itself
+
+
+def test_a_table_holds_no_more_entries_than_the_room_the_search_gives():
+    """memo.follow: a table is emptied when it reaches the room (about one entry a
+    stored state), so memory follows the visited set; follow(None) lifts it."""
+    from modelcheck.engine import memo as memo_mod
+    memo = AdaptiveMemo(1 << 17)
+    try:
+        memo_mod.follow(1)  # the floor: MIN_ROOM entries
+        for k in range(3 * memo_mod.MIN_ROOM):  # every key asked twice: the table pays
+            _lookup(memo, k)
+            _lookup(memo, k)
+            assert len(memo.table) <= memo_mod.MIN_ROOM
+        assert memo.storing
+        memo_mod.follow(4 * memo_mod.MIN_ROOM)  # the search has stored more states
+        for k in range(3 * memo_mod.MIN_ROOM, 6 * memo_mod.MIN_ROOM):
+            _lookup(memo, k)
+            _lookup(memo, k)
+        assert memo_mod.MIN_ROOM < len(memo.table) <= 4 * memo_mod.MIN_ROOM
+    finally:
+        memo_mod.follow(None)
+    assert memo_mod.ROOM[0] > 1 << 40
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_memos_follow_the_states_a_symmetric_search_stores(monkeypatch, workers):
+    """With symmetry, a search of a few thousand states makes many more canonical
+    forms than it stores; its memo tables stay within the room (memo.follow), the
+    counts stay those of the unbounded tables, and the room is lifted at the end."""
+    from modelcheck.engine import memo as memo_mod
+    text = (ROOT / "bench" / "promela" / "vote_count.ha").read_text()
+    model = pipeline(text, consts={"N": 4})
+    monkeypatch.setattr(memo_mod, "MIN_ROOM", 256)
+    sizes = []
+    real = AdaptiveMemo.store
+
+    def spy(self, key, value):
+        r = real(self, key, value)
+        sizes.append((len(self.table), memo_mod.ROOM[0]))
+        return r
+
+    monkeypatch.setattr(AdaptiveMemo, "store", spy)
+    r = explore(model, Options(workers=workers, symmetry=True))
+    assert r.stats.distinct_states == 30026 and r.stats.states_without_symmetry == 701056
+    if workers == 1:  # (the workers' processes are not spied on here)
+        assert sizes and all(n <= room for n, room in sizes)
+        assert max(n for n, _ in sizes) < 30026
+    assert memo_mod.ROOM[0] > 1 << 40

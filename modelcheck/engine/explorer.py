@@ -27,6 +27,7 @@ from .frontier import SpillingLevel
 from .invariants import check_state, packed_invariants, runtime_violation
 from .visited import FingerprintSet, disk_dir, fingerprint_budget
 from .liveness import FAULT, Graph, Lasso, find_lasso
+from .memo import follow
 from .model import State, Step, fairness_unit
 from .result import Finding, Result, Stats, Violation
 from .stops import STOPPING, Stops
@@ -164,15 +165,18 @@ def explore(model: Explorable, options: Options | None = None) -> Result:
         stats = Stats(seconds=time.monotonic() - start)
         return Result("incomplete", stats, model.initial, stop_reason=Stops.reason(err),
                       invariants=[i.name for i in model.invariants], notes=list(plan.notes))
-    if plan.workers > 1:
-        from .parallel.search import explore_parallel
-        result = explore_parallel(model, options, plan, start, plan.workers, options.pool_factory)
-    else:
-        if not plan.packed:
-            search = _explore_states
-        else:  # temporal properties: the graph recorded on packed states
-            search = _explore_packed_graph if plan.graph else _explore_packed
-        result = search(model, options, plan, start)
+    try:
+        if plan.workers > 1:
+            from .parallel.search import explore_parallel
+            result = explore_parallel(model, options, plan, start, plan.workers, options.pool_factory)
+        else:
+            if not plan.packed:
+                search = _explore_states
+            else:  # temporal properties: the graph recorded on packed states
+                search = _explore_packed_graph if plan.graph else _explore_packed
+            result = search(model, options, plan, start)
+    finally:  # the packed searches bound the memo tables by the states they store
+        follow(None)
     result.notes.extend(plan.notes)
     prune.finish(pruning, model)
     result.pruning = pruning
@@ -492,6 +496,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
+    follow(1)  # the memo tables grow with the visited set (memo.ROOM)
     read0 = pm.reads(init)
     for bad in violations(init, read0) + (mt.see(init, read0, key(init)) if mt else []):
         if not collect:
@@ -563,6 +568,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                     nxt.append(t)
                     n = len(parents)
                     if n >= check_at:
+                        follow(n)
                         if progress is not None and n % PROGRESS_EVERY == 0:
                             progress(Progress(n, transitions, depth + 1, len(level) + len(nxt),
                                               time.monotonic() - start))
@@ -661,6 +667,7 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
         return _result(verdict, finding, model, stats, start, n, findings, False,
                        properties=[p.name for p in properties], symmetric_roles=[], **kw)
 
+    follow(1)  # the memo tables grow with the recorded states (memo.ROOM)
     read0 = pm.reads(init)
     for bad in violations(init, read0) + (mt.see(init, read0, init) if mt else []):
         if not collect:
@@ -728,6 +735,7 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
                             return finish("violated", stop)
                     n = i + 1
                     if n >= check_at:
+                        follow(n)
                         if progress is not None and n % PROGRESS_EVERY == 0:
                             progress(Progress(n, transitions, depth + 1, n - expanded,
                                               time.monotonic() - start))

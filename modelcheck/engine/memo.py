@@ -9,6 +9,23 @@ rate and stops storing when it is low.
 from __future__ import annotations
 
 
+# How many entries a memo may hold beside its own limit: set by the packed searches
+# from the states they have stored (`follow`, every few hundred states; a parallel
+# worker at each level), so that memory follows the visited set (a symmetric search
+# of 30,000 states no longer fills tables of 131,072 canonical forms). `explore`
+# lifts it when the search ends. ROOM[0] is read by every AdaptiveMemo of the
+# process: it only decides when a table is emptied, never what is computed.
+ROOM = [1 << 62]
+ROOM_PER_STATE = 1
+MIN_ROOM = 1 << 13
+
+
+def follow(states: int) -> None:
+    """Let each memo hold about as many entries as the search has stored states
+    (at least MIN_ROOM); `follow(None)` lifts the bound (a search not counting)."""
+    ROOM[0] = 1 << 62 if states is None else max(MIN_ROOM, states * ROOM_PER_STATE)
+
+
 class AdaptiveMemo:
     """A memo table that stores only while it pays.
 
@@ -43,7 +60,7 @@ class AdaptiveMemo:
             if self.misses >= self.window:
                 self._judge()
             if self.storing:
-                if len(self.table) >= self.limit:
+                if len(self.table) >= self.limit or len(self.table) >= ROOM[0]:
                     self.table.clear()
                 self.table[key] = value
         elif self.misses >= self.limit:

@@ -25,6 +25,7 @@ from operator import add
 from dataclasses import dataclass
 
 from ..invariants import packed_invariants
+from ..memo import follow
 from ..visited import FingerprintSet, disk_dir
 from .wire import Inbox, Outbox
 
@@ -91,6 +92,7 @@ class Worker:
 
     def seed(self) -> int:
         """Take the initial state if this worker owns it; the number of states taken."""
+        follow(1)  # the memo tables grow with the states this process stores (memo.ROOM)
         init = self.pm.initial
         if self.canon is not None:
             init = self.canon(init)
@@ -273,6 +275,7 @@ class Worker:
                 self.visited.update(zip(keys, repeat(-1)))
             else:
                 self.visited.update(keys)
+        follow(len(self.visited))  # this process's memo tables grow with what it stores
         self.levels.append(LevelIndex(ranks, keys, array("q", [key >> KEY_BITS for key in self.level_keys])))
         self.prev = (self.franks, self.fsucc)
         self.frontier = self.ranked[:]  # (emptied as it is expanded; the level index keeps `keys`)

@@ -29,7 +29,7 @@ Traces are always rebuilt from `State`s (explorer._trace with `pack` as the key)
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from operator import itemgetter
 
 from ..network import msg_key
@@ -534,14 +534,30 @@ class PackedModel:
         merge = "after + sb" if self.net.consumes else "set(after).union(sb)"
         # a str result holds a long id (after's, or one sent), so it is the one form
         wide = "a + sc" if self.net.consumes else "set(a).union(sc)"
-        return ["                elif after.__class__ is bytes and sent in sent_bytes:",
-                "                    sb = sent_bytes[sent]",
-                f"                    nn = bytes(sorted({merge}))",
-                "                elif sent in sent_chars and after.__class__ is not tuple:",
-                "                    sc = sent_chars[sent]",
-                "                    a = after if after.__class__ is str else after.decode('latin-1')",
-                f"                    nn = ''.join(sorted({wide}))",
-                "                else:"] + memo
+        # one message sent (a reply, most sends): inserted where bisect puts it, which
+        # costs about half a sort of the whole network; a set keeps one copy
+        if self.net.consumes:
+            one_b = ["                        i = bisect_right(after, sb[0])",
+                     "                        nn = after[:i] + sb + after[i:]"]
+            one_s = ["                        i = bisect_right(a, sc)",
+                     "                        nn = a[:i] + sc + a[i:]"]
+        else:
+            one_b = ["                        i = bisect_left(after, sb[0])",
+                     "                        nn = after if i < len(after) and after[i] == sb[0] else after[:i] + sb + after[i:]"]
+            one_s = ["                        i = bisect_left(a, sc)",
+                     "                        nn = a if i < len(a) and a[i] == sc else a[:i] + sc + a[i:]"]
+        return (["                elif after.__class__ is bytes and sent in sent_bytes:",
+                 "                    sb = sent_bytes[sent]",
+                 "                    if len(sb) == 1:"] + one_b +
+                ["                    else:",
+                 f"                        nn = bytes(sorted({merge}))",
+                 "                elif sent in sent_chars and after.__class__ is not tuple:",
+                 "                    sc = sent_chars[sent]",
+                 "                    a = after if after.__class__ is str else after.decode('latin-1')",
+                 "                    if len(sc) == 1:"] + one_s +
+                ["                    else:",
+                 f"                        nn = ''.join(sorted({wide}))",
+                 "                else:"] + memo)
 
     def labelled(self, p: tuple) -> list[tuple]:
         """The successors of p as (successor or None, fairness unit) pairs, in the
@@ -567,7 +583,8 @@ class PackedModel:
             "up_values": self.up.values, "outs_memo": self._outs, "make_outcomes": self._make_outcomes,
             "send_memo": self._send, "make_send": self._make_send, "sent_bytes": self._sent_bytes,
             "sent_chars": self._sent_chars, "inbox_hits": self._inbox_memo.hits, "sorted": sorted,
-            "bytes": bytes, "str": str, "tuple": tuple, "set": set, "budget_values": self.budgets.values,
+            "bytes": bytes, "str": str, "tuple": tuple, "set": set, "len": len, "bisect_left": bisect_left,
+            "bisect_right": bisect_right, "budget_values": self.budgets.values,
             "spend_memo": self._spend, "make_spend": self._make_spend, "crash_memo": self._crash,
             "make_crash": self._make_crash, "flip": self._flipped, "restarted": self._restarted,
             "cuts_memo": self._cuts, "make_cuts": self._make_cuts, "nets_memo": self._nets,

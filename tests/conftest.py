@@ -130,6 +130,15 @@ SLOW = {
     "tests/test_stops.py::test_matrix_interrupted_keeps_finished_rows",
     "tests/test_language_gaps.py::test_locals_accumulate_in_loops_and_branches_on_both_engines",
     "tests/test_packed.py::test_fingerprints_depth_limit_and_timeout_paths",
+    # 6-11 s each (the clean-clone run took 860 s of its 900): the same checks on the
+    # other specs of each parametrisation stay in the run
+    "tests/test_simulate.py::test_workers_give_the_same_report[majority_election.ha]",
+    "tests/test_simulate.py::test_a_shrunk_trace_replays_to_the_same_violation_and_is_no_shorter_than_verify"
+    "[async_failover_broken.ha-2]",
+    "tests/test_nxgraph.py::test_spec_graphs[specs/async_failover_broken.ha]",
+    "tests/test_packed_liveness.py::test_example_specs_same_liveness[partial_quorum_fixed.ha]",
+    "tests/test_reduction.py::test_pruning_changes_no_verdict_state_count_or_trace_length[bridge_failover_fixed.ha]",
+    "tests/test_symmetry.py::test_verdicts_and_shortest_trace_lengths_do_not_change[specs/bridge_failover_fixed.ha]",
 }
 
 

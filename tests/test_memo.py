@@ -2,6 +2,7 @@
 search staying the same whatever they decide."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -124,16 +125,21 @@ def test_memos_follow_the_states_a_symmetric_search_stores(monkeypatch, workers)
     monkeypatch.setattr(memo_mod, "MIN_ROOM", 256)
     sizes = []
     real = AdaptiveMemo.store
+    parent = os.getpid()
 
     def spy(self, key, value):
         r = real(self, key, value)
-        sizes.append((len(self.table), memo_mod.ROOM[0]))
+        if workers == 1:
+            sizes.append((len(self.table), memo_mod.ROOM[0]))
+        elif os.getpid() != parent:  # in a worker process (forked with this spy): a
+            # failed assertion there fails the search, hence the test
+            assert len(self.table) <= memo_mod.ROOM[0] < 1 << 40, "a worker's memo outgrew its room"
         return r
 
     monkeypatch.setattr(AdaptiveMemo, "store", spy)
     r = explore(model, Options(workers=workers, symmetry=True))
     assert r.stats.distinct_states == 30026 and r.stats.states_without_symmetry == 701056
-    if workers == 1:  # (the workers' processes are not spied on here)
-        assert sizes and all(n <= room for n, room in sizes)
+    if workers == 1:  # (each worker process checks its own tables, in the spy)
+        assert sizes and all(n <= room < 1 << 40 for n, room in sizes)
         assert max(n for n, _ in sizes) <= memo_mod.ROOM_PER_STATE * 30026 < AdaptiveMemo(1 << 17).limit
     assert memo_mod.ROOM[0] > 1 << 40

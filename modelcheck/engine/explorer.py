@@ -439,6 +439,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     every state is stored as its canonical renaming (symmetry.PackedSymmetry)."""
     stats = Stats()
     sym_roles = plan.symmetric_roles
+    follow(1)  # the memo tables grow with the visited set, from the first (memo.ROOM)
     try:  # a Ctrl-C while the successor code is generated still gets a summary
         pm = packed.PackedModel(model)
         canon, psym = None, None
@@ -496,7 +497,6 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
 
-    follow(1)  # the memo tables grow with the visited set (memo.ROOM)
     read0 = pm.reads(init)
     for bad in violations(init, read0) + (mt.see(init, read0, key(init)) if mt else []):
         if not collect:
@@ -625,6 +625,7 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
     graph must keep every state and edge (Options.validate turns those off)."""
     stats = Stats()
     properties = plan.properties
+    follow(1)  # the memo tables grow with the recorded states, from the first (memo.ROOM)
     try:  # a Ctrl-C while the successor code is generated still gets a summary
         pm = packed.PackedModel(model)
         successors = pm.labelled
@@ -667,7 +668,6 @@ def _explore_packed_graph(model: Explorable, options: Options, plan: Plan, start
         return _result(verdict, finding, model, stats, start, n, findings, False,
                        properties=[p.name for p in properties], symmetric_roles=[], **kw)
 
-    follow(1)  # the memo tables grow with the recorded states (memo.ROOM)
     read0 = pm.reads(init)
     for bad in violations(init, read0) + (mt.see(init, read0, init) if mt else []):
         if not collect:

@@ -62,7 +62,7 @@ class AdaptiveMemo:
             if self.misses >= self.window:
                 self._judge()
             if self.storing:
-                if len(self.table) >= self.limit or len(self.table) >= ROOM[0]:
+                if len(self.table) >= min(self.limit, ROOM[0]):
                     self.table.clear()
                 self.table[key] = value
         elif self.misses >= self.limit:

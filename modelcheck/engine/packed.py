@@ -534,30 +534,30 @@ class PackedModel:
         merge = "after + sb" if self.net.consumes else "set(after).union(sb)"
         # a str result holds a long id (after's, or one sent), so it is the one form
         wide = "a + sc" if self.net.consumes else "set(a).union(sc)"
-        # one message sent (a reply, most sends): inserted where bisect puts it, which
-        # costs about half a sort of the whole network; a set keeps one copy
-        if self.net.consumes:
-            one_b = ["                        i = bisect_right(after, sb[0])",
-                     "                        nn = after[:i] + sb + after[i:]"]
-            one_s = ["                        i = bisect_right(a, sc)",
-                     "                        nn = a[:i] + sc + a[i:]"]
-        else:
-            one_b = ["                        i = bisect_left(after, sb[0])",
-                     "                        nn = after if i < len(after) and after[i] == sb[0] else after[:i] + sb + after[i:]"]
-            one_s = ["                        i = bisect_left(a, sc)",
-                     "                        nn = a if i < len(a) and a[i] == sc else a[:i] + sc + a[i:]"]
         return (["                elif after.__class__ is bytes and sent in sent_bytes:",
                  "                    sb = sent_bytes[sent]",
-                 "                    if len(sb) == 1:"] + one_b +
+                 "                    if len(sb) == 1:"] + self._insert_one("after", "sb[0]", "sb") +
                 ["                    else:",
                  f"                        nn = bytes(sorted({merge}))",
                  "                elif sent in sent_chars and after.__class__ is not tuple:",
                  "                    sc = sent_chars[sent]",
                  "                    a = after if after.__class__ is str else after.decode('latin-1')",
-                 "                    if len(sc) == 1:"] + one_s +
+                 "                    if len(sc) == 1:"] + self._insert_one("a", "sc", "sc") +
                 ["                    else:",
                  f"                        nn = ''.join(sorted({wide}))",
                  "                else:"] + memo)
+
+    def _insert_one(self, net: str, item: str, one: str) -> list[str]:
+        """The generated lines that set `nn` to sorted sequence `net` with the one
+        message `one` (element `item`) sent into it: inserted where bisect puts it,
+        about half the cost of sorting the whole network again (a reply: most
+        sends); a set keeps one copy."""
+        if self.net.consumes:
+            return [f"                        i = bisect_right({net}, {item})",
+                    f"                        nn = {net}[:i] + {one} + {net}[i:]"]
+        return [f"                        i = bisect_left({net}, {item})",
+                f"                        nn = {net} if i < len({net}) and {net}[i] == {item} "
+                f"else {net}[:i] + {one} + {net}[i:]"]
 
     def labelled(self, p: tuple) -> list[tuple]:
         """The successors of p as (successor or None, fairness unit) pairs, in the

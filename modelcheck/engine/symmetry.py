@@ -530,9 +530,10 @@ class PackedSymmetry:
         self._sub_delete: list = [(bytes(range(256)),) * 2] * k  # no id interned yet: every byte
         self._sub_key: dict = {}
         # the same for a str network (ids past 255, one character each): per node, a
-        # str.translate table deleting every id not to it, and one not from it
+        # str.translate table deleting every id not from it (the one deleting every id
+        # not to it is the network codec's, NetCodec.wide, which the deliveries use)
         self._wide_ids = 0
-        self._wide_delete: list = [({}, {}) for _ in range(k)]
+        self._wide_out: list = [{} for _ in range(k)]
         self._canon_table = self._canon_memo.table
 
     def orbit_size(self) -> int | None:
@@ -843,19 +844,16 @@ class PackedSymmetry:
         equals a bytes one), so the memoised network keys hold shared tuples rather
         than two new sorted tuples per node each."""
         msgs = self.pm.msgs.values
-        dels = self._wide_delete
         if self._wide_ids < len(msgs):
             for i in range(self._wide_ids, len(msgs)):
-                src, to = msgs[i][0], msgs[i][1]
-                for d, (d_in, d_out) in enumerate(dels):
-                    if d != to:
-                        d_in[i] = None
+                src = msgs[i][0]
+                for d, d_out in enumerate(self._wide_out):
                     if d != src:
                         d_out[i] = None
             self._wide_ids = len(msgs)
         sub = self._sub_key
         out = []
-        for d_in, d_out in dels:
+        for d_in, d_out in zip(self.pm.net.wide, self._wide_out):
             a = net_id.translate(d_in)
             ka = sub.get(a)
             if ka is None:

@@ -33,13 +33,18 @@ from bisect import bisect_left, bisect_right
 from operator import itemgetter
 
 from ..network import msg_key
-from .memo import AdaptiveMemo
+from .memo import ROOM, AdaptiveMemo
 from .model import MEMO_LIMIT, Model, State, fairness_unit
 from .state import Step
 
 # Memo tables keyed by a network hold at most this many entries: networks repeat
 # least of all parts, so a larger table costs memory and hits little more.
 NET_MEMO_LIMIT = 1 << 17
+# Plans (PackedModel._make_plan) held at once, within the memo room (memo.ROOM).
+# raft_broken.ha builds 71,580 plans; held at most 1 << 15, it ran no faster than
+# without plans (53.9-57.9 s against 52.6-57.4) for 11 MB more; all of them: 46.8-50.5 s
+# for 26 MB more (278 MB before).
+PLAN_LIMIT = 1 << 17
 
 # bytes((i,)) for every one-byte message id: removing one copy of a message from a
 # network is b.replace(ONE_BYTE[i], b"", 1), one C call
@@ -342,6 +347,15 @@ class PackedModel:
         # _generate: a sorted bag's deliveries, per node)
         self._boxes: dict = {}
         self._send: dict = {}  # (net, sent id) -> net
+        # (n, box, node id, ghosts id?, (nodes, up)?) -> node n's plan: what each of its
+        # deliveries and actions does to a bytes network (see _plan_lines)
+        self._plans: dict = {}
+        # With dead messages dropped (modelcheck/prune/dead.py): the collector's tables
+        # for the plans (set by Collector.packed, see DeadPlans), and how many of the
+        # last successors' networks the plans collected already (done[0])
+        self.dead_plans = None
+        self.done = [0]
+        self._entries: dict = {}  # a plan's entries, kept once (plans of one node share most)
         self._sent_ids: dict = {}  # sent id -> its messages' ids, stamped (Model._stamp)
         self._sent_bytes: dict = {}  # sent id -> its ids as bytes, where all fit in one byte
         self._sent_chars: dict = {}  # sent id -> its ids as a str (NetCodec's long form)
@@ -372,7 +386,7 @@ class PackedModel:
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._louts, self._inbox, self._boxes, self._send, self._sent_ids, self._sent_bytes,
+        for table in (self._outs, self._plans, self._entries, self._louts, self._inbox, self._boxes, self._send, self._sent_ids, self._sent_bytes,
                       self._sent_chars, self._crash, self._flip, self._spend, self._cuts, self._nets,
                       self._restart, self._tick, self._pause):
             table.clear()
@@ -453,10 +467,19 @@ class PackedModel:
         # a sorted bag that consumes: the inbox holds ids too, and the network after a
         # delivery is taken here, one C call on bytes (see NetCodec.inboxes)
         takes = self.ids_only and not keeps
+        # a sorted bag (consuming or a set): on a bytes network each node's deliveries
+        # follow one memoised plan (see _plan_lines); labelled successors and timed
+        # models take the general lines
+        plans = self.ids_only and self.bag_send and not labelled and not timed and within is None
+        # dead messages dropped: the plans drop them too, where every message to a node
+        # is in its box (no cut link), and the collector skips those successors
+        dead = plans and self.model.collector is not None
         if keeps:
             lines.append("    after = NET")
-        elif takes:
-            lines.append("    flat = NET.__class__ is bytes")
+        if takes or plans:
+            lines.append(f"    flat = NET.__class__ is bytes{f' and CUT == {int(self.empty_cut)}' if dead else ''}")
+            if dead:
+                lines.append("    ok = True")
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",
@@ -472,23 +495,27 @@ class PackedModel:
             memo, make, unit = ("louts_memo", "make_loutcomes", ", u") if labelled else ("outs_memo", "make_outcomes", "")
             lines.append(f"    if up[{n}]{f' and not paused[{n}]' if timed else ''}:")
             lines.append(f"        box = inbox[{n}]")
-            lines += [f"        for {'msg' if self.ids_only else 'msg, after'} in box:"]
+            ind = ""
+            if plans:
+                lines += self._plan_lines(n, f"({n}, box, s{n}, {gk}{glob})", succ, dead)
+                ind = "    "
+            per_msg = [f"        for {'msg' if self.ids_only else 'msg, after'} in box:"]
             if takes:
-                lines += ["            if msg < 0:",
+                per_msg += ["            if msg < 0:",
                           "                after = NET",
                           "            elif flat:",
                           "                after = NET.replace(one_byte[msg], b'', 1)",
                           "            else:",
                           "                after = without(NET, msg)"]
-            lines += [
+            per_msg += [
                       f"            key = ({n}, msg, s{n}, {gk}{glob})",
                       f"            outs = {memo}.get(key)",
                       "            if outs is None:",
                       f"                outs = {make}(key, p, {n}, msg)"]
             if within is not None:  # a message due now that can be delivered stops time
-                lines += ["            if outs and msg in overdue:",
+                per_msg += ["            if outs and msg in overdue:",
                           "                due = True"]
-            lines += [
+            per_msg += [
                       f"            for node, g2, sent{unit} in outs:",
                       "                if node is None:",
                       f"                    append({'(None, -1)' if labelled else 'None'})",
@@ -496,6 +523,9 @@ class PackedModel:
                       "                if sent is None:",
                       "                    nn = after"] + self._send_lines() + [
                       f"                append({f'({succ}, u)' if labelled else succ})"]
+            lines += [ind + line for line in per_msg]
+        if dead:  # the successors so far went through the plans' collection (or none did)
+            lines.append("    done[0] = len(out) if flat and ok else 0")
         if timed:
             lines += [f"    if now < {int(self.model.time.max)}{' and not due' if within is not None else ''}:",
                       "        nt = tick_memo.get((NET, T))",
@@ -519,6 +549,52 @@ class PackedModel:
             lines += self.model.fault_kinds[i].packed(g, i, f, ind, b2)
         lines.append("    return out")
         return "\n".join(lines) + "\n"
+
+    def _plan_lines(self, n: int, key: str, succ: str, dead: bool) -> list[str]:
+        """The generated lines for node n's deliveries and actions on a bytes network
+        (a sorted bag: unordered or a set): one memo lookup by (n, box, node, ...) gives the
+        node's plan (_make_plan), and each of its entries is a network edit and a
+        tuple display. The general lines look up the outcomes per message and then
+        tell a send's kind apart per successor; a plan has done both once for
+        every state where the node has these variables and these messages waiting
+        (a vote count: 701,056 states, a few thousand plans). Ends with the `else:`
+        that the general lines (a str network) follow.
+
+        `dead`: dead messages are dropped (modelcheck/prune/dead.py); each entry also
+        has `dr`, the bytes of the node's own messages and sends to itself that its
+        new variables make dead, deleted with one translate, and `wl`, the (id,
+        receiver) of its sends to other nodes that a rule covers, looked up against
+        their receivers' variables (not part of the plan's key)."""
+        merge = "after + sb" if self.net.consumes else "set(after).union(sb)"
+        collect = ["                if dr:",
+                   "                    nn = nn.translate(None, dr)",
+                   "                if wl:",
+                   "                    for i, d in wl:",
+                   "                        if dead_of[i, p[d]]:",
+                   "                            nn = nn.replace(one_byte[i], b'')"] if dead else []
+        return ["        if flat:",
+                f"            pk = {key}",
+                "            plan = plan_memo.get(pk)",
+                "            if plan is None:",
+                f"                plan = make_plan(pk, p, {n})",
+                f"            for rm, node, g2, x, sb{', dr, wl' if dead else ''} in plan:",
+                "                after = NET.replace(rm, b'', 1) if rm else NET",
+                "                if sb:",
+                "                    if x is None:",
+                f"                        nn = bytes(sorted({merge}))",
+                "                    else:"] + self._insert_one("after", "x", "sb") + [
+                "                elif x is None:",
+                "                    if node is None:",
+                "                        append(None)",
+                "                        continue",
+                "                    nn = after",
+                "                else:",
+                "                    nn = send_memo.get((after, x))",
+                "                    if nn is None:",
+                "                        nn = make_send((after, x))"] + (
+                ["                    ok = False  # not collected here: the collector takes this state"] if dead else []) + collect + [
+                f"                append({succ})",
+                "        else:"]
 
     def _send_lines(self) -> list[str]:
         """The generated lines that set `nn`, the network after `sent` is sent into
@@ -591,13 +667,15 @@ class PackedModel:
             "make_nets": self._make_nets, "time_values": self.times.values, "clock_choices": self._clock_choices,
             "overdue": self.overdue, "tick_memo": self._tick, "make_tick": self._make_tick,
             "unpause": self._unpaused, "pause_memo": self._pause, "make_pause": self._make_pause,
-            "louts_memo": self._louts, "make_loutcomes": self._make_loutcomes, "one_byte": ONE_BYTE,
+            "louts_memo": self._louts, "make_loutcomes": self._make_loutcomes,
+            "plan_memo": self._plans, "make_plan": self._make_plan, "done": self.done, "one_byte": ONE_BYTE,
             "without": self.net.without, "others": self.net.others, "wide": self.net.wide, "box_memo": self._boxes,
             "new_boxes": self._new_boxes, "make_box": self._make_box, "store_inbox": self._inbox_memo.store,
         }
         if self.timed:
             namespace["TICK"] = self._unit(Step("tick"))
         exec(compile(source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
+        self._namespace = namespace  # (Collector.packed adds its table, `dead_of`)
         return namespace["successors"]
 
     def _flipped(self, up_id: int, n: int) -> int:
@@ -646,6 +724,52 @@ class PackedModel:
         """The network after a send (the generated code inlines this lookup)."""
         r = self._send.get((net, sent))
         return self._make_send((net, sent)) if r is None else r
+
+    def _make_plan(self, key: tuple, p: tuple, n: int) -> tuple:
+        """Node n's plan (see _plan_lines) for key (n, box, node id, ...): per outcome
+        of each message in its box (its actions last), in the general lines' order,
+        (rm, node, g2, x, sb):
+        - rm: the message's byte, taken out of the network (b'' for an action, and
+          in a set, which keeps what it delivers);
+        - node, g2: the node's values and the ghosts after (node None: a run-time
+          error, appended as None);
+        - x, sb: what is sent: sb the ids' bytes, x the one id when there is one
+          (inserted where bisect puts it) or None (the network sorted again); sb
+          empty and x None when nothing is sent; sb empty and x the sent id when
+          the ids do not fit in bytes (the send memo then);
+        - with dead messages dropped, dr and wl (see _plan_lines, DeadPlans).
+        Entries (and their dr, wl) are kept once: the plans of one node share most."""
+        box, rest = key[1], key[2:]
+        outs_memo, entries, consumes, ents = self._outs, [], self.net.consumes, self._entries
+        dead = self.dead_plans
+        for msg in box:
+            okey = (n, msg) + rest  # the general lines' outcome key
+            outs = outs_memo.get(okey)
+            if outs is None:
+                outs = self._make_outcomes(okey, p, n, msg)
+            rm = ONE_BYTE[msg] if msg >= 0 and consumes else b""
+            for node, g2, sent in outs:
+                if node is None or sent is None:
+                    entry = (rm, node, None if node is None else g2, None, b"")
+                    ids = b""
+                else:
+                    ids = self._sendable(sent)
+                    if ids.__class__ is not bytes:
+                        entry = (rm, node, g2, sent, b"")
+                    else:
+                        entry = (rm, node, g2, ids[0] if len(ids) == 1 else None, ids)
+                if dead is not None:  # (ids past one byte: the collector, see _plan_lines)
+                    if node is None or ids.__class__ is not bytes:
+                        entry += (b"", ())
+                    else:
+                        entry += tuple(ents.setdefault(x, x) for x in dead.collect(n, box, node, ids))
+                entries.append(ents.setdefault(entry, entry))
+        plans = self._plans
+        if len(plans) >= min(PLAN_LIMIT, ROOM[0]):
+            plans.clear()
+            ents.clear()
+        plan = plans[key] = tuple(entries)
+        return plan
 
     def _make_outcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
         return self._memo(self._outs, key, self._outcomes(p, n, msg, False))
@@ -714,17 +838,23 @@ class PackedModel:
 
     def _make_send(self, key: tuple):
         net, sent = key
+        return self._memo(self._send, key, self.net.send(net, self._sendable(sent)), NET_MEMO_LIMIT)
+
+    def _sendable(self, sent: int):
+        """The ids of sent id `sent`'s messages, stamped (Model._stamp), in the form
+        NetCodec.send takes; a bag's are also kept as bytes or as a str, which the
+        generated code sends itself."""
         ids = self._sent_ids.get(sent)
         if ids is None:
             mid = self.msgs.id
             ids = self._sent_ids[sent] = self.net.sendable(
                 [mid(m) for m in self.model._stamp(list(self.sent.values[sent]))])
-            if self.net.bag:  # the generated code sends these itself
+            if self.net.bag:
                 if type(ids) is bytes:
                     self._sent_bytes[sent] = ids
                 if max(ids, default=0) < STR_IDS:
                     self._sent_chars[sent] = "".join(map(chr, ids))
-        return self._memo(self._send, key, self.net.send(net, ids), NET_MEMO_LIMIT)
+        return ids
 
     def _make_crash(self, n: int, node: int) -> int:
         after = self.model._after_crash(self.nodes.values[node], n)

@@ -41,6 +41,29 @@ class _DeadTable(dict):
         return d
 
 
+class DeadPlans:
+    """What a packed plan (packed.PackedModel._make_plan) needs to drop dead messages
+    itself: for one outcome of node n's step (its new variables' id, the bytes of
+    the ids it sends), `collect` gives (dr, wl): the bytes of n's own covered
+    messages (those in its box, which with no cut link is every message to it, and
+    those it sends itself) that the new variables make dead, and the (id,
+    receiver) of its covered sends to other nodes, whose deadness depends on
+    those receivers' variables and is looked up per state (`of`, shared with the
+    collector)."""
+
+    def __init__(self, watch: list, grow, msgs: list, dead_of):
+        self.watch, self.grow, self.msgs, self.of = watch, grow, msgs, dead_of
+
+    def collect(self, n: int, box: tuple, node: int, ids: bytes) -> tuple:
+        watch, of = self.watch, self.of
+        if len(watch) < len(self.msgs):
+            self.grow()
+        own = {i for i in box if i >= 0 and watch[i] == n}.union(i for i in ids if watch[i] == n)
+        dr = bytes(sorted(i for i in own if of[i, node]))
+        wl = tuple(dict.fromkeys((i, watch[i]) for i in ids if watch[i] >= 0 and watch[i] != n))
+        return dr, wl
+
+
 class Collector:
     """The compiled dead-message rules of one model (see the module docstring)."""
 
@@ -198,9 +221,19 @@ class Collector:
         # network goes through the tables.
         init = pm.initial
         clean = after(init[k + 1], init, covered(init[k + 1])[1]) is init[k + 1]
+        # The generated code's plans (packed.PackedModel._plan_lines) drop dead
+        # messages themselves, by the same two kinds, for the successors of the nodes'
+        # steps: done[0] says how many come first in `out`. That too assumes a clean
+        # parent; without one, every successor goes through the tables below.
+        done = pm.done
+        pm.dead_plans = DeadPlans(watch, grow, msgs, dead_of)
+        pm._namespace["dead_of"] = dead_of
 
         def collected(p):
             out = successors(p)
+            start = done[0] if clean else 0
+            if start == len(out):
+                return out
             pn = p[k + 1]
             if clean:
                 if len(watch) < len(msgs):
@@ -217,7 +250,8 @@ class Collector:
                         if d >= 0:
                             by.setdefault(d, []).append(i)
                     by_dst = [(d, tuple(ids)) for d, ids in by.items()]
-            for j, q in enumerate(out):
+            for j in range(start, len(out)):
+                q = out[j]
                 if q is None:
                     continue
                 n = q[k + 1]

@@ -225,3 +225,13 @@ def test_plans_drop_dead_messages_as_the_collector_does(monkeypatch, mode, fault
     kept = explore(model, Options(**{**opts, "drop_dead_messages": False}))
     assert kept.stats.distinct_states > fast.stats.distinct_states  # some messages did die
     _same(*_pair(model, symmetry=True, **opts))
+
+
+@pytest.mark.parametrize("mode", ["set", "unordered"])
+def test_plans_rebuilt_after_their_table_is_emptied(monkeypatch, mode):
+    """With room for four plans the table (and its shared entries) is emptied again
+    and again in the middle of the search: the plans rebuilt are the same, so is
+    the search."""
+    monkeypatch.setattr(packed, "PLAN_LIMIT", 4)
+    model = pipeline(TERMS.replace("DELIVERY", mode).replace("FAULTS", ""))
+    _same(*_pair(model, **ON))

@@ -356,6 +356,7 @@ class PackedModel:
         # last successors' networks the plans collected already (done[0])
         self.dead_plans = None
         self.done = [0]
+        self._namespace = None  # the generated successors' globals (see _compile)
         self._entries: dict = {}  # a plan's entries, kept once (plans of one node share most)
         self._sent_ids: dict = {}  # sent id -> its messages' ids, stamped (Model._stamp)
         self._sent_bytes: dict = {}  # sent id -> its ids as bytes, where all fit in one byte
@@ -676,7 +677,8 @@ class PackedModel:
         if self.timed:
             namespace["TICK"] = self._unit(Step("tick"))
         exec(compile(source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
-        self._namespace = namespace  # (Collector.packed adds its table, `dead_of`)
+        if self._namespace is None:  # the successors' own (Collector.packed adds its table, `dead_of`)
+            self._namespace = namespace
         return namespace["successors"]
 
     def _flipped(self, up_id: int, n: int) -> int:

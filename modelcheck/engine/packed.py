@@ -479,9 +479,10 @@ class PackedModel:
         if keeps:
             lines.append("    after = NET")
         if takes or plans:
-            lines.append(f"    flat = NET.__class__ is bytes{f' and CUT == {int(self.empty_cut)}' if dead else ''}")
-            if dead:
-                lines.append("    ok = True")
+            lines.append("    flat = NET.__class__ is bytes")
+            if dead:  # the plans collect only where no link is cut (see _plan_lines)
+                lines += [f"    planned = flat and CUT == {int(self.empty_cut)}",
+                          "    ok = True"]
         if timed:  # the first step with clock skew chooses the clocks; paused nodes wait
             lines += ["    now, offsets, paused = time_values[T]",
                       "    if offsets is None:",
@@ -527,7 +528,7 @@ class PackedModel:
                       f"                append({f'({succ}, u)' if labelled else succ})"]
             lines += [ind + line for line in per_msg]
         if dead:  # the successors so far went through the plans' collection (or none did)
-            lines.append("    done[0] = len(out) if flat and ok else 0")
+            lines.append("    done[0] = len(out) if planned and ok else 0")
         if timed:
             lines += [f"    if now < {int(self.model.time.max)}{' and not due' if within is not None else ''}:",
                       "        nt = tick_memo.get((NET, T))",
@@ -574,7 +575,7 @@ class PackedModel:
                    "                    for i, d in wl:",
                    "                        if dead_of[i, p[d]]:",
                    "                            nn = nn.replace(one_byte[i], b'')"] if dead else []
-        return ["        if flat:",
+        return [f"        if {'planned' if dead else 'flat'}:",
                 f"            pk = {key}",
                 "            plan = plan_memo.get(pk)",
                 "            if plan is None:",

@@ -204,3 +204,17 @@ def test_measures_with_properties_same_ranges_and_witnesses():
     fast, slow = _pair(model)
     _same(fast, slow)
     assert fast.measures and fast.measures[0].max.value == 6 and fast.measures[0].max.trace
+
+
+@pytest.mark.parametrize("name", ["partial_quorum_fixed.ha", "partial_quorum_broken.ha"])
+def test_labelled_plans_emptied_mid_search_same_liveness(monkeypatch, name):
+    """The labelled successors follow plans too (packed.PackedModel._make_lplan, each
+    entry with its fairness unit): with room for four, the table is emptied again
+    and again, and the graph, verdicts, lassos and traces are the State search's."""
+    built = []
+    make = packed.PackedModel._make_lplan
+    monkeypatch.setattr(packed.PackedModel, "_make_lplan", lambda self, *a: built.append(1) or make(self, *a))
+    monkeypatch.setattr(packed, "PLAN_LIMIT", 4)
+    model = _model(ROOT / "specs" / name)
+    _same(*_pair(model, max_states=5_000))
+    assert len(built) > 4

@@ -351,6 +351,7 @@ class PackedModel:
         # (n, box, node id, ghosts id?, (nodes, up)?) -> node n's plan: what each of its
         # deliveries and actions does to a bytes network (see _plan_lines)
         self._plans: dict = {}
+        self._lplans: dict = {}  # the same for `labelled`, each entry with its unit last
         # With dead messages dropped (modelcheck/prune/dead.py): the collector's tables
         # for the plans (set by Collector.packed, see DeadPlans), and how many of the
         # last successors' networks the plans collected already (done[0])
@@ -388,7 +389,7 @@ class PackedModel:
     def release(self) -> None:
         """Empty the memo tables (they rebuild on demand): after a MemoryError the
         search frees what it can before it reports."""
-        for table in (self._outs, self._plans, self._entries, self._louts, self._inbox, self._boxes, self._send, self._sent_ids, self._sent_bytes,
+        for table in (self._outs, self._plans, self._lplans, self._entries, self._louts, self._inbox, self._boxes, self._send, self._sent_ids, self._sent_bytes,
                       self._sent_chars, self._crash, self._flip, self._spend, self._cuts, self._nets,
                       self._restart, self._tick, self._pause):
             table.clear()
@@ -470,9 +471,9 @@ class PackedModel:
         # delivery is taken here, one C call on bytes (see NetCodec.inboxes)
         takes = self.ids_only and not keeps
         # a sorted bag (consuming or a set): on a bytes network each node's deliveries
-        # follow one memoised plan (see _plan_lines); labelled successors and timed
-        # models take the general lines
-        plans = self.ids_only and self.bag_send and not labelled and not timed and within is None
+        # follow one memoised plan (see _plan_lines), labelled successors too (from
+        # their own table); timed models take the general lines
+        plans = self.ids_only and self.bag_send and not timed and within is None
         # dead messages dropped: the plans drop them too, where every message to a node
         # is in its box (no cut link), and the collector skips those successors
         dead = plans and self.model.collector is not None
@@ -500,7 +501,7 @@ class PackedModel:
             lines.append(f"        box = inbox[{n}]")
             ind = ""
             if plans:
-                lines += self._plan_lines(n, f"({n}, box, s{n}, {gk}{glob})", succ, dead)
+                lines += self._plan_lines(n, f"({n}, box, s{n}, {gk}{glob})", succ, dead, labelled)
                 ind = "    "
             per_msg = [f"        for {'msg' if self.ids_only else 'msg, after'} in box:"]
             if takes:
@@ -553,7 +554,7 @@ class PackedModel:
         lines.append("    return out")
         return "\n".join(lines) + "\n"
 
-    def _plan_lines(self, n: int, key: str, succ: str, dead: bool) -> list[str]:
+    def _plan_lines(self, n: int, key: str, succ: str, dead: bool, labelled: bool) -> list[str]:
         """The generated lines for node n's deliveries and actions on a bytes network
         (a sorted bag: unordered or a set): one memo lookup by (n, box, node, ...) gives the
         node's plan (_make_plan), and each of its entries is a network edit and a
@@ -567,7 +568,11 @@ class PackedModel:
         has `dr`, the bytes of the node's own messages and sends to itself that its
         new variables make dead, deleted with one translate, and `wl`, the (id,
         receiver) of its sends to other nodes that a rule covers, looked up against
-        their receivers' variables (not part of the plan's key)."""
+        their receivers' variables (not part of the plan's key).
+
+        `labelled`: for `labelled` (no dead messages there), from its own table, each
+        entry ending with the step's fairness unit."""
+        memo, make, unit = ("lplan_memo", "make_lplan", ", u") if labelled else ("plan_memo", "make_plan", "")
         merge = "after + sb" if self.net.consumes else "set(after).union(sb)"
         collect = ["                if dr:",
                    "                    nn = nn.translate(None, dr)",
@@ -577,10 +582,10 @@ class PackedModel:
                    "                            nn = nn.replace(one_byte[i], b'')"] if dead else []
         return [f"        if {'planned' if dead else 'flat'}:",
                 f"            pk = {key}",
-                "            plan = plan_memo.get(pk)",
+                f"            plan = {memo}.get(pk)",
                 "            if plan is None:",
-                f"                plan = make_plan(pk, p, {n})",
-                f"            for rm, node, g2, x, sb{', dr, wl' if dead else ''} in plan:",
+                f"                plan = {make}(pk, p, {n})",
+                f"            for rm, node, g2, x, sb{', dr, wl' if dead else ''}{unit} in plan:",
                 "                after = NET.replace(rm, b'', 1) if rm else NET",
                 "                if sb:",
                 "                    if x is None:",
@@ -588,7 +593,7 @@ class PackedModel:
                 "                    else:"] + self._insert_one("after", "x", "sb") + [
                 "                elif x is None:",
                 "                    if node is None:",
-                "                        append(None)",
+                f"                        append({'(None, -1)' if labelled else 'None'})",
                 "                        continue",
                 "                    nn = after",
                 "                else:",
@@ -596,7 +601,7 @@ class PackedModel:
                 "                    if nn is None:",
                 "                        nn = make_send((after, x))"] + (
                 ["                    ok = False  # not collected here: the collector takes this state"] if dead else []) + collect + [
-                f"                append({succ})",
+                f"                append({f'({succ}, u)' if labelled else succ})",
                 "        else:"]
 
     def _send_lines(self) -> list[str]:
@@ -671,7 +676,8 @@ class PackedModel:
             "overdue": self.overdue, "tick_memo": self._tick, "make_tick": self._make_tick,
             "unpause": self._unpaused, "pause_memo": self._pause, "make_pause": self._make_pause,
             "louts_memo": self._louts, "make_loutcomes": self._make_loutcomes,
-            "plan_memo": self._plans, "make_plan": self._make_plan, "done": self.done, "one_byte": ONE_BYTE,
+            "plan_memo": self._plans, "make_plan": self._make_plan,
+            "lplan_memo": self._lplans, "make_lplan": self._make_lplan, "done": self.done, "one_byte": ONE_BYTE,
             "without": self.net.without, "others": self.net.others, "wide": self.net.wide, "box_memo": self._boxes,
             "new_boxes": self._new_boxes, "make_box": self._make_box, "store_inbox": self._inbox_memo.store,
         }
@@ -729,7 +735,11 @@ class PackedModel:
         r = self._send.get((net, sent))
         return self._make_send((net, sent)) if r is None else r
 
-    def _make_plan(self, key: tuple, p: tuple, n: int) -> tuple:
+    def _make_lplan(self, key: tuple, p: tuple, n: int) -> tuple:
+        """_make_plan for `labelled`: each entry ends with its step's fairness unit."""
+        return self._make_plan(key, p, n, True)
+
+    def _make_plan(self, key: tuple, p: tuple, n: int, labelled: bool = False) -> tuple:
         """Node n's plan (see _plan_lines) for key (n, box, node id, ...): per outcome
         of each message in its box (its actions last), in the general lines' order,
         (rm, node, g2, x, sb):
@@ -744,15 +754,16 @@ class PackedModel:
         - with dead messages dropped, dr and wl (see _plan_lines, DeadPlans).
         Entries (and their dr, wl) are kept once: the plans of one node share most."""
         box, rest = key[1], key[2:]
-        outs_memo, entries, consumes, ents = self._outs, [], self.net.consumes, self._entries
-        dead = self.dead_plans
+        outs_memo, entries, consumes, ents = self._louts if labelled else self._outs, [], self.net.consumes, self._entries
+        dead = None if labelled else self.dead_plans
         for msg in box:
             okey = (n, msg) + rest  # the general lines' outcome key
             outs = outs_memo.get(okey)
             if outs is None:
-                outs = self._make_outcomes(okey, p, n, msg)
+                outs = (self._make_loutcomes if labelled else self._make_outcomes)(okey, p, n, msg)
             rm = ONE_BYTE[msg] if msg >= 0 and consumes else b""
-            for node, g2, sent in outs:
+            for out in outs:
+                node, g2, sent = out[:3]
                 if node is None or sent is None:
                     entry = (rm, node, None if node is None else g2, None, b"")
                     ids = b""
@@ -767,8 +778,10 @@ class PackedModel:
                         entry += (b"", ())
                     else:
                         entry += tuple(ents.setdefault(x, x) for x in dead.collect(n, box, node, ids))
+                if labelled:
+                    entry += (out[3],)
                 entries.append(ents.setdefault(entry, entry))
-        plans = self._plans
+        plans = self._lplans if labelled else self._plans
         if len(plans) >= min(PLAN_LIMIT, ROOM[0]):
             plans.clear()
             ents.clear()

@@ -232,6 +232,10 @@ def test_plans_rebuilt_after_their_table_is_emptied(monkeypatch, mode):
     """With room for four plans the table (and its shared entries) is emptied again
     and again in the middle of the search: the plans rebuilt are the same, so is
     the search."""
+    built = []
+    make = packed.PackedModel._make_plan
+    monkeypatch.setattr(packed.PackedModel, "_make_plan", lambda self, key, *a: built.append(key) or make(self, key, *a))
     monkeypatch.setattr(packed, "PLAN_LIMIT", 4)
     model = pipeline(TERMS.replace("DELIVERY", mode).replace("FAULTS", ""))
     _same(*_pair(model, **ON))
+    assert len(built) > len(set(built)) > 4  # plans were built again after the table was emptied

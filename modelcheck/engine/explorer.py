@@ -516,12 +516,8 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
             for s in (level if fpr is None else _consume(level)):
                 expanded += 1
                 sk = s if fpr is None else fpr(s)
-                succ = successors(s)
-                transitions += len(succ)
-                # Most successors were stored before: one C-level pass drops them (a
-                # symmetric search's stored representatives are their own too). A
-                # stop below counts the transitions up to its successor (`upto`).
-                for t in ([t for t in succ if t not in parents] if fpr is None else succ):
+                for t in successors(s):
+                    transitions += 1
                     if t is None:  # a run-time error: the Model says which
                         stats.depth = max(stats.depth, depth + 1)
                         if "" not in findings:
@@ -529,12 +525,13 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             tr = next(tr for tr in model.successors(st) if tr.error is not None)
                             finding = _error_finding(model, parents, sk, tr, keyfn)
                             if not collect:
-                                stats.transitions = upto(succ, None, transitions)
+                                stats.transitions = transitions
                                 return finish("violated", finding)
                             findings[""] = finding
                         continue
-                    t0 = t
                     if canon is not None:
+                        if fpr is None and t in parents:  # a stored representative is its own
+                            continue
                         t = canon(t)
                     if fpr is None:
                         tk = t
@@ -566,18 +563,18 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         stats.depth = max(stats.depth, depth + 1)
                         stop = _record(bads, findings, collect, lambda: _trace(model, parents, tk, keyfn))
                         if stop is not None:
-                            stats.transitions = upto(succ, t0, transitions)
+                            stats.transitions = transitions
                             return finish("violated", stop)
                     nxt.append(t)
                     n = len(parents)
                     if n >= check_at:
                         follow(n)
                         if progress is not None and n % PROGRESS_EVERY == 0:
-                            progress(Progress(n, upto(succ, t0, transitions), depth + 1, len(level) + len(nxt),
+                            progress(Progress(n, transitions, depth + 1, len(level) + len(nxt),
                                               time.monotonic() - start))
                         reason = stops.reached(n)
                         if reason is not None:
-                            stats.depth, stats.transitions = depth + 1, upto(succ, t0, transitions)
+                            stats.depth, stats.transitions = depth + 1, transitions
                             return finish("incomplete", stop_reason=reason)
                         check_at = stops.check_at
             level, depth, reason = _advance(nxt, depth, stats, stops)
@@ -849,13 +846,6 @@ def _advance(nxt: list, depth: int, stats: Stats, stops) -> tuple[list, int, str
         depth += 1
         stats.depth = depth
     return nxt, depth, stops.after_level(bool(nxt))
-
-
-def upto(succ: list, t, transitions: int) -> int:
-    """The transitions counted up to and including successor `t` (its first place in
-    `succ`), when `transitions` counts all of `succ` already: a stop in the middle
-    of a state's successors reports the count one at a time would have."""
-    return transitions - len(succ) + succ.index(t) + 1
 
 
 def _consume(level: list):

@@ -353,8 +353,8 @@ class PackedModel:
         self._plans: dict = {}
         self._lplans: dict = {}  # the same for `labelled`, each entry with its unit last
         # With dead messages dropped (modelcheck/prune/dead.py): the collector's tables
-        # for the plans (set by Collector.packed, see DeadPlans), and how many of the
-        # last successors' networks the plans collected already (done[0])
+        # for the plans (use_dead_plans), and how many of the last successors'
+        # networks the plans collected already (done[0])
         self.dead_plans = None
         self.done = [0]
         self._namespace = None  # the generated successors' globals (see _compile)
@@ -684,7 +684,7 @@ class PackedModel:
         if self.timed:
             namespace["TICK"] = self._unit(Step("tick"))
         exec(compile(source, "<packed successors>", "exec"), namespace)  # noqa: S102 - see _generate
-        if self._namespace is None:  # the successors' own (Collector.packed adds its table, `dead_of`)
+        if self._namespace is None:  # the successors' own (see use_dead_plans)
             self._namespace = namespace
         return namespace["successors"]
 
@@ -735,6 +735,13 @@ class PackedModel:
         r = self._send.get((net, sent))
         return self._make_send((net, sent)) if r is None else r
 
+    def use_dead_plans(self, dead_plans) -> None:
+        """Let the plans drop dead messages (prune/dead.py's DeadPlans, given by
+        Collector.packed): their entries are built with it, and the generated
+        successors look the sends to other nodes up in its table (`dead_of`)."""
+        self.dead_plans = dead_plans
+        self._namespace["dead_of"] = dead_plans.of
+
     def _make_lplan(self, key: tuple, p: tuple, n: int) -> tuple:
         """_make_plan for `labelled`: each entry ends with its step's fairness unit."""
         return self._make_plan(key, p, n, True)
@@ -763,21 +770,15 @@ class PackedModel:
                 outs = (self._make_loutcomes if labelled else self._make_outcomes)(okey, p, n, msg)
             rm = ONE_BYTE[msg] if msg >= 0 and consumes else b""
             for out in outs:
-                node, g2, sent = out[:3]
-                if node is None or sent is None:
-                    entry = (rm, node, None if node is None else g2, None, b"")
-                    ids = b""
+                node, g2, sent = out[:3]  # (all None for a run-time error)
+                ids = b"" if sent is None else self._sendable(sent)
+                if ids.__class__ is not bytes:  # ids past one byte: the send memo; the collector
+                    entry = (rm, node, g2, sent, b"") + ((b"", ()) if dead else ())
                 else:
-                    ids = self._sendable(sent)
-                    if ids.__class__ is not bytes:
-                        entry = (rm, node, g2, sent, b"")
-                    else:
-                        entry = (rm, node, g2, ids[0] if len(ids) == 1 else None, ids)
-                if dead is not None:  # (ids past one byte: the collector, see _plan_lines)
-                    if node is None or ids.__class__ is not bytes:
-                        entry += (b"", ())
-                    else:
-                        entry += tuple(ents.setdefault(x, x) for x in dead.collect(n, box, node, ids))
+                    entry = (rm, node, g2, ids[0] if len(ids) == 1 else None, ids)
+                    if dead is not None:
+                        entry += (b"", ()) if node is None else \
+                            tuple(ents.setdefault(x, x) for x in dead.collect(n, box, node, ids))
                 if labelled:
                     entry += (out[3],)
                 entries.append(ents.setdefault(entry, entry))

@@ -226,8 +226,7 @@ class Collector:
         # steps: done[0] says how many come first in `out`. That too assumes a clean
         # parent; without one, every successor goes through the tables below.
         done = pm.done
-        pm.dead_plans = DeadPlans(watch, grow, msgs, dead_of)
-        pm._namespace["dead_of"] = dead_of
+        pm.use_dead_plans(DeadPlans(watch, grow, msgs, dead_of))
 
         def collected(p):
             out = successors(p)

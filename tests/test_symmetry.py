@@ -332,3 +332,34 @@ def test_per_node_network_keys_match_the_general_path(spec, consts):
             assert psym._make_wide_net_key(net.decode("latin-1")) == psym._make_net_key_slow(net)
     assert len(seen) >= 3_000
     assert len(psym._sub_key) > 1  # the per-node path ran (not only the general one)
+
+
+@pytest.mark.parametrize("spec, consts", [("specs/ring_failover_broken.ha", {}),
+                                          ("specs/majority_election.ha", {}),
+                                          ("bench/models/paxos.ha", {"V": 2, "P": 2, "MAXB": 1})])
+def test_packed_canonical_form_does_not_depend_on_what_came_first(spec, consts):
+    """Each worker of a parallel search canonicalises the states it receives in its
+    own order, with its own intern ids and its own tables (refinement's labels are
+    numbered as they are met): in every order, each state must get the canonical
+    form Symmetry.canon gives it on States (an independent implementation: it ranks
+    each state's own labels), or the workers store one orbit more than once. Four
+    fresh canonicalisers take the states in four orders."""
+    import random
+
+    from modelcheck.engine.packed import PackedModel
+    from modelcheck.engine.symmetry import PackedSymmetry
+
+    model = pipeline((ROOT / spec).read_text(), consts)
+    roles = symmetric_roles(model.checked)
+    sym = Symmetry(model, roles)
+    states = sorted(reachable(model, 4_000), key=repr)
+    want = {st: (sym.canon(st), sym.stabilizer) for st in states}
+    renumbered = 0
+    for seed in range(4):
+        random.Random(seed).shuffle(states)
+        pm = PackedModel(model)  # as a fresh process: its own intern ids and tables
+        psym = PackedSymmetry(pm, Symmetry(model, roles))
+        got = {st: (pm.unpack(psym.canon(pm.pack(st))), psym.stabilizer) for st in states}
+        assert got == want, seed
+        renumbered = max(renumbered, psym._label_epoch)
+    assert renumbered > 1  # refinement ran, and labels were numbered as they came

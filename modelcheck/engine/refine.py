@@ -29,6 +29,15 @@ managers: 196,623 states for 6,656 orbits). Here:
 The number of leaves that give the least state is the number of renamings that
 fix it (counted through pruned branches too), so the orbit size is exact as well
 (`Result`'s "without symmetry" total).
+
+Only the order of keys, labels and colours matters to every step above (they are
+compared, never read), so any order-preserving renumbering of them gives the same
+colours, leaves and representative. `search` takes the graph in that form: labels
+as ints (a label's rank among the labels), each (label, colour) pair one int,
+label * k + colour; PackedSymmetry keeps its edges in it, per part of a state and
+with labels ranked once for the whole run, so a state costs a few list joins and
+the rounds of refinement, not a ranking of its labels. `canonical` ranks a state's
+own labels and keys (Symmetry, on States).
 """
 from __future__ import annotations
 
@@ -46,19 +55,34 @@ def canonical(k: int, groups: list[list[int]], keys: dict, edges: list[tuple[int
     leaf    leaf(pi) -> (sort key, value) for the renaming pi (pi[i]: node i's new name)
     fixes   fixes(u, v): swapping u and v leaves the state unchanged
     """
-    group_of = {}
-    for g, nodes in enumerate(groups):
-        for i in nodes:
-            group_of[i] = g
-    sigs = [(1, group_of[i], keys[i]) if i in group_of else (0, i) for i in range(k)]
-    colours = _ranks(sigs)
+    ranks: dict = {}
+    for g in groups:  # keys are compared within a group only
+        ranks.update(zip(g, _ranks([keys[i] for i in g])))
+    labels = _ranks([label for _, label, _ in edges])
     out: list[list] = [[] for _ in range(k)]
     into: list[list] = [[] for _ in range(k)]
-    for a, label, b in edges:
-        out[a].append((label, b))
-        into[b].append((label, a))
-    search = _Search(k, groups, out, into, leaf, fixes)
-    return search.run(colours)
+    for (a, _, b), r in zip(edges, labels):
+        out[a].append((r * k, b))
+        into[b].append((r * k, a))
+    return search(k, groups, initial_colours(k, groups, ranks), out, into, leaf, fixes)
+
+
+def initial_colours(k: int, groups: list[list[int]], ranks: dict) -> list[int]:
+    """The colours refinement starts from: a grouped node's (group, rank of its key),
+    a node of no group one of its own (ranks: grouped node -> its key's rank)."""
+    sigs: list = [(0, i) for i in range(k)]
+    for g, nodes in enumerate(groups):
+        for i in nodes:
+            sigs[i] = (1, g, ranks[i])
+    return _ranks(sigs)
+
+
+def search(k: int, groups: list[list[int]], colours: list[int], out: list, into: list,
+           leaf: Callable[[tuple], tuple], fixes: Callable[[int, int], bool]) -> tuple:
+    """`canonical` on the ranked graph: colours (ints from 0), and per node, the
+    (label * k, other node) of the edges out of it (`out`) and into it (`into`),
+    labels ranked as ints."""
+    return _Search(k, groups, out, into, leaf, fixes).run(colours)
 
 
 def _ranks(sigs: list) -> list[int]:
@@ -76,16 +100,24 @@ class _Search:
     def refine(self, colours: list[int]) -> list[int]:
         if not self.linked:
             return colours
+        k = self.k
         cells = len(set(colours))
         out, into = self.out, self.into
-        while True:
-            sigs = [(colours[i], tuple(sorted((l, colours[j]) for l, j in out[i])),
-                     tuple(sorted((l, colours[j]) for l, j in into[i]))) for i in range(self.k)]
+        nodes = range(k)
+        while cells < k:  # a discrete partition is stable: a round would only rank it again
+            sigs = []
+            for i in nodes:
+                o = [lk + colours[j] for lk, j in out[i]]
+                o.sort()
+                n = [lk + colours[j] for lk, j in into[i]]
+                n.sort()
+                sigs.append((colours[i], *o, -1, *n))  # -1: where the edges in start (colours >= 0)
             colours = _ranks(sigs)
             n = len(set(colours))
             if n == cells:  # no cell split: stable
                 return colours
             cells = n
+        return colours
 
     def run(self, colours: list[int]) -> tuple:
         colours = self.refine(colours)
@@ -108,7 +140,7 @@ class _Search:
             if res is None:
                 c2 = [2 * c for c in colours]
                 c2[v] -= 1  # v alone, just before the rest of its cell
-                res = self.run(c2)
+                res = self.run(_ranks(c2))
             done.append((v, res))
             if best is None or res[0] < best[0]:
                 best, count = res, res[2]

@@ -35,6 +35,7 @@ successor whose representative is the next one on the path.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 
 from . import refine
 from ..faults import KINDS
@@ -508,10 +509,16 @@ class PackedSymmetry:
         self._net_key: dict = self._net_key_memo.table  # net -> per node, its inbox key and outbox key (flat)
         self._cut_key: dict = {}  # cut id -> per node (links out, links in)
         self._time_keys: dict = {}  # time id -> per node (clock offset, pause)
-        self._node_refs: dict = {}  # (node index, node id) -> refine edges
-        self._net_edges_memo = AdaptiveMemo(NET_MEMO_LIMIT)
-        self._net_edges: dict = self._net_edges_memo.table  # net -> refine edges
-        self._msg_edges: dict = {}  # message id -> its edges (_message_edges)
+        # refine.search's graph, kept per part of a state with labels as ints
+        # (label rank * k, see refine's docstring): a label's rank among every label
+        # met so far, numbered again (and these tables emptied) when a new one comes
+        self._label_list: list = []  # every label so far, ascending
+        self._label_lk: dict = {}  # label -> its rank * k
+        self._label_epoch = 0  # how many times labels were numbered again
+        self._node_adj: dict = {}  # (node index, node id) -> ((label, other node), ...) of its variables
+        self._net_adj_memo = AdaptiveMemo(NET_MEMO_LIMIT)
+        self._net_adj: dict = self._net_adj_memo.table  # net -> per node its edges out, then per node in
+        self._msg_adj: dict = {}  # message id -> its edges (a, label, b) (_message_edges)
         self._ghost_marks: dict = {}  # ghosts id -> Symmetry.ghost_marks
         self._mid_renamed: dict = {}  # (perm id, message id) -> message id
         self._net_renamed_memo = AdaptiveMemo(NET_MEMO_LIMIT)
@@ -597,34 +604,22 @@ class PackedSymmetry:
         return self._search(p, keys)
 
     def _search(self, p: tuple, keys: dict) -> tuple:
-        """refine.canonical on a state whose keys leave ties."""
+        """refine.search on a state whose keys leave ties: who refers to whom, from
+        tables kept per part (a node's variables, the network, the cut)."""
         k, sym = self.k, self.sym
         marks = self._ghost_marks.get(p[k + 3])
         if marks is None:
             marks = self._ghost_marks[p[k + 3]] = sym.ghost_marks(self.pm.ghosts.values[p[k + 3]])
-        keyed = {i: (key, marks.get(i, ())) for i, key in keys.items()}
-        edges = []
-        for i in range(k):
-            refs = self._node_refs.get((i, p[i]))
-            if refs is None:
-                refs = self._node_refs[(i, p[i])] = [(i, label, j) for label, j in
-                                                     sym.var_refs(i, self.pm.nodes.values[p[i]])]
-            edges += refs
-        net_edges = self._net_edges.get(p[k + 1])
-        if net_edges is None:
-            net_edges = self._make_net_edges(p[k + 1])
-        else:
-            self._net_edges_memo.hits[0] += 1
-        edges += net_edges
-        edges += [(a, (4,), b) for a, b in self.pm.cut.values[p[k + 2]]]
-        # refinement only compares keys and labels: ranks in place of the nested value
-        # keys give it the same result, and hashing and sorting small ints is cheap
-        nodes = list(keyed)
-        keyed = dict(zip(nodes, _local_ranks([keyed[i] for i in nodes])))
-        labels = _local_ranks([e[1] for e in edges])
-        edges = [(a, r, b) for (a, _, b), r in zip(edges, labels)]
+        ranks: dict = {}
+        for g in self.groups:  # refinement only compares keys: their ranks in a group will do
+            ranks.update(zip(g, _local_ranks([(keys[i], marks.get(i, ())) for i in g])))
+        colours = refine.initial_colours(k, self.groups, ranks)
+        while True:
+            epoch = self._label_epoch
+            out, into = self._graph(p)
+            if self._label_epoch == epoch:  # no label numbered again while it was built
+                break
         rename = self.rename
-
         value_key = self._value_key
 
         def leaf(pi):
@@ -634,8 +629,92 @@ class PackedSymmetry:
         def fixes(u, v):
             return rename(p, _swap(self.identity, u, v)) == p
 
-        _, best, self.stabilizer = refine.canonical(k, self.groups, keyed, edges, leaf, fixes)
+        _, best, self.stabilizer = refine.search(k, self.groups, colours, out, into, leaf, fixes)
         return best
+
+    def _graph(self, p: tuple) -> tuple:
+        """Per node, its edges out and its edges in, (label * k, other node) each."""
+        k = self.k
+        net_adj = self._net_adj.get(p[k + 1])
+        if net_adj is None:
+            net_adj = self._make_net_adj(p[k + 1])
+        else:
+            self._net_adj_memo.hits[0] += 1
+        out = [list(a) for a in net_adj[:k]]
+        into = [list(a) for a in net_adj[k:]]
+        node_adj = self._node_adj
+        for i in range(k):
+            adj = node_adj.get((i, p[i]))
+            if adj is None:
+                adj = self._make_node_adj(i, p[i])
+            if adj:
+                out[i] += adj
+                for lk, j in adj:
+                    into[j].append((lk, i))
+        cut = self.pm.cut.values[p[k + 2]]
+        if cut:
+            lk = self._lk((4,))
+            for a, b in cut:
+                out[a].append((lk, b))
+                into[b].append((lk, a))
+        return out, into
+
+    def _lk(self, label) -> int:
+        """A label's rank among the labels met so far, times k. A new label is put in
+        its place and every label numbered again; the tables holding ranks are
+        emptied then (new labels stop coming early: a few hundred in all)."""
+        r = self._label_lk.get(label)
+        if r is None:
+            labels = self._label_list
+            labels.insert(bisect_left(labels, label), label)
+            k = self.k
+            self._label_lk = {x: i * k for i, x in enumerate(labels)}
+            self._label_epoch += 1
+            self._node_adj.clear()
+            self._msg_adj.clear()
+            self._net_adj.clear()
+            r = self._label_lk[label]
+        return r
+
+    def _ranked(self, edges: list) -> list:
+        """(a, label * k, b) per edge (a, label, b), all from one numbering: built again
+        if a label met on the way numbered them anew (every table holding ranks is
+        emptied then, and only what this returns is stored after)."""
+        lk = self._lk
+        while True:
+            epoch = self._label_epoch
+            out = [(a, lk(label), b) for a, label, b in edges]
+            if self._label_epoch == epoch:
+                return out
+
+    def _make_node_adj(self, i: int, node_id: int) -> tuple:
+        """Node i's variables' edges: (label * k, the node they hold), label (0, variable)."""
+        refs = self.sym.var_refs(i, self.pm.nodes.values[node_id])
+        adj = tuple((lk, j) for _, lk, j in self._ranked([(i, label, j) for label, j in refs]))
+        if len(self._node_adj) >= MEMO_LIMIT:
+            self._node_adj.clear()
+        self._node_adj[(i, node_id)] = adj
+        return adj
+
+    def _make_net_adj(self, net) -> tuple:
+        k, msgs = self.k, self.pm.msgs.values
+        memo = self._msg_adj
+        while True:  # (again if labels were numbered anew on the way: see _ranked)
+            epoch = self._label_epoch
+            out: list = [[] for _ in range(2 * k)]
+            for i in self.pm.net.ids(net):  # every copy: a copy is an edge
+                edges = memo.get(i)
+                if edges is None:
+                    m = msgs[i]
+                    edges = self._ranked(_message_edges(m, self._blurred(i), self.sym.message_refs(m)))
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[i] = edges
+                for a, l, b in edges:
+                    out[a].append((l, b))
+                    out[k + b].append((l, a))
+            if self._label_epoch == epoch:
+                return self._net_adj_memo.store(net, tuple(map(tuple, out)))
 
     def _value_key(self, q: tuple) -> tuple:
         """A packed state's order among the leaves of refine.canonical: Symmetry's
@@ -686,17 +765,6 @@ class PackedSymmetry:
             return tuple(sorted(pm.cut.values[x]))
         value = (pm.ghosts if i == k + 3 else pm.times).values[x]
         return value_key(value) if value else ()
-
-    def _make_net_edges(self, net) -> list:
-        msgs = self.pm.msgs.values
-        out = []
-        for i in self.pm.net.ids(net):
-            edges = self._msg_edges.get(i)
-            if edges is None:
-                m = msgs[i]
-                edges = self._msg_edges[i] = _message_edges(m, self._blurred(i), self.sym.message_refs(m))
-            out += edges
-        return self._net_edges_memo.store(net, out)
 
     def rename(self, p: tuple, pi: tuple) -> tuple:
         """The packed state p with node i renamed to pi[i] everywhere."""

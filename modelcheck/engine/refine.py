@@ -24,7 +24,14 @@ managers: 196,623 states for 6,656 orbits). Here:
   3. Pruning. If swapping two nodes u, v of a cell leaves the state unchanged (an
      automorphism), v's subtree is u's renamed and gives the same leaves: it is
      not searched. Identical nodes (the usual case: twelve resource managers that
-     have not voted) thus cost one branch per level, not k!.
+     have not voted) thus cost one branch per level, not k!. When the first node of
+     a cell swapped with each other one fixes the state, every order of the cell
+     does (those swaps generate them all): the cell's subtrees are all alike, the
+     first is searched and counted m times, and the levels below that meet the rest
+     of the cell know it without asking again. If moreover no node of such a cell
+     is linked to a node still tied, individualising one changes no other cell, so
+     the levels below would take the rest one by one, lowest node first: that
+     order is taken at once (m! leaves alike), with the same leaf.
 
 The number of leaves that give the least state is the number of renamings that
 fix it (counted through pruned branches too), so the orbit size is exact as well
@@ -41,6 +48,7 @@ own labels and keys (Symmetry, on States).
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Hashable
 
 
@@ -96,6 +104,10 @@ class _Search:
         self.leaf, self.fixes = leaf, fixes
         self.linked = any(out)  # without edges refinement has nothing to add
         self.grouped = sorted(i for g in groups for i in g)
+        # node -> a token shared by nodes any order of which fixes the state (a cell
+        # whose every node swapped with its first leaves the state as it is): deeper
+        # levels meet the rest of that cell again and need not ask `fixes` again
+        self.swapped: dict = {}
 
     def refine(self, colours: list[int]) -> list[int]:
         if not self.linked:
@@ -133,17 +145,55 @@ class _Search:
             key, value = self.leaf(tuple(pi))
             return key, value, 1
         cell = cells[min(tied)]
+        first = cell[0]
+        token = self.swapped.get(first)
+        alike = token is not None and all(self.swapped.get(v) is token for v in cell)
+        with_first: dict = {}
+        if not alike:
+            # swapping the first node with each other one: if every swap fixes the
+            # state, so does every order of the cell (the swaps generate them all)
+            for v in cell[1:]:
+                with_first[v] = self.fixes(first, v)
+                if not with_first[v]:
+                    break
+            else:
+                alike, token = True, object()
+                for v in cell:
+                    self.swapped[v] = token
+        if alike:
+            # each subtree is the first one renamed, with the same leaves (what the
+            # loop below finds, one `fixes` per node); deeper levels that meet the
+            # rest of this cell again know it without asking
+            out, into = self.out, self.into
+            tied_nodes = {i for c in tied for i in cells[c]}
+            if all(j not in tied_nodes for v in cell for edges in (out[v], into[v]) for _, j in edges):
+                # nodes whose every neighbour is alone in its cell: individualising one
+                # changes no other node's cell (the neighbours' signatures change, but
+                # each is alone already), so the levels below take the rest of the
+                # cell one by one, lowest node first, and nothing else: that order at
+                # once, with m! leaves alike
+                pos = {v: r for r, v in enumerate(cell)}
+                res = self.run(_ranks([(c, pos.get(i, 0)) for i, c in enumerate(colours)]))
+                return res[0], res[1], res[2] * math.factorial(len(cell))
+            res = self._below(colours, first)
+            return res[0], res[1], res[2] * len(cell)
         best, count = None, 0
         done: list = []  # (node, its result)
         for v in cell:
-            res = next((r for u, r in done if self.fixes(u, v)), None)
+            res = next((r for u, r in done if (with_first[v] if u == first and v in with_first
+                                                else self.fixes(u, v))), None)
             if res is None:
-                c2 = [2 * c for c in colours]
-                c2[v] -= 1  # v alone, just before the rest of its cell
-                res = self.run(_ranks(c2))
+                res = self._below(colours, v)
             done.append((v, res))
             if best is None or res[0] < best[0]:
                 best, count = res, res[2]
             elif res[0] == best[0]:
                 count += res[2]
         return best[0], best[1], count
+
+    def _below(self, colours: list[int], v: int) -> tuple:
+        """The search below colours with v individualised: v alone, just before the
+        rest of its cell."""
+        c2 = [2 * c for c in colours]
+        c2[v] -= 1
+        return self.run(_ranks(c2))

@@ -525,6 +525,7 @@ class PackedSymmetry:
         self._net_renamed: dict = self._net_renamed_memo.table  # (perm id, net) -> net
         self.no_time = ((0, 0),) * k
         self._perm_ids: dict = {}  # renaming -> small int
+        self._swaps: dict = {}  # (u, v) -> (the swap's perm id, the order swap_fixes checks nodes in)
         self._perms: list = []
         self._renamed: dict = {}  # (perm id, part, index, id) -> renamed id
         self.group_order = sym.group_order
@@ -597,7 +598,7 @@ class PackedSymmetry:
         self.stabilizer = 1
         if not ties:  # every node told apart by its own key: one renaming
             return self.rename(p, tuple(pi))
-        stabilizer = _interchangeable(ties, lambda u, v: self.rename(p, _swap(self.identity, u, v)) == p)
+        stabilizer = _interchangeable(ties, lambda u, v: self.swap_fixes(p, u, v))
         if stabilizer:
             self.stabilizer = stabilizer
             return self.rename(p, tuple(pi))
@@ -627,7 +628,7 @@ class PackedSymmetry:
             return value_key(q), q
 
         def fixes(u, v):
-            return rename(p, _swap(self.identity, u, v)) == p
+            return self.swap_fixes(p, u, v)
 
         _, best, self.stabilizer = refine.search(k, self.groups, colours, out, into, leaf, fixes)
         return best
@@ -765,6 +766,47 @@ class PackedSymmetry:
             return tuple(sorted(pm.cut.values[x]))
         value = (pm.ghosts if i == k + 3 else pm.times).values[x]
         return value_key(value) if value else ()
+
+    def swap_fixes(self, p: tuple, u: int, v: int) -> bool:
+        """Whether swapping nodes u and v leaves packed state p as it is: the same as
+        rename(p, swap) == p, part by part from u's and v's own, stopping at the first
+        part that differs (refine's pruning asks this of every pair of tied nodes
+        it meets, and most pairs differ early)."""
+        key = (u, v)
+        sw = self._swaps.get(key)
+        if sw is None:
+            pi = _swap(self.identity, u, v)
+            pid = self._perm_ids.get(pi)
+            if pid is None:
+                pid = self._perm_ids[pi] = len(self._perms)
+                self._perms.append(list(pi))
+            sw = self._swaps[key] = (pid, ((u, v), (v, u)) + tuple((i, i) for i in range(self.k) if i != u and i != v))
+        pid, order = sw
+        memo = self._renamed
+        for i, j in order:  # node i's variables, renamed, go to node j
+            key = (pid, 0, i, p[i])
+            r = memo.get(key)
+            if r is None:
+                r = self._make(key)
+            if r != p[j]:
+                return False
+        k = self.k
+        for part in self.parts:
+            if part == k + 1:
+                key = (pid, p[part])
+                r = self._net_renamed.get(key)
+                if r is None:
+                    r = self._net_renamed_memo.store(key, self._rename_net(pid, p[part]))
+                else:
+                    self._net_renamed_memo.hits[0] += 1
+            else:
+                key = (pid, 1, part, p[part])
+                r = memo.get(key)
+                if r is None:
+                    r = self._make(key)
+            if r != p[part]:
+                return False
+        return True
 
     def rename(self, p: tuple, pi: tuple) -> tuple:
         """The packed state p with node i renamed to pi[i] everywhere."""

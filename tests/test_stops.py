@@ -178,3 +178,20 @@ def test_half_built_z3_objects_stay_quiet_after_a_signal(monkeypatch):
     limits._quiet_after_signal(z3_del)
     limits._quiet_after_signal(other)
     assert seen == [z3_del, other]
+
+
+def test_every_z3_solver_leaves_ctrl_c_to_modelcheck():
+    """z3's own SIGINT handler, installed for each check() unless `ctrl_c` is off,
+    cancels the check and swallows the signal: a Ctrl-C that landed in a spec's
+    analyses was lost (the matrix then ran to its end). Every solver comes from
+    modelcheck.smt.solver, which turns that off."""
+    import re
+
+    from modelcheck import smt
+
+    package = Path(smt.__file__).resolve().parent.parent
+    made = [f"{p.relative_to(package)}:{n}" for p in sorted(package.rglob("*.py"))
+            for n, line in enumerate(p.read_text().splitlines(), 1)
+            if re.search(r"z3\.(Solver|SolverFor|SimpleSolver|Optimize)\(|\.solver\(\)", line)]
+    assert made == ["smt/__init__.py:16"], made
+    assert smt.solver().check() is not None

@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 
 import z3
 
+from . import solver as new_solver
+
 from .. import limits
 from ..lang import syntax as S
 from ..lang.types import BoolT, IntT
@@ -253,7 +255,7 @@ class _Analyser:
             for lit in literals:
                 values[(lit, n, src)] = self._literal(lit, pre.nodes[n], env, n, src)
             effect[(n, src)] = OR(*[self._effect(h, payload, n, src) for h in handlers])
-        solver = z3.Solver()
+        solver = new_solver()
         solver.set("rlimit", self.rlimit)
         solver.add(*pre.domain, *payload_dom)
 
@@ -350,7 +352,7 @@ class _Analyser:
                 bads.append(AND(ok, before, NOT(after)))
         if not bads:
             return True
-        s = z3.Solver()
+        s = new_solver()
         s.set("rlimit", self.rlimit)
         s.add(*pre.domain, *payload_dom, *self.step_domain)
         s.add(OR(*bads))

@@ -35,6 +35,8 @@ import time
 
 import z3
 
+from . import solver as new_solver
+
 from . import unbounded
 from ..lang import operators
 from ..lang import syntax as S
@@ -248,7 +250,7 @@ class _Z3Checks:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0.01:
             return None
-        s = z3.Solver()
+        s = new_solver()
         s.set("timeout", max(1, int(min(SOLVER_TIMEOUT_MS, remaining * 1000))))
         s.add(*enc.side)
         s.add(goal)

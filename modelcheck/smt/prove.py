@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 
 import z3
 
+from . import solver as new_solver
+
 from .. import limits
 from ..engine.result import Result, Stats
 from ..engine.model import Model, State
@@ -151,11 +153,11 @@ def _prove(model: Model, k_max: int, timeout: float | None, infer: bool) -> Prov
 
     active = list(range(len(cands)))
     lits = [z3.Bool(f"cand!{i}") for i in range(len(cands))]
-    base = z3.Solver()
+    base = new_solver()
     f = [enc.frame("s0")]
     base.add(f[0].domain)
     base.add(enc.is_init(f[0]))
-    ind = z3.Solver()
+    ind = new_solver()
     g = [enc.frame("h0")]
     ind.add(g[0].domain)
     try:

@@ -775,12 +775,8 @@ class PackedSymmetry:
         key = (u, v)
         sw = self._swaps.get(key)
         if sw is None:
-            pi = _swap(self.identity, u, v)
-            pid = self._perm_ids.get(pi)
-            if pid is None:
-                pid = self._perm_ids[pi] = len(self._perms)
-                self._perms.append(list(pi))
-            sw = self._swaps[key] = (pid, ((u, v), (v, u)) + tuple((i, i) for i in range(self.k) if i != u and i != v))
+            others = tuple((i, i) for i in range(self.k) if i != u and i != v)
+            sw = self._swaps[key] = (self._perm_id(_swap(self.identity, u, v)), ((u, v), (v, u)) + others)
         pid, order = sw
         memo = self._renamed
         for i, j in order:  # node i's variables, renamed, go to node j
@@ -790,32 +786,13 @@ class PackedSymmetry:
                 r = self._make(key)
             if r != p[j]:
                 return False
-        k = self.k
-        for part in self.parts:
-            if part == k + 1:
-                key = (pid, p[part])
-                r = self._net_renamed.get(key)
-                if r is None:
-                    r = self._net_renamed_memo.store(key, self._rename_net(pid, p[part]))
-                else:
-                    self._net_renamed_memo.hits[0] += 1
-            else:
-                key = (pid, 1, part, p[part])
-                r = memo.get(key)
-                if r is None:
-                    r = self._make(key)
-            if r != p[part]:
-                return False
-        return True
+        return all(self._renamed_part(pid, part, p[part]) == p[part] for part in self.parts)
 
     def rename(self, p: tuple, pi: tuple) -> tuple:
         """The packed state p with node i renamed to pi[i] everywhere."""
         if pi == self.identity:
             return p
-        pid = self._perm_ids.get(pi)
-        if pid is None:
-            pid = self._perm_ids[pi] = len(self._perms)
-            self._perms.append(list(pi))
+        pid = self._perm_id(pi)
         k, memo = self.k, self._renamed
         out = list(p)  # budgets name fault lines, not nodes: they stay
         for i in range(k):
@@ -825,20 +802,29 @@ class PackedSymmetry:
                 r = self._make(key)
             out[pi[i]] = r
         for part in self.parts:
-            if part == k + 1:  # networks rarely repeat: their own, smaller table
-                key = (pid, p[part])
-                r = self._net_renamed.get(key)
-                if r is None:
-                    r = self._net_renamed_memo.store(key, self._rename_net(pid, p[part]))
-                else:
-                    self._net_renamed_memo.hits[0] += 1
-            else:
-                key = (pid, 1, part, p[part])
-                r = memo.get(key)
-                if r is None:
-                    r = self._make(key)
-            out[part] = r
+            out[part] = self._renamed_part(pid, part, p[part])
         return tuple(out)
+
+    def _perm_id(self, pi: tuple) -> int:
+        """A renaming's small int (the renaming memos' keys hold it)."""
+        pid = self._perm_ids.get(pi)
+        if pid is None:
+            pid = self._perm_ids[pi] = len(self._perms)
+            self._perms.append(list(pi))
+        return pid
+
+    def _renamed_part(self, pid: int, part: int, x):
+        """Part `part` (up, network, cut, ghosts, time) of a state, value x, renamed."""
+        if part == self.k + 1:  # networks rarely repeat: their own, smaller table
+            key = (pid, x)
+            r = self._net_renamed.get(key)
+            if r is None:
+                return self._net_renamed_memo.store(key, self._rename_net(pid, x))
+            self._net_renamed_memo.hits[0] += 1
+            return r
+        key = (pid, 1, part, x)
+        r = self._renamed.get(key)
+        return self._make(key) if r is None else r
 
     # ---- memo misses ----------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from . import compact
 from . import growth
 from . import measures
 from . import packed
@@ -474,12 +475,21 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     if mt is not None:
         mt.to_state = pm.unpack
     explored = False  # every reachable state was visited (the measures' ranges are complete)
+    # Exact mode stores states under compact keys once that pays (compact.py): then
+    # `dumps` is set, the visited set and the levels hold keys (a parent link is the
+    # very object its parent is stored under), and each state is decoded from its key
+    # when expanded. Not with measures: they hold keys from before.
+    switch = compact.Switch() if fpr is None and mt is None else None
+    dumps, version, keep, loads = None, compact.VERSION, compact.keep, compact.decode
+    seen = seen_hits = remember = compute = None  # with symmetry, once keys are compact
 
     def key(p: tuple):
         """The key a packed (concrete) state is stored under."""
         if canon is not None:
             p = canon(p)
-        return p if fpr is None else fpr(p)
+        if fpr is not None:
+            return fpr(p)
+        return p if dumps is None else dumps(p, version)
 
     def keyfn(st: State):
         return key(pm.pack(st))
@@ -493,9 +503,13 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
             kw["measures"] = mt.results(explored, _tracer(model, parents, keyfn, n_states))
         if verdict == "incomplete":
             stats.frontier = max(n - expanded, 0)
-            kw["growth"] = _growth(model, recent, pm.unpack)
+            kw["growth"] = _growth(model, recent, to_state)
         return _result(verdict, finding, model, stats, start, n, findings, fpr is not None,
                        symmetric_roles=sym_roles, **kw)
+
+    def to_state(s) -> State:
+        """The State of a level's entry: a packed state, or its compact key."""
+        return pm.unpack(s if s.__class__ is tuple else loads(s))
 
     read0 = pm.reads(init)
     for bad in violations(init, read0) + (mt.see(init, read0, key(init)) if mt else []):
@@ -508,14 +522,20 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         while level:
             if stops.at_depth_bound(depth):
                 stats.transitions = transitions
-                reason = stops.depth_stop((t for s in level for t in successors(s)), key, parents)
+                reason = stops.depth_stop((t for s in level for t in successors(s if dumps is None else loads(s))),
+                                          key, parents)
                 if reason is not None:
                     return finish("incomplete", stop_reason=reason)
                 break
             nxt: list | SpillingLevel = [] if fpr is None else SpillingLevel(log_dir=disk_dir())
             for s in (level if fpr is None else _consume(level)):
                 expanded += 1
-                sk = s if fpr is None else fpr(s)
+                if fpr is not None:
+                    sk = fpr(s)
+                elif dumps is None:
+                    sk = s
+                else:  # a compact key
+                    sk, s = s, loads(s)
                 for t in successors(s):
                     transitions += 1
                     if t is None:  # a run-time error: the Model says which
@@ -529,16 +549,34 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                                 return finish("violated", finding)
                             findings[""] = finding
                         continue
-                    if canon is not None:
-                        if fpr is None and t in parents:  # a stored representative is its own
+                    if dumps is not None:  # compact keys (exact mode: see compact.py)
+                        tk = dumps(t, version)
+                        if tk in parents:
                             continue
-                        t = canon(t)
-                    if fpr is None:
+                        if canon is not None:  # the successors canonicalised, by key (see below)
+                            if tk in seen:
+                                seen_hits[0] += 1
+                                continue
+                            q = compute(t)
+                            if q != t:
+                                remember(keep((tk, b"")), None)
+                                t, tk = q, dumps(q, version)
+                                if tk in parents:
+                                    continue
+                        tk = keep((tk, b""))  # (see compact.keep)
+                        parents[tk] = sk
+                    elif fpr is None:
+                        if canon is not None:
+                            if t in parents:  # a stored representative is its own
+                                continue
+                            t = canon(t)
                         tk = t
                         if tk in parents:  # most targets were seen before: one lookup
                             continue
                         parents[tk] = sk
                     else:  # FingerprintSet.slot, inlined: a method call costs more than the probe
+                        if canon is not None:
+                            t = canon(t)
                         tk = fpr(t)
                         h = tk or 1
                         i = h % fcap
@@ -565,7 +603,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         if stop is not None:
                             stats.transitions = transitions
                             return finish("violated", stop)
-                    nxt.append(t)
+                    nxt.append(t if dumps is None else tk)
                     n = len(parents)
                     if n >= check_at:
                         follow(n)
@@ -578,6 +616,12 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             return finish("incomplete", stop_reason=reason)
                         check_at = stops.check_at
             level, depth, reason = _advance(nxt, depth, stats, stops)
+            nxt = None
+            if switch is not None and switch.due(len(parents), transitions):
+                parents, level = compact.convert(parents, level)
+                dumps = compact.dumps
+                if psym is not None:  # the search keeps its own memo of canonical forms
+                    seen, seen_hits, remember, compute = psym.memo_by_key()
             recent.add(depth, level)
             if reason is not None:
                 stats.transitions = transitions

@@ -57,12 +57,13 @@ def _same_all(a, b) -> None:
 
 
 def _converts(model, res) -> bool:
-    """Whether a search should have converted: it got past its second level (where the
-    forced switch happens), on the packed search that keeps a visited set (a model
-    with temporal properties records its state graph instead; one with measures keeps
-    tuples, whose keys the measures hold)."""
-    return (res.stats.depth >= 2 and res.stats.distinct_states > 2 and not model.properties
-            and not getattr(model, "measures", None))
+    """Whether a search should have converted: it expanded its second level (the
+    forced switch happens at its end: a state found at depth 3, or a complete search
+    at depth 2), on the packed search that keeps a visited set (a model with temporal
+    properties records its state graph instead; one with measures keeps tuples, whose
+    keys the measures hold)."""
+    expanded = res.stats.depth >= 3 or (res.verdict == "holds" and res.stats.depth >= 2)
+    return expanded and not model.properties and not getattr(model, "measures", None)
 
 
 @pytest.mark.parametrize("name", SPECS)
@@ -79,8 +80,10 @@ def test_example_specs_same_search_on_compact_keys(name, conversions):
 def test_random_specs_same_search_on_compact_keys(seed, conversions):
     model = pipeline(make_spec(seed))
     for kw in ({"collect_all": True}, {"symmetry": True}):
-        forced, plain, _ = conversions(model, max_states=CAP, **kw)
+        forced, plain, converted = conversions(model, max_states=CAP, **kw)
         _same_all(forced, plain)
+        if _converts(model, plain):
+            assert len(converted) == 1, (seed, kw)
 
 
 def test_whole_searches_depth_bounds_errors_and_fingerprints(conversions):

@@ -616,12 +616,13 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             return finish("incomplete", stop_reason=reason)
                         check_at = stops.check_at
             level, depth, reason = _advance(nxt, depth, stats, stops)
-            nxt = None
+            nxt = None  # (so that a level converted below frees its tuples)
             if switch is not None and switch.due(len(parents), transitions):
                 parents, level = compact.convert(parents, level)
                 dumps = compact.dumps
                 if psym is not None:  # the search keeps its own memo of canonical forms
-                    seen, seen_hits, remember, compute = psym.memo_by_key()
+                    memo, compute = psym.memo_by_key()
+                    seen, seen_hits, remember = memo.table, memo.hits, memo.store
             recent.add(depth, level)
             if reason is not None:
                 stats.transitions = transitions

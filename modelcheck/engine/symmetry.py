@@ -569,11 +569,10 @@ class PackedSymmetry:
         return q
 
     def memo_by_key(self) -> tuple:
-        """For a search that stores states under compact keys (compact.py): (table,
-        hits, store, compute). `compute(p)` is canon(p) without the memo; the search
-        keeps its own, `table`, of the compact keys of the successors it canonicalised
-        (with the same bound and hit rule, AdaptiveMemo), and counts its hits in
-        `hits[0]`, stores with `store(key, None)`.
+        """For a search that stores states under compact keys (compact.py): (memo,
+        compute). `compute(p)` is canon(p) without the memo; the search keeps its
+        own, `memo` (with the same bound and hit rule), of the compact keys of the
+        successors it canonicalised.
 
         In a search every canonical form computed is stored at once unless stored
         before, so a successor met again needs only "canonicalised before", not its
@@ -581,8 +580,7 @@ class PackedSymmetry:
         the successor's tuple and its form's, which kept stored states' tuples alive
         beside their keys). This memo's entries go, to free them."""
         self._canon_memo.table.clear()
-        memo = AdaptiveMemo(self._canon_memo.limit)
-        return memo.table, memo.hits, memo.store, self._canon
+        return AdaptiveMemo(self._canon_memo.limit), self._canon
 
     def _canon(self, p: tuple) -> tuple:
         k, pm = self.k, self.pm

@@ -7,8 +7,6 @@ stop reasons, growth hints, symmetry's unreduced count, with and without symmetr
 plain and collect-all."""
 from __future__ import annotations
 
-import marshal
-
 import pytest
 
 from conftest import pipeline
@@ -28,9 +26,9 @@ def conversions(monkeypatch):
     calls = []
     convert = compact.convert
 
-    def spy(parents, level):
+    def spy(codec, parents, level):
         calls.append(len(parents))
-        return convert(parents, level)
+        return convert(codec, parents, level)
 
     monkeypatch.setattr(compact, "convert", spy)
 
@@ -101,16 +99,30 @@ def test_whole_searches_depth_bounds_errors_and_fingerprints(conversions):
 
 
 def test_a_key_depends_on_values_only():
-    """Equal states give equal keys whatever objects hold their parts, and a key
-    gives its state back (version 3 of marshal refers back to objects by identity)."""
+    """Equal states give equal keys whatever objects hold their parts, a key gives
+    its state back, and no two states share a key: every network form (bytes, str,
+    ids in the surrogates' range, a tuple past the last character) with short and
+    wide ids."""
+    codec = compact.Codec(2, 7)  # two nodes: (n0, n1, up, net, cut, ghosts, budgets)
     big = 70_000
-    a = (big, big, 5, b"\x01\x02", "\u0101\u0102", 0, (1, 2))
-    b = (int(str(big)), big, 5, bytes([1, 2]), "".join(["\u0101", "\u0102"]), 0, (1, 2))
+    a = (big, big, 5, "\u0101\u0102", 0, 3, 9)
+    b = (int(str(big)), big, 5, "".join(["\u0101", "\u0102"]), 0, 3, 9)
     assert a == b and a[0] is not b[0]
-    assert compact.encode(a) == compact.encode(b)
-    assert compact.decode(compact.encode(a)) == a
-    assert compact.encode((1, b"")) != compact.encode((1, ""))  # a network's two forms stay apart
-    assert compact.VERSION == 2 and marshal.dumps(a, 3) != marshal.dumps(b, 3)
+    assert codec.encode(a) == codec.encode(b)
+    states = [(1, 2, 0, net, 0, 0, 0) for net in (b"", "", (), b"\x01\x02", "\x01\x02", (1, 2), "\ud800\u0101",
+                                                (0x110000, 3), "\U0010ffff")]
+    states += [(big,) + s[1:] for s in states] + [(32_767, 0, 0, b"\xff", 0, 0, 0), (32_768, 0, 0, b"\xff", 0, 0, 0),
+                                                   (1, 65_535, 0, b"\xff", 0, 0, 0), (1, 2, 0, b"\xff", 0, 0, 65_536),
+                                                   (1, 2, 0, b"\xff\xff\x81", 0, 0, 0)]
+    keys = [codec.encode(s) for s in states]
+    assert len(set(keys)) == len(states)
+    for s, key in zip(states, keys):
+        assert codec.decode(key) == s and type(codec.decode(key)[3]) is type(s[3])
+        if s[0] < 32_768 and max(s[:3] + s[4:]) < 65_536:  # the search's written-out common forms
+            assert key == (codec.short(*codec.ints(s)) + s[3] if type(s[3]) is bytes else
+                           compact.STR_SHORT + codec.short(*codec.ints(s)) + s[3].encode("utf-8", "surrogatepass")
+                           if type(s[3]) is str else key)
+    assert len(codec.encode((1, 2, 0, b"\x01" * 11, 0, 0, 0))) == 6 * 2 + 11
 
 
 def test_the_switch_decides_once(monkeypatch):
@@ -130,8 +142,10 @@ def test_the_switch_decides_once(monkeypatch):
 
 
 def test_convert_shares_each_key_with_its_parent_link():
-    parents = {(0,): None, (1,): (0,), (2,): (1,)}
-    out, keys = compact.convert(parents, [(2,), (1,)])
-    by_state = {compact.decode(k): k for k in out}
-    assert out[by_state[(2,)]] is by_state[(1,)] and out[by_state[(0,)]] is None
-    assert keys[0] is by_state[(2,)] and keys[1] is by_state[(1,)]
+    codec = compact.Codec(1, 6)  # (n0, up, net, cut, ghosts, budgets)
+    a, b, c = (0, 0, b"", 0, 0, 0), (1, 0, b"\x01", 0, 0, 0), (2, 0, "\u0101", 0, 0, 0)
+    parents = {a: None, b: a, c: b}
+    out, keys = compact.convert(codec, parents, [c, b])
+    by_state = {codec.decode(k): k for k in out}
+    assert out[by_state[c]] is by_state[b] and out[by_state[a]] is None
+    assert keys[0] is by_state[c] and keys[1] is by_state[b]

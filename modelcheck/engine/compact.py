@@ -5,8 +5,17 @@ In exact mode the packed search's visited set maps every stored state to its par
 Kept as the packed state itself, a stored state costs its tuple (40 bytes and 8 a
 part: 104 for Raft's eight parts) and its network's own object (33 bytes of header
 for a `bytes` network, 74 for a `str` one, see packed.NetCodec), besides the dict's
-entry. As one `marshal` record of the tuple it costs one bytes object, about 80
-bytes for Raft's states.
+entry. As one bytes object it costs 33 bytes of header and its record.
+
+The record (`Codec`), in its common form: every part but the network as a two-byte
+int (the first signed, so below 32,768), then the network's bytes, to the end. A
+Raft state is a record of about 25 bytes, a 64-byte object; `marshal` wrote the
+same state in about 55 (five bytes an int, a length per part), a 96-byte object:
+32 bytes a stored state less, 14 MB on Raft's 453,627 states. Any other state (a
+`str` or tuple network, a larger id) starts with two bytes the common form cannot
+start with, then says its form. The record depends only on the state's values, so
+equal states give equal keys, and `decode` gives the tuple back. The keys never
+leave the process and are never read from a file.
 
 That alone saves nothing while something else keeps the tuples alive, and under
 symmetry the canonical-form memo did: it mapped each successor's tuple to its form's
@@ -15,42 +24,89 @@ the successors it canonicalised, by their compact keys, and no forms
 (symmetry.PackedSymmetry.memo_by_key): in a search every form computed is stored at
 once, so a successor met again needs only "canonicalised before".
 
-Version 2 of the format writes no back-references, so equal states give equal bytes
-whatever objects hold their parts (version 3 on refers back to an object met before,
-by identity); the record holds only ints, bytes, str and tuples, so `loads` gives an
-equal tuple back. The keys never leave the process and are never read from a file.
-
-A key costs a C call per transition, a few tenths of a microsecond. A transition of
-the vote count without symmetry costs about 1.5 µs, so compact keys would cost that
-model a fifth of its run; one of Raft's, or of any model canonicalised under symmetry,
-costs 10-30 µs, where they cost a few percent. So the search measures what its
-transitions cost and decides once (`Switch`): it starts with tuples; once WARM states
-are stored it times the next WINDOW transitions; at MICROSECONDS or more a
-transition, the visited set is converted at the end of that level (`convert`) and
-the search goes on under bytes keys. The choice changes no count, verdict or trace:
-the same states are stored in the same order, under other keys (tests/test_compact.py
-forces it on every example spec and compares)."""
+A key costs a few C calls per transition, a few tenths of a microsecond. A
+transition of the vote count without symmetry costs about 1.5 µs, so compact keys
+would cost that model a fifth of its run; one of Raft's, or of any model
+canonicalised under symmetry, costs 10-30 µs, where they cost a few percent. So the
+search measures what its transitions cost and decides once (`Switch`): it starts
+with tuples; once WARM states are stored it times the next WINDOW transitions; at
+MICROSECONDS or more a transition, the visited set is converted at the end of that
+level (`convert`) and the search goes on under bytes keys. The choice changes no
+count, verdict or trace: the same states are stored in the same order, under other
+keys (tests/test_compact.py forces it on every example spec and compares)."""
 from __future__ import annotations
 
 import marshal
 import time
+from operator import itemgetter
+from struct import Struct
 
-# one record per state: dumps(p, VERSION), and decode gives p back (the search's hot
-# loop calls dumps itself: a Python function around it would cost as much again)
-VERSION = 2
-dumps = marshal.dumps
-decode = marshal.loads
-# A key that is kept is first copied: keep((key, b"")), a bytes object of its exact
-# size. marshal builds its record in a buffer of over a kilobyte and then shrinks
-# it in place, so each kept record would pin a block of the C heap with a hole
-# behind it too small for the next record's buffer: on Raft that cost 160 MB more
-# than the tuples it replaced (445 against 285 MB at the end of the run).
-keep = b"".join
+# A record not in the common form starts with MARK and a form byte: its network's
+# form (NetCodec: bytes, str, or a tuple of ids past the last character), plus
+# WIDE when its other parts are written in four bytes each (some id past the
+# common form's). The common form's second byte is the high byte of a signed
+# two-byte int that is not negative, below 0x80: the two never meet.
+MARK = 0xFF
+BYTES, STR, TUPLE, WIDE = 0x80, 0x81, 0x82, 0x04
+STR_SHORT = bytes((MARK, STR))  # written out by the search's hot loop too
 
 
-def encode(p: tuple) -> bytes:
-    """The compact key of packed state p, as kept."""
-    return keep((dumps(p, VERSION), b""))
+class Codec:
+    """The compact keys of one packed model's states (packed.PackedModel: the nodes,
+    up, the network at index k + 1, then the cut, the ghosts, the budgets and the
+    time if any). The search's hot loop writes out the two forms most states take,
+    `short(*ints(p)) + p[net]` for a bytes network and `STR_SHORT + short(*ints(p))
+    + p[net].encode("utf-8", "surrogatepass")` for a str one, and calls `encode`
+    when `short` raises (an id too large for it) or for a tuple network: a Python
+    call per transition would cost as much as the record."""
+
+    __slots__ = ("net", "ints", "short", "decode", "_short", "_wide", "_order")
+
+    def __init__(self, k: int, parts: int):
+        self.net = k + 1
+        others = [i for i in range(parts) if i != self.net]
+        self.ints = itemgetter(*others)  # the parts besides the network, one C call
+        self._short = Struct(f"<h{len(others) - 1}H")
+        self._wide = Struct(f"<{len(others)}I")
+        self.short = self._short.pack
+        # (ints..., network) -> the packed state's order
+        self._order = itemgetter(*range(self.net), len(others), *range(self.net, len(others)))
+        self.decode = self._decoder()
+
+    def encode(self, p: tuple) -> bytes:
+        """The key of packed state p."""
+        v = self.ints(p)
+        net = p[self.net]
+        if net.__class__ is bytes:
+            form, tail = BYTES, net
+        elif net.__class__ is str:  # ids up to 0x10ffff; one in the surrogates' range is still an id
+            form, tail = STR, net.encode("utf-8", "surrogatepass")
+        else:
+            form, tail = TUPLE, marshal.dumps(net, 2)
+        if v[0] < 0x8000 and max(v) < 0x10000:  # (ids are never negative)
+            if form == BYTES:
+                return self.short(*v) + tail
+            head = self.short(*v)
+        else:
+            head = self._wide.pack(*v)
+            form |= WIDE
+        return bytes((MARK, form)) + head + tail
+
+    def _decoder(self):
+        """`decode(key)`: the packed state stored under `key` (a closure over the
+        codec's parts: the search decodes every state it expands)."""
+        order, short, wide = self._order, self._short.unpack_from, self._wide.unpack_from
+        size, wide_size = self._short.size, self._wide.size
+        tails = {BYTES: bytes, STR: lambda b: b.decode("utf-8", "surrogatepass"), TUPLE: marshal.loads}
+
+        def decode(key: bytes) -> tuple:
+            if key[1] < 0x80:  # the common form
+                return order(short(key) + (key[size:],))
+            form = key[1]
+            if form & WIDE:
+                return order(wide(key, 2) + (tails[form & ~WIDE](key[2 + wide_size:]),))
+            return order(short(key, 2) + (tails[form](key[2 + size:]),))
+        return decode
 
 
 # The switch's rule (see the module docstring)
@@ -87,9 +143,10 @@ class Switch:
         return self.cost >= MICROSECONDS
 
 
-def convert(parents: dict, level: list) -> tuple[dict, list]:
+def convert(codec: Codec, parents: dict, level: list) -> tuple[dict, list]:
     """The visited set (state -> parent state, or None) and a level of states, under
-    compact keys: each parent link, and each key of the level, is the very bytes
+    `codec`'s keys: each parent link, and each key of the level, is the very bytes
     object its state is stored under."""
+    encode = codec.encode
     keys = {p: encode(p) for p in parents}
     return {keys[p]: (None if q is None else keys[q]) for p, q in parents.items()}, [keys[p] for p in level]

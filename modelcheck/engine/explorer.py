@@ -15,6 +15,7 @@ states (packed.py); they share the stop rules (stops.py) and the result types
 from __future__ import annotations
 
 import time
+from struct import error as StructError
 from dataclasses import dataclass
 from typing import Callable
 
@@ -476,11 +477,12 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         mt.to_state = pm.unpack
     explored = False  # every reachable state was visited (the measures' ranges are complete)
     # Exact mode stores states under compact keys once that pays (compact.py): then
-    # `dumps` is set, the visited set and the levels hold keys (a parent link is the
+    # `encode` is set, the visited set and the levels hold keys (a parent link is the
     # very object its parent is stored under), and each state is decoded from its key
     # when expanded. Not with measures: they hold keys from before.
     switch = compact.Switch() if fpr is None and mt is None else None
-    dumps, version, keep, loads = None, compact.VERSION, compact.keep, compact.decode
+    codec = compact.Codec(pm.k, len(pm.initial))
+    encode, loads, short, ints, at_net, str_short = None, codec.decode, codec.short, codec.ints, codec.net, compact.STR_SHORT
     seen = seen_hits = remember = compute = None  # with symmetry, once keys are compact
 
     def key(p: tuple):
@@ -489,7 +491,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
             p = canon(p)
         if fpr is not None:
             return fpr(p)
-        return p if dumps is None else dumps(p, version)
+        return p if encode is None else encode(p)
 
     def keyfn(st: State):
         return key(pm.pack(st))
@@ -522,7 +524,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
         while level:
             if stops.at_depth_bound(depth):
                 stats.transitions = transitions
-                reason = stops.depth_stop((t for s in level for t in successors(s if dumps is None else loads(s))),
+                reason = stops.depth_stop((t for s in level for t in successors(s if encode is None else loads(s))),
                                           key, parents)
                 if reason is not None:
                     return finish("incomplete", stop_reason=reason)
@@ -532,7 +534,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                 expanded += 1
                 if fpr is not None:
                     sk = fpr(s)
-                elif dumps is None:
+                elif encode is None:
                     sk = s
                 else:  # a compact key
                     sk, s = s, loads(s)
@@ -549,8 +551,15 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                                 return finish("violated", finding)
                             findings[""] = finding
                         continue
-                    if dumps is not None:  # compact keys (exact mode: see compact.py)
-                        tk = dumps(t, version)
+                    if encode is not None:  # compact keys (exact mode: see compact.py)
+                        tk = t[at_net]
+                        try:  # Codec.encode's common forms, written out
+                            if tk.__class__ is bytes:
+                                tk = short(*ints(t)) + tk
+                            else:
+                                tk = str_short + short(*ints(t)) + tk.encode("utf-8", "surrogatepass")
+                        except (StructError, AttributeError):  # an id too large, a tuple network
+                            tk = encode(t)
                         if tk in parents:
                             continue
                         if canon is not None:  # the successors canonicalised, by key (see below)
@@ -559,11 +568,10 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                                 continue
                             q = compute(t)
                             if q != t:
-                                remember(keep((tk, b"")), None)
-                                t, tk = q, dumps(q, version)
+                                remember(tk, None)
+                                t, tk = q, encode(q)
                                 if tk in parents:
                                     continue
-                        tk = keep((tk, b""))  # (see compact.keep)
                         parents[tk] = sk
                     elif fpr is None:
                         if canon is not None:
@@ -603,7 +611,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         if stop is not None:
                             stats.transitions = transitions
                             return finish("violated", stop)
-                    nxt.append(t if dumps is None else tk)
+                    nxt.append(t if encode is None else tk)
                     n = len(parents)
                     if n >= check_at:
                         follow(n)
@@ -618,8 +626,8 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
             level, depth, reason = _advance(nxt, depth, stats, stops)
             nxt = None  # (so that a level converted below frees its tuples)
             if switch is not None and switch.due(len(parents), transitions):
-                parents, level = compact.convert(parents, level)
-                dumps = compact.dumps
+                parents, level = compact.convert(codec, parents, level)
+                encode = codec.encode
                 if psym is not None:  # the search keeps its own memo of canonical forms
                     memo, compute = psym.memo_by_key()
                     seen, seen_hits, remember = memo.table, memo.hits, memo.store

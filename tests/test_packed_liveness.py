@@ -215,6 +215,7 @@ def test_labelled_plans_emptied_mid_search_same_liveness(monkeypatch, name):
     make = packed.PackedModel._make_lplan
     monkeypatch.setattr(packed.PackedModel, "_make_lplan", lambda self, key, *a: built.append(key) or make(self, key, *a))
     monkeypatch.setattr(packed, "PLAN_LIMIT", 4)
+    monkeypatch.setattr(packed, "MIN_REUSE", 0)  # (they always pay: kept on)
     model = _model(ROOT / "specs" / name)
     _same(*_pair(model, max_states=5_000))
     assert len(built) > len(set(built)) > 4  # plans were built again after the table was emptied

@@ -236,6 +236,24 @@ def test_plans_rebuilt_after_their_table_is_emptied(monkeypatch, mode):
     make = packed.PackedModel._make_plan
     monkeypatch.setattr(packed.PackedModel, "_make_plan", lambda self, key, *a: built.append(key) or make(self, key, *a))
     monkeypatch.setattr(packed, "PLAN_LIMIT", 4)
+    monkeypatch.setattr(packed, "MIN_REUSE", 0)  # (they always pay: kept on)
     model = pipeline(TERMS.replace("DELIVERY", mode).replace("FAULTS", ""))
     _same(*_pair(model, **ON))
     assert len(built) > len(set(built)) > 4  # plans were built again after the table was emptied
+
+
+@pytest.mark.parametrize("mode", ["set", "unordered"])
+def test_plans_turned_off_mid_search_same_search(monkeypatch, mode):
+    """Plans that do not pay (packed.MIN_REUSE) are turned off when their table is
+    first emptied, in the middle of a level, dead messages dropped: the general
+    lines and the collector take every later state, and the search is the same."""
+    models = []
+    make = packed.PackedModel._make_plan
+    monkeypatch.setattr(packed.PackedModel, "_make_plan", lambda self, *a: models.append(self) or make(self, *a))
+    monkeypatch.setattr(packed, "PLAN_LIMIT", 4)
+    monkeypatch.setattr(packed, "MIN_REUSE", 10 ** 9)
+    model = pipeline(TERMS.replace("DELIVERY", mode).replace("FAULTS", ""))
+    _same(*_pair(model, **ON))
+    assert models and not models[0].use_plans[0] and not models[0]._plans
+    built = len(models)
+    assert 4 < built < 10  # none built once they were off (the state being expanded may finish its own)

@@ -18,6 +18,9 @@ from __future__ import annotations
 ROOM = [1 << 62]
 ROOM_PER_STATE = 2
 MIN_ROOM = 1 << 15
+# The states the search has stored, as last given to `follow` (what a table that
+# judges its own reuse counts it against: packed.PackedModel's plans)
+STORED = [0]
 
 
 def follow(states: int) -> None:
@@ -26,6 +29,8 @@ def follow(states: int) -> None:
     often that Raft's canonical forms were computed again, 10-20% slower);
     `follow(None)` lifts the bound (a search not counting)."""
     ROOM[0] = 1 << 62 if states is None else max(MIN_ROOM, states * ROOM_PER_STATE)
+    if states is not None:
+        STORED[0] = states
 
 
 class AdaptiveMemo:

@@ -201,6 +201,18 @@ class MemoryGuard:
         vm, rss = use
         return (self.limit is not None and rss > self.limit) or (self.vm_limit is not None and vm > self.vm_limit)
 
+    def above(self, share: float) -> bool:
+        """True when the process uses more than `share` of what it is allowed (a
+        search that can trade time for memory does so from there)."""
+        if self.limit is None and self.vm_limit is None:
+            return False
+        use = _memory_use()
+        if use is None:
+            return False
+        vm, rss = use
+        return (self.limit is not None and rss > share * self.limit) or \
+            (self.vm_limit is not None and vm > share * self.vm_limit)
+
 
 class StopSearch(Exception):
     """Raised by `Budget.tick` inside a long computation that has no natural stop

@@ -161,6 +161,8 @@ SAMPLED = {
     "tests/test_schemas.py::test_gallery_trace_validates_in_json_and_itf_and_replays",  # 21, 66 s
     "tests/test_gallery_partial_partitions.py::test_verdict_per_scenario",  # 43, 62 s
     "tests/test_parallel.py::test_example_specs_same_with_two_workers",  # 48, 54 s
+    "tests/test_parallel.py::test_example_specs_same_with_workers_on_compact_keys",
+    "tests/test_parallel.py::test_random_specs_same_with_workers_on_compact_keys",
     "tests/test_packed_pruning.py::test_random_term_specs_dead_messages_same_search",  # 40, 53 s
     "tests/test_symmetry.py::test_verdicts_and_shortest_trace_lengths_do_not_change",  # 48, 53 s
     "tests/test_stops.py::test_signal_stops_with_summary",  # 12, 49 s

@@ -26,9 +26,10 @@ import pytest
 from conftest import ROOT, pipeline, run_cli, run_until_signal
 from test_reduction_random import SEEDS, make_spec
 
-from modelcheck.engine import packed
+from modelcheck.engine import compact, packed
 from modelcheck.engine.explorer import Options, explore
 from modelcheck.engine.parallel.wire import Inbox, Outbox, Owner
+from modelcheck.engine.parallel.worker import Worker
 from modelcheck.engine.stable import stable_hash
 from modelcheck.engine.symmetry import PackedSymmetry, Symmetry
 from modelcheck.lang.checker import check
@@ -91,6 +92,45 @@ def test_example_specs_same_with_two_workers(name):
 MODES_SPECS = {"majority_election.ha", "ring_failover_broken.ha", "two_phase_commit_broken.ha",
                "kafka_hw_truncation_broken.ha", "lease_lock_broken.ha", "replication_lag_measures.ha",
                "stale_read_history_broken.ha", "three_phase_commit_broken.ha"}
+
+
+@pytest.fixture
+def compact_workers(monkeypatch, tmp_path):
+    """Every worker goes over to compact keys (engine/compact.py) at the end of its
+    first level, as if its memory ran short; returns a function telling whether some
+    worker process (not this one) did."""
+    made = tmp_path / "codecs"
+    base = compact.Codec
+
+    class Spy(base):
+        def __init__(self, *a):
+            super().__init__(*a)
+            with open(made, "a") as f:
+                f.write(f"{os.getpid()}\n")
+
+    monkeypatch.setattr(compact, "Codec", Spy)
+    monkeypatch.setattr(compact, "MICROSECONDS", float("inf"))  # (the one-process search keeps tuples)
+    monkeypatch.setattr(Worker, "_memory_short", lambda self: True)
+
+    def in_a_worker() -> bool:
+        return made.exists() and any(int(pid) != os.getpid() for pid in made.read_text().split())
+    return in_a_worker
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_example_specs_same_with_workers_on_compact_keys(compact_workers, name):
+    """A worker's states under compact keys (symmetry: Worker._go_compact) give the
+    one-process search's counts, verdicts, violations and traces."""
+    model = _model(name)
+    one, many = _compare(model, max_states=CAP, symmetry=True)
+    if one.symmetric_roles and not getattr(model, "measures", None) and many.stats.depth >= 5 and \
+            many.stats.workers and all(w[0] for w in many.stats.workers):
+        assert compact_workers()
+
+
+@pytest.mark.parametrize("seed", SEEDS[:30])
+def test_random_specs_same_with_workers_on_compact_keys(compact_workers, seed):
+    _compare(pipeline(make_spec(seed)), workers=2 + seed % 2, symmetry=True, max_states=CAP)
 
 
 @pytest.mark.parametrize("seed", SEEDS[:30])

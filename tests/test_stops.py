@@ -195,3 +195,14 @@ def test_every_z3_solver_leaves_ctrl_c_to_modelcheck():
             if re.search(r"z3\.(Solver|SolverFor|SimpleSolver|Optimize)\(|\.solver\(\)", line)]
     assert made == ["smt/__init__.py:16"], made
     assert smt.solver().check() is not None
+
+
+def test_memory_guard_tells_a_share_of_its_limit_used():
+    """MemoryGuard.above: what a parallel worker asks before it goes over to compact
+    keys (engine/parallel/worker.py, COMPACT_AT)."""
+    from modelcheck.limits import MemoryGuard
+    small = MemoryGuard(1 << 20)  # this process uses more than 1 MiB
+    assert small.above(0.5) and small.exceeded()
+    big, none = MemoryGuard(1 << 50), MemoryGuard(None)
+    if big.vm_limit is None:  # (under an address-space limit the virtual size counts too)
+        assert not big.above(0.5) and not none.above(0.0)

@@ -40,6 +40,7 @@ import marshal
 import time
 from operator import itemgetter
 from struct import Struct
+from struct import error as StructError
 
 # A record not in the common form starts with MARK and a form byte: its network's
 # form (NetCodec: bytes, str, or a tuple of ids past the last character), plus
@@ -60,7 +61,7 @@ class Codec:
     when `short` raises (an id too large for it) or for a tuple network: a Python
     call per transition would cost as much as the record."""
 
-    __slots__ = ("net", "ints", "short", "decode", "_short", "_wide", "_order")
+    __slots__ = ("net", "ints", "short", "encode", "decode", "_short", "_wide", "_order")
 
     def __init__(self, k: int, parts: int):
         self.net = k + 1
@@ -71,26 +72,34 @@ class Codec:
         self.short = self._short.pack
         # (ints..., network) -> the packed state's order
         self._order = itemgetter(*range(self.net), len(others), *range(self.net, len(others)))
+        self.encode = self._encoder()
         self.decode = self._decoder()
 
-    def encode(self, p: tuple) -> bytes:
-        """The key of packed state p."""
-        v = self.ints(p)
-        net = p[self.net]
-        if net.__class__ is bytes:
-            form, tail = BYTES, net
-        elif net.__class__ is str:  # ids up to 0x10ffff; one in the surrogates' range is still an id
-            form, tail = STR, net.encode("utf-8", "surrogatepass")
-        else:
-            form, tail = TUPLE, marshal.dumps(net, 2)
-        if v[0] < 0x8000 and max(v) < 0x10000:  # (ids are never negative)
-            if form == BYTES:
-                return self.short(*v) + tail
-            head = self.short(*v)
-        else:
-            head = self._wide.pack(*v)
-            form |= WIDE
-        return bytes((MARK, form)) + head + tail
+    def _encoder(self):
+        """`encode(p)`: the key of packed state p (a closure over the codec's parts:
+        a parallel worker encodes every successor)."""
+        ints, short, wide, at = self.ints, self.short, self._wide.pack, self.net
+
+        def encode(p: tuple) -> bytes:
+            net = p[at]
+            try:  # the two common forms first (struct raises for an id too large)
+                if net.__class__ is bytes:
+                    return short(*ints(p)) + net
+                if net.__class__ is str:
+                    return STR_SHORT + short(*ints(p)) + net.encode("utf-8", "surrogatepass")
+            except StructError:
+                pass
+            v = ints(p)
+            if net.__class__ is bytes:
+                form, tail = BYTES, net
+            elif net.__class__ is str:  # ids up to 0x10ffff; one in the surrogates' range is still an id
+                form, tail = STR, net.encode("utf-8", "surrogatepass")
+            else:
+                form, tail = TUPLE, marshal.dumps(net, 2)
+            if v[0] < 0x8000 and max(v) < 0x10000:  # (ids are never negative)
+                return bytes((MARK, form)) + short(*v) + tail
+            return bytes((MARK, form | WIDE)) + wide(*v) + tail
+        return encode
 
     def _decoder(self):
         """`decode(key)`: the packed state stored under `key` (a closure over the

@@ -33,7 +33,10 @@ with tuples; once WARM states are stored it times the next WINDOW transitions; a
 MICROSECONDS or more a transition, the visited set is converted at the end of that
 level (`convert`) and the search goes on under bytes keys. The choice changes no
 count, verdict or trace: the same states are stored in the same order, under other
-keys (tests/test_compact.py forces it on every example spec and compares)."""
+keys (tests/test_compact.py forces it on every example spec and compares). A
+parallel worker under symmetry goes over only when its memory runs short
+(engine/parallel/worker.py, Worker._go_compact): it encodes every successor, which
+costs it more of its run."""
 from __future__ import annotations
 
 import marshal

@@ -319,7 +319,7 @@ class Worker:
         the levels to check and expand hold one key object per state, and `seen`
         the successors' keys; the memo of canonical forms (whose forms would no
         longer be the stored objects) gives way to `seen`. On Raft with two workers
-        that is 816 -> 692 bytes a state, but 8% more time (each successor is
+        that is 819-823 -> 692 bytes a state, but 8% more time (each successor is
         encoded, 1 µs), where the one-process search pays 2%: so a worker goes over
         only once it uses more than COMPACT_AT of its memory limit (checked at the
         end of each level), and a run that would have stopped for memory goes on.

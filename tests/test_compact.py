@@ -26,9 +26,10 @@ def conversions(monkeypatch):
     calls = []
     convert = compact.convert
 
-    def spy(codec, parents, level):
-        calls.append(len(parents))
-        return convert(codec, parents, level)
+    def spy(codec, parents, level, decode=None):
+        if decode is None:  # (not a codec widened: see test_searches_that_outgrow_the_narrow_keys_widen_them)
+            calls.append(len(parents))
+        return convert(codec, parents, level, decode)
 
     monkeypatch.setattr(compact, "convert", spy)
 
@@ -120,9 +121,49 @@ def test_a_key_depends_on_values_only():
         assert codec.decode(key) == s and type(codec.decode(key)[3]) is type(s[3])
         if s[0] < 32_768 and max(s[:3] + s[4:]) < 65_536:  # the search's written-out common forms
             assert key == (codec.short(*codec.ints(s)) + s[3] if type(s[3]) is bytes else
-                           compact.STR_SHORT + codec.short(*codec.ints(s)) + s[3].encode("utf-8", "surrogatepass")
+                           codec.str_prefix + codec.short(*codec.ints(s)) + s[3].encode("utf-8", "surrogatepass")
                            if type(s[3]) is str else key)
     assert len(codec.encode((1, 2, 0, b"\x01" * 11, 0, 0, 0))) == 6 * 2 + 11
+
+
+def test_a_wider_codec_keeps_every_state_apart_too():
+    """With four-byte ints (Codec.widened, once a search meets ids past two bytes)
+    every state still has one key of its own, and the narrow codec counted the
+    states it had to keep in its long form."""
+    narrow = compact.Codec(2, 7)
+    big = 70_000
+    states = [(a, 2, 0, net, 0, 0, c) for a in (1, 32_768, big, 2 ** 31 - 1) for c in (0, 65_536)
+              for net in (b"", "", (), b"\xff\x01", "\ud800\u0101", (0x110000, 3))]
+    narrow_keys = [narrow.encode(s) for s in states]
+    assert narrow.longs[0] == sum(1 for s in states if s[0] >= 32_768 or s[6] >= 65_536)
+    wide = narrow.widened()
+    assert wide.wide and wide.longs[0] == 0
+    keys = [wide.encode(s) for s in states]
+    assert len(set(keys)) == len(states) and wide.longs[0] == 0
+    for s, key, old in zip(states, keys, narrow_keys):
+        assert wide.decode(key) == s and narrow.decode(old) == s
+        if type(s[3]) is bytes:  # the search's written-out common form
+            assert key == wide.short(*wide.ints(s)) + s[3]
+    out, level = compact.convert(wide, {narrow_keys[0]: None, narrow_keys[1]: narrow_keys[0]}, [narrow_keys[1]],
+                                 narrow.decode)
+    assert set(out) == {keys[0], keys[1]} and out[keys[1]] == keys[0] and level == [keys[1]]
+
+
+@pytest.mark.parametrize("name", ["raft_membership_broken.ha", "raft_membership_fixed.ha", "majority_election.ha"])
+def test_searches_that_outgrow_the_narrow_keys_widen_them(name, conversions, monkeypatch):
+    """With one-byte ints in the common form, ids soon outgrow it: the search goes
+    over to wider keys at the end of that level, and reports what it reports on
+    tuples (the Raft models hold thousands of node values within CAP states; the
+    election fewer than 128, and never widens)."""
+    monkeypatch.setattr(compact, "NARROW", ("b", "B"))
+    widened = []
+    orig = compact.Codec.widened
+    monkeypatch.setattr(compact.Codec, "widened", lambda self: widened.append(1) or orig(self))
+    model = _model(name)
+    for kw in ({}, {"symmetry": True}):
+        forced, plain, converted = conversions(model, max_states=CAP, **kw)
+        _same_all(forced, plain)
+    assert bool(widened) == name.startswith("raft_membership")
 
 
 def test_the_switch_decides_once(monkeypatch):

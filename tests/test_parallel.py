@@ -103,8 +103,8 @@ def compact_workers(monkeypatch, tmp_path):
     base = compact.Codec
 
     class Spy(base):
-        def __init__(self, *a):
-            super().__init__(*a)
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
             with open(made, "a") as f:
                 f.write(f"{os.getpid()}\n")
 
@@ -112,8 +112,10 @@ def compact_workers(monkeypatch, tmp_path):
     monkeypatch.setattr(compact, "MICROSECONDS", float("inf"))  # (the one-process search keeps tuples)
     monkeypatch.setattr(Worker, "_memory_short", lambda self: True)
 
-    def in_a_worker() -> bool:
-        return made.exists() and any(int(pid) != os.getpid() for pid in made.read_text().split())
+    def in_a_worker(codecs: int = 1) -> bool:
+        """Whether a worker process made `codecs` codecs (two: it widened its keys)."""
+        pids = made.read_text().split() if made.exists() else []
+        return any(pids.count(pid) >= codecs for pid in set(pids) if int(pid) != os.getpid())
     return in_a_worker
 
 
@@ -126,6 +128,15 @@ def test_example_specs_same_with_workers_on_compact_keys(compact_workers, name):
     if one.symmetric_roles and not getattr(model, "measures", None) and many.stats.depth >= 5 and \
             many.stats.workers and all(w[0] for w in many.stats.workers):
         assert compact_workers()
+
+
+def test_workers_widen_their_keys_when_ids_outgrow_them(compact_workers, monkeypatch):
+    """With one-byte ints in the keys' common form (compact.NARROW), the node ids of
+    this election outgrow them within CAP states: a worker goes over to wider keys
+    (Worker._go_compact with the narrow codec) and the search stays the same."""
+    monkeypatch.setattr(compact, "NARROW", ("b", "B"))
+    _compare(_model("majority_election_proof.ha"), max_states=CAP, symmetry=True)
+    assert compact_workers(codecs=2)
 
 
 @pytest.mark.parametrize("seed", SEEDS[:30])

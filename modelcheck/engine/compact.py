@@ -45,43 +45,62 @@ from operator import itemgetter
 from struct import Struct
 from struct import error as StructError
 
-# A record not in the common form starts with MARK and a form byte: its network's
-# form (NetCodec: bytes, str, or a tuple of ids past the last character), plus
-# WIDE when its other parts are written in four bytes each (some id past the
-# common form's). The common form's second byte is the high byte of a signed
-# two-byte int that is not negative, below 0x80: the two never meet.
+# The common form's ints: the first signed (so that its last byte, below 0x80, tells
+# the common form from the others), the rest unsigned; two bytes each, and four once
+# some id outgrows two (the search then converts its keys: `Codec.widened`)
+NARROW = ("h", "H")
+WIDER = ("i", "I")
+# A record not in the common form starts with MARK bytes up to where the common
+# form's first int has its last byte, then a form byte (0x80 or more, where the
+# common form has less): its network's form (NetCodec: bytes, str, or a tuple of
+# ids past the last character), plus LONG when its other parts are written in four
+# bytes each (some id past the common form's)
 MARK = 0xFF
-BYTES, STR, TUPLE, WIDE = 0x80, 0x81, 0x82, 0x04
-STR_SHORT = bytes((MARK, STR))  # written out by the search's hot loop too
+BYTES, STR, TUPLE, LONG = 0x80, 0x81, 0x82, 0x04
 
 
 class Codec:
     """The compact keys of one packed model's states (packed.PackedModel: the nodes,
     up, the network at index k + 1, then the cut, the ghosts, the budgets and the
     time if any). The search's hot loop writes out the two forms most states take,
-    `short(*ints(p)) + p[net]` for a bytes network and `STR_SHORT + short(*ints(p))
+    `short(*ints(p)) + p[net]` for a bytes network and `str_prefix + short(*ints(p))
     + p[net].encode("utf-8", "surrogatepass")` for a str one, and calls `encode`
     when `short` raises (an id too large for it) or for a tuple network: a Python
-    call per transition would cost as much as the record."""
+    call per transition would cost as much as the record.
 
-    __slots__ = ("net", "ints", "short", "encode", "decode", "_short", "_wide", "_order")
+    A state with an id too large for the common form is kept in the long form, and
+    counted (`longs[0]`): a search that sees any at the end of a level goes over to
+    the codec with four-byte ints (`widened`, `convert`), so that the states of a
+    large model do not each take the long way."""
 
-    def __init__(self, k: int, parts: int):
-        self.net = k + 1
+    __slots__ = ("net", "ints", "short", "str_prefix", "wide", "longs", "encode", "decode", "_short", "_long",
+                 "_order", "_flag", "_parts")
+
+    def __init__(self, k: int, parts: int, wide: bool = False):
+        self.net, self._parts, self.wide = k + 1, parts, wide
         others = [i for i in range(parts) if i != self.net]
         self.ints = itemgetter(*others)  # the parts besides the network, one C call
-        self._short = Struct(f"<h{len(others) - 1}H")
-        self._wide = Struct(f"<{len(others)}I")
+        first, rest = WIDER if wide else NARROW
+        self._short = Struct(f"<{first}{len(others) - 1}{rest}")
+        self._long = Struct(f"<{len(others)}I")
+        self._flag = Struct(f"<{first}").size - 1  # where the first int's last byte is
         self.short = self._short.pack
+        self.str_prefix = bytes((MARK,) * self._flag + (STR,))
+        self.longs = [0]
         # (ints..., network) -> the packed state's order
         self._order = itemgetter(*range(self.net), len(others), *range(self.net, len(others)))
         self.encode = self._encoder()
         self.decode = self._decoder()
 
+    def widened(self) -> Codec:
+        """The codec with four-byte ints, for a search that met larger ids."""
+        return Codec(self.net - 1, self._parts, wide=True)
+
     def _encoder(self):
         """`encode(p)`: the key of packed state p (a closure over the codec's parts:
         a parallel worker encodes every successor)."""
-        ints, short, wide, at = self.ints, self.short, self._wide.pack, self.net
+        ints, short, long, at, str_prefix = self.ints, self.short, self._long.pack, self.net, self.str_prefix
+        marks, longs = bytes((MARK,) * self._flag), self.longs
 
         def encode(p: tuple) -> bytes:
             net = p[at]
@@ -89,7 +108,7 @@ class Codec:
                 if net.__class__ is bytes:
                     return short(*ints(p)) + net
                 if net.__class__ is str:
-                    return STR_SHORT + short(*ints(p)) + net.encode("utf-8", "surrogatepass")
+                    return str_prefix + short(*ints(p)) + net.encode("utf-8", "surrogatepass")
             except StructError:
                 pass
             v = ints(p)
@@ -99,25 +118,28 @@ class Codec:
                 form, tail = STR, net.encode("utf-8", "surrogatepass")
             else:
                 form, tail = TUPLE, marshal.dumps(net, 2)
-            if v[0] < 0x8000 and max(v) < 0x10000:  # (ids are never negative)
-                return bytes((MARK, form)) + short(*v) + tail
-            return bytes((MARK, form | WIDE)) + wide(*v) + tail
+            try:
+                return marks + bytes((form,)) + short(*v) + tail
+            except StructError:  # (ids are never negative)
+                longs[0] += 1
+                return marks + bytes((form | LONG,)) + long(*v) + tail
         return encode
 
     def _decoder(self):
         """`decode(key)`: the packed state stored under `key` (a closure over the
         codec's parts: the search decodes every state it expands)."""
-        order, short, wide = self._order, self._short.unpack_from, self._wide.unpack_from
-        size, wide_size = self._short.size, self._wide.size
+        order, short, long = self._order, self._short.unpack_from, self._long.unpack_from
+        size, long_size, flag = self._short.size, self._long.size, self._flag
         tails = {BYTES: bytes, STR: lambda b: b.decode("utf-8", "surrogatepass"), TUPLE: marshal.loads}
 
         def decode(key: bytes) -> tuple:
-            if key[1] < 0x80:  # the common form
+            form = key[flag]
+            if form < 0x80:  # the common form
                 return order(short(key) + (key[size:],))
-            form = key[1]
-            if form & WIDE:
-                return order(wide(key, 2) + (tails[form & ~WIDE](key[2 + wide_size:]),))
-            return order(short(key, 2) + (tails[form](key[2 + size:]),))
+            at = flag + 1
+            if form & LONG:
+                return order(long(key, at) + (tails[form & ~LONG](key[at + long_size:]),))
+            return order(short(key, at) + (tails[form](key[at + size:]),))
         return decode
 
 
@@ -155,10 +177,14 @@ class Switch:
         return self.cost >= MICROSECONDS
 
 
-def convert(codec: Codec, parents: dict, level: list) -> tuple[dict, list]:
+def convert(codec: Codec, parents: dict, level: list, decode=None) -> tuple[dict, list]:
     """The visited set (state -> parent state, or None) and a level of states, under
     `codec`'s keys: each parent link, and each key of the level, is the very bytes
-    object its state is stored under."""
+    object its state is stored under. `decode`: the states are keys of another
+    codec (a search going over to wider ints), decoded with it."""
     encode = codec.encode
-    keys = {p: encode(p) for p in parents}
+    if decode is None:
+        keys = {p: encode(p) for p in parents}
+    else:
+        keys = {p: encode(decode(p)) for p in parents}
     return {keys[p]: (None if q is None else keys[q]) for p, q in parents.items()}, [keys[p] for p in level]

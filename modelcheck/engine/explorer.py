@@ -482,7 +482,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     # when expanded. Not with measures: they hold keys from before.
     switch = compact.Switch() if fpr is None and mt is None else None
     codec = compact.Codec(pm.k, len(pm.initial))
-    encode, loads, short, ints, at_net, str_short = None, codec.decode, codec.short, codec.ints, codec.net, compact.STR_SHORT
+    encode, loads, short, ints, at_net, str_short = None, codec.decode, codec.short, codec.ints, codec.net, codec.str_prefix
     seen = seen_hits = remember = compute = None  # with symmetry, once keys are compact
 
     def key(p: tuple):
@@ -631,6 +631,12 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                 if psym is not None:  # the search keeps its own memo of canonical forms
                     memo, compute = psym.memo_by_key()
                     seen, seen_hits, remember = memo.table, memo.hits, memo.store
+            elif encode is not None and codec.longs[0] and not codec.wide:  # ids past two bytes
+                wider = codec.widened()
+                parents, level = compact.convert(wider, parents, level, loads)
+                codec, encode, loads, short, str_short = wider, wider.encode, wider.decode, wider.short, wider.str_prefix
+                if seen is not None:
+                    seen.clear()  # (keys of the narrow codec)
             recent.add(depth, level)
             if reason is not None:
                 stats.transitions = transitions

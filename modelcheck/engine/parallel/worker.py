@@ -306,11 +306,13 @@ class Worker:
         self.transitions = 0
         if self.compactable and self.codec is None and self._memory_short():
             self._go_compact()
+        elif self.codec is not None and self.codec.longs[0] and not self.codec.wide:
+            self._go_compact(self.codec)  # ids past two bytes: the keys again, with four-byte ints
 
     def _memory_short(self) -> bool:
         return self.guard is not None and self.guard.above(COMPACT_AT)
 
-    def _go_compact(self) -> None:
+    def _go_compact(self, narrow=None) -> None:
         """Store this worker's states under compact keys from now on.
 
         A worker's states cost what the one-process search's cost before it goes over
@@ -323,9 +325,15 @@ class Worker:
         encoded, 1 µs), where the one-process search pays 2%: so a worker goes over
         only once it uses more than COMPACT_AT of its memory limit (checked at the
         end of each level), and a run that would have stopped for memory goes on.
-        Batches still carry packed states; results never depend on the keys."""
-        codec = compact.Codec(self.pm.k, len(self.pm.initial))
-        keys = {t: codec.encode(t) for t in self.visited}
+        Batches still carry packed states; results never depend on the keys.
+        `narrow`: the codec the states are kept under, outgrown (compact.Codec.widened)."""
+        if narrow is None:
+            codec = compact.Codec(self.pm.k, len(self.pm.initial))
+            encode = codec.encode
+        else:
+            codec = narrow.widened()
+            encode = lambda key: codec.encode(narrow.decode(key))  # noqa: E731
+        keys = {t: encode(t) for t in self.visited}
         self.visited = set(keys.values())
         for lv in self.levels:
             lv.keys = [keys[t] for t in lv.keys]

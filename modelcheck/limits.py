@@ -193,13 +193,7 @@ class MemoryGuard:
     def exceeded(self) -> bool:
         """True when the process uses more memory than allowed (a 3 µs read: call it
         every few hundred states)."""
-        if self.limit is None and self.vm_limit is None:
-            return False
-        use = _memory_use()
-        if use is None:
-            return False
-        vm, rss = use
-        return (self.limit is not None and rss > self.limit) or (self.vm_limit is not None and vm > self.vm_limit)
+        return self.above(1.0)
 
     def above(self, share: float) -> bool:
         """True when the process uses more than `share` of what it is allowed (a

@@ -12,7 +12,7 @@ int (the first signed, so below 32,768), then the network's bytes, to the end. A
 Raft state is a record of about 25 bytes, a 64-byte object; `marshal` wrote the
 same state in about 55 (five bytes an int, a length per part), a 96-byte object:
 32 bytes a stored state less, 14 MB on Raft's 453,627 states. Any other state (a
-`str` or tuple network, a larger id) starts with two bytes the common form cannot
+`str` or tuple network, a larger id) starts with bytes the common form cannot
 start with, then says its form. The record depends only on the state's values, so
 equal states give equal keys, and `decode` gives the tuple back. The keys never
 leave the process and are never read from a file.
@@ -91,6 +91,11 @@ class Codec:
         self._order = itemgetter(*range(self.net), len(others), *range(self.net, len(others)))
         self.encode = self._encoder()
         self.decode = self._decoder()
+
+    def outgrown(self) -> bool:
+        """Whether some state had an id too large for the common form (then the
+        search goes over to `widened`, at the end of its level)."""
+        return self.longs[0] > 0 and not self.wide
 
     def widened(self) -> Codec:
         """The codec with four-byte ints, for a search that met larger ids."""
@@ -182,9 +187,14 @@ def convert(codec: Codec, parents: dict, level: list, decode=None) -> tuple[dict
     `codec`'s keys: each parent link, and each key of the level, is the very bytes
     object its state is stored under. `decode`: the states are keys of another
     codec (a search going over to wider ints), decoded with it."""
+    keys = rekey(codec, parents, decode)
+    return {keys[p]: (None if q is None else keys[q]) for p, q in parents.items()}, [keys[p] for p in level]
+
+
+def rekey(codec: Codec, states, decode=None) -> dict:
+    """Each of `states` (packed states, or with `decode` another codec's keys) ->
+    its key under `codec`: one object per state, for every table that holds it."""
     encode = codec.encode
     if decode is None:
-        keys = {p: encode(p) for p in parents}
-    else:
-        keys = {p: encode(decode(p)) for p in parents}
-    return {keys[p]: (None if q is None else keys[q]) for p, q in parents.items()}, [keys[p] for p in level]
+        return {p: encode(p) for p in states}
+    return {p: encode(decode(p)) for p in states}

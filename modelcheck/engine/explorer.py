@@ -482,7 +482,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     # when expanded. Not with measures: they hold keys from before.
     switch = compact.Switch() if fpr is None and mt is None else None
     codec = compact.Codec(pm.k, len(pm.initial))
-    encode, loads, short, ints, at_net, str_short = None, codec.decode, codec.short, codec.ints, codec.net, codec.str_prefix
+    encode, loads, short, ints, at_net, str_prefix = None, codec.decode, codec.short, codec.ints, codec.net, codec.str_prefix
     seen = seen_hits = remember = compute = None  # with symmetry, once keys are compact
 
     def key(p: tuple):
@@ -557,7 +557,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                             if tk.__class__ is bytes:
                                 tk = short(*ints(t)) + tk
                             else:
-                                tk = str_short + short(*ints(t)) + tk.encode("utf-8", "surrogatepass")
+                                tk = str_prefix + short(*ints(t)) + tk.encode("utf-8", "surrogatepass")
                         except (StructError, AttributeError):  # an id too large, a tuple network
                             tk = encode(t)
                         if tk in parents:
@@ -631,10 +631,10 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                 if psym is not None:  # the search keeps its own memo of canonical forms
                     memo, compute = psym.memo_by_key()
                     seen, seen_hits, remember = memo.table, memo.hits, memo.store
-            elif encode is not None and codec.longs[0] and not codec.wide:  # ids past two bytes
+            elif encode is not None and codec.outgrown():  # ids past two bytes
                 wider = codec.widened()
                 parents, level = compact.convert(wider, parents, level, loads)
-                codec, encode, loads, short, str_short = wider, wider.encode, wider.decode, wider.short, wider.str_prefix
+                codec, encode, loads, short, str_prefix = wider, wider.encode, wider.decode, wider.short, wider.str_prefix
                 if seen is not None:
                     seen.clear()  # (keys of the narrow codec)
             recent.add(depth, level)

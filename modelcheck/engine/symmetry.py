@@ -576,7 +576,7 @@ class PackedSymmetry:
 
         In a search every canonical form computed is stored at once unless stored
         before, so a successor met again needs only "canonicalised before", not its
-        form: the keys alone do (a compact key is about 80 bytes where the memo held
+        form: the keys alone do (a compact key is about 64 bytes where the memo held
         the successor's tuple and its form's, which kept stored states' tuples alive
         beside their keys). This memo's entries go, to free them."""
         self._canon_memo.table.clear()

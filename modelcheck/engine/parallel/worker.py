@@ -304,16 +304,19 @@ class Worker:
         self.pos = 0
         self.err_min = None
         self.transitions = 0
-        if self.compactable and self.codec is None and self._memory_short():
-            self._go_compact()
-        elif self.codec is not None and self.codec.longs[0] and not self.codec.wide:
-            self._go_compact(self.codec)  # ids past two bytes: the keys again, with four-byte ints
+        if self.codec is None:
+            if self.compactable and self._memory_short():
+                self.canon = self.psym.memo_by_key()[1]  # (see _go_compact)
+                self._go_compact(compact.Codec(self.pm.k, len(self.pm.initial)))
+        elif self.codec.outgrown():  # ids past two bytes: the keys again, with four-byte ints
+            self._go_compact(self.codec.widened())
 
     def _memory_short(self) -> bool:
         return self.guard is not None and self.guard.above(COMPACT_AT)
 
-    def _go_compact(self, narrow=None) -> None:
-        """Store this worker's states under compact keys from now on.
+    def _go_compact(self, codec) -> None:
+        """Store this worker's states under `codec`'s compact keys from now on (from
+        tuples, or from the keys of the codec it had, outgrown).
 
         A worker's states cost what the one-process search's cost before it goes over
         to compact keys, and more: each worker also remembers the successors it
@@ -325,22 +328,14 @@ class Worker:
         encoded, 1 µs), where the one-process search pays 2%: so a worker goes over
         only once it uses more than COMPACT_AT of its memory limit (checked at the
         end of each level), and a run that would have stopped for memory goes on.
-        Batches still carry packed states; results never depend on the keys.
-        `narrow`: the codec the states are kept under, outgrown (compact.Codec.widened)."""
-        if narrow is None:
-            codec = compact.Codec(self.pm.k, len(self.pm.initial))
-            encode = codec.encode
-        else:
-            codec = narrow.widened()
-            encode = lambda key: codec.encode(narrow.decode(key))  # noqa: E731
-        keys = {t: encode(t) for t in self.visited}
+        Batches still carry packed states; results never depend on the keys."""
+        keys = compact.rekey(codec, self.visited, None if self.codec is None else self.codec.decode)
         self.visited = set(keys.values())
         for lv in self.levels:
             lv.keys = [keys[t] for t in lv.keys]
         self.ranked = [keys[t] for t in self.ranked]
         self.frontier = self.ranked[:]
-        self.seen, self.seen_old = set(), set()
-        self.canon = self.psym.memo_by_key()[1]
+        self.seen, self.seen_old = set(), set()  # (tuples, or the old codec's keys)
         self.codec = codec
 
     def check(self, limit: int, depth: int) -> tuple:

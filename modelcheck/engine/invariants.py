@@ -2,11 +2,12 @@
 simulation, shrinking, the explorer page, `prove`'s counterexamples) turns a state
 into the Violations it shows.
 
-On packed states the check is memoised twice: by everything invariants can read
-(`packed_invariants`: a state whose nodes, up, ghosts and time repeat costs one
-lookup), and behind that per invariant, by the slots that invariant reads
-(`per_invariant`, from CodeGen.source_parts): Paxos' "one value chosen" reads only the
-votes ghost, so it is evaluated once per distinct ghost value.
+On packed states the check is memoised by what the invariants read: where every
+invariant reads all a state's nodes, up, ghosts and time, by that alone
+(`packed_invariants`: a state where those repeat costs one lookup); otherwise per
+invariant, by the slots that invariant reads (`per_invariant`, from
+CodeGen.source_parts): Paxos' "one value chosen" reads only the votes ghost, so it
+is evaluated once per distinct ghost value.
 """
 from __future__ import annotations
 
@@ -45,15 +46,22 @@ def packed_invariants(model: Explorable, pm: "packed.PackedModel", collect: bool
     """(violations, its memo) for the searches on packed states: violations(p, read)
     gives the invariants p violates, where `read` is what they read of it,
     pm.reads(p) (the measures read the same, so the caller builds it
-    once). Memoised by `read` while states share it (memo.AdaptiveMemo)."""
+    once). Memoised by `read` while states share it (memo.AdaptiveMemo) where
+    every invariant reads all of it; otherwise per invariant (per_invariant), an
+    invariant reading everything keyed by `read` itself. A memo by `read` in front
+    of the per-invariant ones would keep a second key per state for the lookups
+    it saves (on Paxos, half the states: 3 MB, 50 bytes a state, for a few
+    hundredths of a second)."""
+    evaluate, memo = per_invariant(model, pm, collect)
+    if evaluate is not None:
+        return evaluate, memo
     inv_memo = AdaptiveMemo(packed.NET_MEMO_LIMIT)
     inv_table, inv_hits = inv_memo.table, inv_memo.hits
-    evaluate = per_invariant(model, pm, collect)
 
     def violations(p: tuple, read: tuple) -> list[Violation]:
         bad = inv_table.get(read)
         if bad is None:
-            return inv_memo.store(read, evaluate(p))
+            return inv_memo.store(read, check_state(model, pm.unpack(p), collect, memo=False))
         inv_hits[0] += 1
         return bad
     return violations, inv_memo
@@ -83,24 +91,26 @@ def part_indexes(pm: "packed.PackedModel", parts: frozenset | None) -> tuple[int
 
 
 def per_invariant(model: Explorable, pm: "packed.PackedModel", collect: bool):
-    """evaluate(p): the Violations packed state p shows (check_state on it), each
-    invariant memoised by the slots it reads (part_indexes). An invariant over the
-    ghosts alone (Paxos' "one value chosen", over every vote cast) is evaluated once
-    per distinct ghost value, not once per combination of every node's variables.
-    Where every invariant reads all a state's slots, plain check_state."""
+    """(evaluate, its memos): evaluate(p, read) gives the Violations packed state p
+    shows (check_state on it), each invariant memoised by the slots it reads
+    (part_indexes; `read`, pm.reads(p), where that is everything). An invariant
+    over the ghosts alone (Paxos' "one value chosen", over every vote cast) is
+    evaluated once per distinct ghost value, not once per combination of every
+    node's variables. (None, None) where every invariant reads everything (the
+    caller memoises by `read` alone)."""
     invs = list(model.invariants)
     full = part_indexes(pm, None)
     slots = [part_indexes(pm, getattr(inv, "parts", None)) for inv in invs]
     if not invs or all(s == full for s in slots):
-        return lambda p: check_state(model, pm.unpack(p), collect, memo=False)
-    keys = [(lambda p: ()) if not s else itemgetter(*s) for s in slots]
+        return None, None
+    keys = [None if s == full else (lambda p: ()) if not s else itemgetter(*s) for s in slots]
     memos = [AdaptiveMemo(packed.NET_MEMO_LIMIT) for _ in invs]
     entries = list(zip(invs, keys, [m.table for m in memos], memos))
 
-    def evaluate(p: tuple) -> list[Violation]:
+    def evaluate(p: tuple, read: tuple) -> list[Violation]:
         out, st = [], None
         for inv, key, table, memo in entries:
-            kp = key(p)
+            kp = read if key is None else key(p)
             v = table.get(kp)
             if v is None:
                 if st is None:
@@ -117,4 +127,4 @@ def per_invariant(model: Explorable, pm: "packed.PackedModel", collect: bool):
                 if not collect:
                     break
         return out
-    return evaluate
+    return evaluate, memos

@@ -33,13 +33,17 @@ def conversions(monkeypatch):
 
     monkeypatch.setattr(compact, "convert", spy)
 
-    def run(model, **kw):
+    def run(model, at_once=False, **kw):
+        """at_once: the forced run goes over by the symmetric searches' rule (at the
+        end of the first level, compact.AT_ONCE), not by a timing forced to pass."""
         calls.clear()
+        monkeypatch.setattr(compact, "AT_ONCE", at_once)
         monkeypatch.setattr(compact, "WARM", 1)
         monkeypatch.setattr(compact, "WINDOW", 1)
-        monkeypatch.setattr(compact, "MICROSECONDS", 0.0)
+        monkeypatch.setattr(compact, "MICROSECONDS", float("inf") if at_once else 0.0)
         forced = explore(model, Options(**kw))
         converted = list(calls)
+        monkeypatch.setattr(compact, "AT_ONCE", False)
         monkeypatch.setattr(compact, "MICROSECONDS", float("inf"))
         calls.clear()
         plain = explore(model, Options(**kw))
@@ -73,6 +77,14 @@ def test_example_specs_same_search_on_compact_keys(name, conversions):
         _same_all(forced, plain)
         if _converts(model, plain):
             assert len(converted) == 1, (name, kw)
+    # the default under symmetry: over at the end of the first level, untimed
+    forced, plain, converted = conversions(model, at_once=True, max_states=CAP, symmetry=True)
+    _same_all(forced, plain)
+    if not plain.symmetric_roles:  # (no interchangeable nodes: the timed rule)
+        assert not converted
+    elif _converts(model, plain):
+        first = explore(model, Options(max_depth=1, symmetry=True)).stats.distinct_states
+        assert converted == [first], name  # the initial state and its successors
 
 
 @pytest.mark.parametrize("seed", SEEDS[::5])

@@ -480,7 +480,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
     # `encode` is set, the visited set and the levels hold keys (a parent link is the
     # very object its parent is stored under), and each state is decoded from its key
     # when expanded. Not with measures: they hold keys from before.
-    switch = compact.Switch() if fpr is None and mt is None else None
+    switch = compact.Switch(at_once=psym is not None) if fpr is None and mt is None else None
     codec = compact.Codec(pm.k, len(pm.initial))
     encode, loads, short, ints, at_net, str_prefix = None, codec.decode, codec.short, codec.ints, codec.net, codec.str_prefix
     seen = seen_hits = remember = compute = None  # with symmetry, once keys are compact

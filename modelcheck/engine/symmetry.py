@@ -344,10 +344,16 @@ class Symmetry:
         key = (m, tuple(pi))
         out = self._renamed.get(key)
         if out is None:
-            fields = self.msg_perms[m[2]]
-            payload = tuple(f(x, pi) for f, x in zip(fields, m[3]))
-            out = self._renamed[key] = (pi[m[0]], pi[m[1]], m[2], payload) + tuple(m[4:])
+            out = self._renamed[key] = self.rename_message(m, pi)
         return out
+
+    def rename_message(self, m, pi) -> tuple:
+        """Message m with node i renamed to pi[i], not memoised (PackedSymmetry keeps
+        its own memo, by message id and renaming id: memoised here as well, each
+        renaming of a message was held twice, the second time under a key holding
+        the whole renaming)."""
+        payload = tuple(f(x, pi) for f, x in zip(self.msg_perms[m[2]], m[3]))
+        return (pi[m[0]], pi[m[1]], m[2], payload) + tuple(m[4:])
 
     # ---- choosing a representative ----
     def canon(self, state):
@@ -875,7 +881,7 @@ class PackedSymmetry:
             if r is None:
                 if len(memo) >= MEMO_LIMIT:
                     memo.clear()
-                r = memo[(pid, i)] = msgs.id(self.sym._message(msgs.values[i], self._perms[pid]))
+                r = memo[(pid, i)] = msgs.id(self.sym.rename_message(msgs.values[i], self._perms[pid]))
             ids.append(r)
         if not codec.consumes:
             ids = set(ids)
@@ -941,7 +947,7 @@ class PackedSymmetry:
         b = self._msg_bk.get(i)
         if b is None:
             sym = self.sym
-            b = self._msg_bk[i] = self._shared(value_key(sym._message(self.pm.msgs.values[i], sym.blur)))
+            b = self._msg_bk[i] = self._shared(value_key(sym.rename_message(self.pm.msgs.values[i], sym.blur)))
         return b
 
     def _make_sub_key(self, ids: bytes) -> tuple:

@@ -143,3 +143,73 @@ def test_memos_follow_the_states_a_symmetric_search_stores(monkeypatch, workers)
         assert sizes and all(n <= room < 1 << 40 for n, room in sizes)
         assert max(n for n, _ in sizes) <= memo_mod.ROOM_PER_STATE * 30026 < AdaptiveMemo(1 << 17).limit
     assert memo_mod.ROOM[0] > 1 << 40
+
+
+def _spied_models(monkeypatch) -> list:
+    """Every PackedModel the next searches build, in order."""
+    made = []
+    real = packed.PackedModel.__init__
+
+    def spy(self, *a, **kw):
+        real(self, *a, **kw)
+        made.append(self)
+
+    monkeypatch.setattr(packed.PackedModel, "__init__", spy)
+    return made
+
+
+def test_outcomes_whose_keys_never_repeat_are_not_kept(monkeypatch):
+    """A node whose variables never repeat (a counter): its outcome memo misses on
+    every state, so it stops storing after its first window instead of keeping an
+    entry per state."""
+    model = pipeline("""spec counter
+role One {
+  var n: 0..9000 = 0
+  action inc when n < 9000 { n += 1 }
+}
+invariant small: One.n <= 9000
+""")
+    made = _spied_models(monkeypatch)
+    r = explore(model, Options(symmetry=False))
+    assert r.verdict == "holds" and r.stats.distinct_states == 9001
+    assert len(made[0]._outs) < AdaptiveMemo.FIRST_WINDOW
+    assert not made[0]._outs_memo.storing or len(made[0]._outs) < 9001 - AdaptiveMemo.FIRST_WINDOW
+
+
+SHARED = """spec shared
+role Node {
+  var flags: seq<bool, 2> = [false, false]
+  var bits: seq<0..1, 2> = [0, 0]
+  var pair: (bool, 0..1) = (false, 0)
+  var seen: set<0..1> = {}
+  var m: map<0..1, bool> = {}
+  action f(i: 0..1) { flags[i] = not flags[i] }
+  action b(i: 0..1) { bits[i] = 1 - bits[i] }
+  action p { pair = (not pair[0], 1 - pair[1]) }
+  action s(i: 0..1) { seen |= {i} }
+  action put(i: 0..1) { m[i] = true }
+}
+invariant not_all: not (Node.flags == [true, true] and Node.bits == [1, 1] and 0 in Node.seen)
+"""
+
+
+def test_node_values_share_equal_variable_values_and_keep_their_types(monkeypatch):
+    """PackedModel._node_id: every stored node value holds one object per distinct
+    value of each variable, and a seq of bools is never given for the equal seq of
+    ints ([true, false] == [1, 0] in Python): the search, its findings and its
+    traces are the State engine's."""
+    model = pipeline(SHARED)
+    made = _spied_models(monkeypatch)
+    for kw in ({"symmetry": False}, {"symmetry": False, "collect_all": True}):
+        a, b = _pair(model, **kw)
+        _same(a, b)
+    values = made[0].nodes.values
+    for j in range(5):
+        column = [v[j] for v in values]
+        assert len({id(x) for x in column}) == len(set(column)), j  # one object per value
+    for v in values:
+        flags, bits, pair, _, m = v
+        assert all(x is True or x is False for x in flags) and all(type(x) is int for x in bits)
+        assert (pair[0] is True or pair[0] is False) and type(pair[1]) is int
+        assert all(x is True or x is False for _, x in m)
+    assert any(v[0] == v[1] for v in values)  # equal values that are not the same object

@@ -153,6 +153,27 @@ def test_per_invariant_memo_same_findings(faults, symmetry):
     assert set(every.findings) == want
 
 
+ALL_OF_IT = PARTS + """invariant all_of_it:
+  len(bumps) + count(x in A where x.a == 3) + count(y in B where y.b == 2) + count(y in B where crashed(y)) < 7
+"""
+
+
+@pytest.mark.parametrize("symmetry", [True, False])
+def test_an_invariant_reading_everything_beside_ones_reading_less(symmetry):
+    """An invariant reading every slot (memoised by what the search reads of the state,
+    the very tuple) beside invariants reading less (each by its own slots): the same
+    first violation and findings as on `State`s."""
+    model = pipeline(ALL_OF_IT)
+    pm = packed.PackedModel(model)
+    slots = {inv.name: part_indexes(pm, inv.parts) for inv in model.invariants}
+    assert slots["all_of_it"] == part_indexes(pm, None) and slots["small_a"] != slots["all_of_it"]
+    for kw in ({}, {"collect_all": True}):
+        fast, slow = _pair(model, symmetry=symmetry, **kw)
+        _same(fast, slow)
+    every = explore(model, Options(symmetry=symmetry, collect_all=True))
+    assert {"all_of_it", "few_bumps", "small_a", "buddies_low", "some_b_up"} <= set(every.findings)
+
+
 def test_an_invariant_over_the_ghosts_is_evaluated_once_per_ghost_value():
     """The memo really is per invariant: `few_bumps` (the ghosts only) is evaluated
     once per distinct ghost value reached, far fewer times than there are distinct

@@ -40,6 +40,9 @@ from .state import Step
 # Memo tables keyed by a network hold at most this many entries: networks repeat
 # least of all parts, so a larger table costs memory and hits little more.
 NET_MEMO_LIMIT = 1 << 17
+# the types a variable's value is a container of (a seq or tuple, a set, a map):
+# what PackedModel._node_id shares between node values
+CONTAINERS = (tuple, frozenset)
 # Plans (PackedModel._make_plan) held at once, within the memo room (memo.ROOM). Paxos
 # builds 30,513 plans in all, TwoPhase (RM=8) 6,882, the vote count 1,660; Raft
 # (raft_broken.ha) 71,580 (about 275 bytes each), and its time goes to symmetry, not
@@ -340,10 +343,19 @@ class PackedModel:
         self.net = NetCodec(model.network, self.msgs, self.k)  # a network is bytes, not an id (see NetCodec)
         self.empty_cut = self.cut.id(frozenset())
         roles = model.checked.node_roles
+        # per role, per variable: each container value's one object (see _node_id)
+        by_role: dict = {}
+        self._var_share = [by_role.setdefault(r.name, [AdaptiveMemo(MEMO_LIMIT) for _ in r.vars])
+                           for r in roles]
         self.uses_ghosts = [model._role_uses_ghosts[r.name] for r in roles]
         self.reads_global = [model._role_reads_global[r.name] for r in roles]
         # memo tables, keyed by ids (emptied when they reach MEMO_LIMIT entries)
-        self._outs: dict = {}  # (n, msg id or -1, node id, ghosts id?, (nodes, up)?) -> outcomes
+        # (n, msg id or -1, node id, ghosts id?, (nodes, up)?) -> outcomes; stores only
+        # while keys repeat (AdaptiveMemo): a model that keeps the whole cluster in one
+        # node (raft_membership: 53,370 states, as many keys, not one hit) kept an
+        # entry per state, 560 bytes each
+        self._outs_memo = AdaptiveMemo(MEMO_LIMIT)
+        self._outs = self._outs_memo.table
         # (net, cut) -> per node: (msg id, ..., -1) for a sorted bag or where delivery
         # keeps the message (the generated code takes the network after), else
         # ((msg id, net after), ..., (-1, net)); stores only while networks repeat
@@ -380,7 +392,8 @@ class PackedModel:
         self._tick: dict = {}  # (net, time) -> (net, time) after a tick
         self._pause: dict = {}  # (time, n, longest) -> times with n paused for 1, 2, ..., longest ticks
         self._labelled = None  # compiled on first use (see `labelled`)
-        self._louts: dict = {}  # like _outs, each outcome with its fairness unit
+        self._louts_memo = AdaptiveMemo(MEMO_LIMIT)  # like _outs, each outcome with its fairness unit
+        self._louts = self._louts_memo.table
         self.unit_ids: dict = {}  # fairness_key -> unit number (see `labelled`)
         # reads(p): what invariants, measures and predicates read of packed state p,
         # their memo key: the nodes' variables, up, the ghosts and the time. One C
@@ -508,6 +521,7 @@ class PackedModel:
             g_after = "(G if g2 is None else g2)" if self.uses_ghosts[n] else "G"
             succ = tup(**{names[n]: "node", "NET": "nn", "G": g_after})
             memo, make, unit = ("louts_memo", "make_loutcomes", ", u") if labelled else ("outs_memo", "make_outcomes", "")
+            hits = "louts_hits" if labelled else "outs_hits"
             lines.append(f"    if up[{n}]{f' and not paused[{n}]' if timed else ''}:")
             lines.append(f"        box = inbox[{n}]")
             ind = ""
@@ -526,7 +540,9 @@ class PackedModel:
                       f"            key = ({n}, msg, s{n}, {gk}{glob})",
                       f"            outs = {memo}.get(key)",
                       "            if outs is None:",
-                      f"                outs = {make}(key, p, {n}, msg)"]
+                      f"                outs = {make}(key, p, {n}, msg)",
+                      "            else:",
+                      f"                {hits}[0] += 1"]
             if within is not None:  # a message due now that can be delivered stops time
                 per_msg += ["            if outs and msg in overdue:",
                           "                due = True"]
@@ -676,6 +692,7 @@ class PackedModel:
         namespace = {
             "__builtins__": {}, "inbox_memo": self._inbox, "make_inbox": self._make_inbox,
             "up_values": self.up.values, "outs_memo": self._outs, "make_outcomes": self._make_outcomes,
+            "outs_hits": self._outs_memo.hits, "louts_hits": self._louts_memo.hits,
             "send_memo": self._send, "make_send": self._make_send, "sent_bytes": self._sent_bytes,
             "sent_chars": self._sent_chars, "inbox_hits": self._inbox_memo.hits, "sorted": sorted,
             "bytes": bytes, "str": str, "tuple": tuple, "set": set, "len": len, "bisect_left": bisect_left,
@@ -723,7 +740,7 @@ class PackedModel:
             trs = m._execute(state, n, None, m.restart[m.checked.node_roles[n].name], {}, None, label, state.net)
             outs = self._memo(self._restart, key, [
                 (None, None, None) if tr.state is None else
-                (self.nodes.id(tr.state.nodes[n]), self.ghosts.id(tr.state.ghosts),
+                (self._node_id(n, tr.state.nodes[n]), self.ghosts.id(tr.state.ghosts),
                  self.sent.id(tr.step.sent) if tr.step.sent else None) for tr in trs])
         net = woke[k + 1]
         for node, g2, sent in outs:
@@ -780,6 +797,8 @@ class PackedModel:
             outs = outs_memo.get(okey)
             if outs is None:
                 outs = (self._make_loutcomes if labelled else self._make_outcomes)(okey, p, n, msg)
+            else:
+                (self._louts_memo if labelled else self._outs_memo).hits[0] += 1
             rm = ONE_BYTE[msg] if msg >= 0 and consumes else b""
             for out in outs:
                 node, g2, sent = out[:3]  # (all None for a run-time error)
@@ -808,11 +827,11 @@ class PackedModel:
         return plan
 
     def _make_outcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
-        return self._memo(self._outs, key, self._outcomes(p, n, msg, False))
+        return self._outs_memo.store(key, self._outcomes(p, n, msg, False))
 
     def _make_loutcomes(self, key: tuple, p: tuple, n: int, msg: int) -> tuple:
         """_make_outcomes for `labelled`: each outcome also carries its unit."""
-        return self._memo(self._louts, key, self._outcomes(p, n, msg, True))
+        return self._louts_memo.store(key, self._outcomes(p, n, msg, True))
 
     def _outcomes(self, p: tuple, n: int, msg: int, labelled: bool) -> tuple:
         """Node n's outcomes of taking message msg (-1: its actions) in p, as
@@ -825,12 +844,37 @@ class PackedModel:
             if error is not None:
                 out = (None, None, None)
             else:
-                out = (self.nodes.id(values), None if ghosts is None else self.ghosts.id(ghosts),
+                out = (self._node_id(n, values), None if ghosts is None else self.ghosts.id(ghosts),
                        self.sent.id(sent) if sent else None)
             if labelled:
                 out += (-1 if error is not None else self._unit(step),)
             outs.append(out)
         return tuple(outs)
+
+    def _node_id(self, n: int, values: tuple) -> int:
+        """The id of node n's variables `values`. A new one is stored with each
+        container variable (a seq, set, map or tuple) replaced by the object already
+        held for an equal value of that variable, where one is (per role and
+        variable: a declared type, so True never stands for 1). A step builds new
+        containers for what it writes, and the same value is built again on many
+        paths: raft_membership keeps its cluster in one node, and its 49,114 node
+        values held 296,379 container objects for 2,703 distinct variable values.
+        Stores only while values repeat (AdaptiveMemo)."""
+        i = self.nodes.ids.get(values)
+        if i is not None:
+            return i
+        shares = self._var_share[n]
+        out = list(values)
+        for j, x in enumerate(values):
+            if x.__class__ in CONTAINERS:
+                memo = shares[j]
+                y = memo.table.get(x)
+                if y is None:
+                    memo.store(x, x)
+                else:
+                    memo.hits[0] += 1
+                    out[j] = y
+        return self.nodes.id(tuple(out))
 
     def _make_inbox(self, net, cut: int) -> list:
         cut_links = self.cut.values[cut]
@@ -894,7 +938,7 @@ class PackedModel:
 
     def _make_crash(self, n: int, node: int) -> int:
         after = self.model._after_crash(self.nodes.values[node], n)
-        return self._memo(self._crash, (n, node), self.nodes.id(after))
+        return self._memo(self._crash, (n, node), self._node_id(n, after))
 
     def _make_spend(self, b: int, slot: int) -> int:
         budgets = list(self.budgets.values[b])

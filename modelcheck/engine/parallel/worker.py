@@ -40,9 +40,9 @@ SEEN_LIMIT = 1 << 17
 SLICE = 32
 # States of a level sampled for the growth hint of a stopped search (engine/growth.py)
 SAMPLE = 64
-# Under symmetry a worker goes over to compact keys (engine/compact.py) at the end
-# of the first level after which it uses more than this share of its memory limit
-# (see Worker._go_compact)
+# A worker goes over to compact keys (engine/compact.py) at the end of the first
+# level after which it uses more than this share of its memory limit (see
+# Worker._go_compact)
 COMPACT_AT = 0.5
 
 
@@ -62,7 +62,8 @@ class Worker:
         self.pm, self.psym, self.owner, self.model = pm, psym, owner, model
         self.fp, self.collect = fingerprints, collect
         self.canon = psym.canon if psym is not None else None
-        # plain: the visited key is the packed state itself (no symmetry, no fingerprints);
+        # plain: the visited key is the packed state itself, or its compact key once memory
+        # runs short (no symmetry, no fingerprints);
         # then one dict holds the stored states (-1) and the candidates (their keys)
         self.plain = not fingerprints and psym is None
         self.visited = (FingerprintSet(parents=False, memory=fingerprint_memory, log_dir=disk_dir()) if fingerprints
@@ -89,9 +90,9 @@ class Worker:
         if tracker is not None:
             tracker.to_state = pm.unpack
         self.guard = guard
-        # Under symmetry, this worker's states go over to compact keys once memory runs
-        # short (`_go_compact`). Not with measures, as in the one-process search.
-        self.compactable = psym is not None and not fingerprints and tracker is None
+        # This worker's states go over to compact keys once memory runs short
+        # (`_go_compact`). Not with measures, as in the one-process search.
+        self.compactable = not fingerprints and tracker is None
         self.codec = None
         self.sent = 0  # states handed to other workers
         self.sent_bytes = 0  # the batches' size
@@ -173,7 +174,7 @@ class Worker:
         frontier, franks, fsucc = self.frontier, self.franks, self.fsucc
         successors, owner, wid = self.pm.successors, self.owner.function, self.wid
         plain = self.plain
-        known = self.visited  # plain: the state -> its discovery key, -1 once stored
+        known = self.visited  # plain: the state (its key) -> its discovery key, -1 once stored
         new = self.new
         offer = self._offer
         seen, seen_old = self.seen, self.seen_old
@@ -196,17 +197,15 @@ class Worker:
                     if err is None or base | idx < err:
                         err = base | idx
                     continue
+                tk = t if encode is None else encode(t)
                 if plain:  # one lookup: stored (-1) or a candidate (its key)
-                    c = known.get(t)
+                    c = known.get(tk)
                     if c is not None:
                         if c > base | idx:
-                            known[t] = base | idx
+                            known[tk] = base | idx
                         continue
-                tk = t
-                if encode is not None:  # compact keys: a stored representative is its own
-                    tk = encode(t)
-                    if tk in known:
-                        continue
+                elif encode is not None and tk in known:  # a stored representative is its own
+                    continue
                 if tk in seen or tk in seen_old:
                     continue
                 o = owner(t)
@@ -214,8 +213,8 @@ class Worker:
                     outk[o].append(base | idx)
                     outs[o].append(t)
                 elif plain:
-                    known[t] = base | idx
-                    new.append(t)
+                    known[tk] = base | idx
+                    new.append(tk)
                     continue
                 else:
                     offer(base | idx, t)
@@ -229,12 +228,13 @@ class Worker:
     def _offer(self, key: int, t: tuple) -> None:
         """A successor this worker owns, reached with discovery key `key`."""
         if self.plain:
-            c = self.visited.get(t)
+            tk = t if self.codec is None else self.codec.encode(t)
+            c = self.visited.get(tk)
             if c is None:
-                self.visited[t] = key
-                self.new.append(t)
+                self.visited[tk] = key
+                self.new.append(tk)
             elif c > key:
-                self.visited[t] = key
+                self.visited[tk] = key
             return
         orbit = 1
         if self.canon is not None:
@@ -306,7 +306,8 @@ class Worker:
         self.transitions = 0
         if self.codec is None:
             if self.compactable and self._memory_short():
-                self.canon = self.psym.memo_by_key()[1]  # (see _go_compact)
+                if self.psym is not None:
+                    self.canon = self.psym.memo_by_key()[1]  # (see _go_compact)
                 self._go_compact(compact.Codec(self.pm.k, len(self.pm.initial)))
         elif self.codec.outgrown():  # ids past two bytes: the keys again, with four-byte ints
             self._go_compact(self.codec.widened())
@@ -322,15 +323,20 @@ class Worker:
         to compact keys, and more: each worker also remembers the successors it
         handled (`seen`). Under compact keys, the visited set, the level index and
         the levels to check and expand hold one key object per state, and `seen`
-        the successors' keys; the memo of canonical forms (whose forms would no
-        longer be the stored objects) gives way to `seen`. On Raft with two workers
+        the successors' keys; under symmetry the memo of canonical forms (whose
+        forms would no longer be the stored objects) gives way to `seen`. Without
+        symmetry the visited set stays one dict of keys, -1 for a stored state and
+        the discovery key for a candidate. On Raft with two workers
         that is 819-823 -> 692 bytes a state, but 8% more time (each successor is
         encoded, 1 µs), where the one-process search pays 2%: so a worker goes over
         only once it uses more than COMPACT_AT of its memory limit (checked at the
         end of each level), and a run that would have stopped for memory goes on.
         Batches still carry packed states; results never depend on the keys."""
         keys = compact.rekey(codec, self.visited, None if self.codec is None else self.codec.decode)
-        self.visited = set(keys.values())
+        if self.plain:  # (every state stored: no candidates between levels)
+            self.visited = {keys[t]: c for t, c in self.visited.items()}
+        else:
+            self.visited = set(keys.values())
         for lv in self.levels:
             lv.keys = [keys[t] for t in lv.keys]
         self.ranked = [keys[t] for t in self.ranked]

@@ -864,6 +864,8 @@ class PackedModel:
         if i is not None:
             return i
         shares = self._var_share[n]
+        while len(shares) < len(values):  # (one table a variable, however they are counted)
+            shares.append(AdaptiveMemo(MEMO_LIMIT))
         out = list(values)
         for j, x in enumerate(values):
             if x.__class__ in CONTAINERS:

@@ -24,10 +24,12 @@ the successors it canonicalised, by their compact keys, and no forms
 (symmetry.PackedSymmetry.memo_by_key): in a search every form computed is stored at
 once, so a successor met again needs only "canonicalised before".
 
-A key costs a few C calls per transition, a few tenths of a microsecond. A
-transition of the vote count without symmetry costs about 1.5 µs, so compact keys
-would cost that model a fifth of its run; one of Raft's, or of any model
-canonicalised under symmetry, costs 10-30 µs, where they cost a few percent. So the
+A key costs a few C calls per transition and a decode per expanded state, about
+1.3 µs a transition in all on this 2-core machine. A transition of the vote count
+without symmetry costs about 2 µs, Paxos's without symmetry 4.5, so compact keys
+would cost those models a third of their run or more; one of raft_membership's
+costs 80-90 µs, and one of any model canonicalised under symmetry tens, where they
+cost a few percent. So the
 search measures what its transitions cost and decides once (`Switch`): it starts
 with tuples; once WARM states are stored it times the next WINDOW transitions; at
 MICROSECONDS or more a transition, the visited set is converted at the end of that
@@ -150,12 +152,14 @@ class Codec:
 
 
 # The switch's rule (see the module docstring)
-# stored states before timing starts: the memo tables are cold before, and Paxos
-# without symmetry timed from 4,096 states measured 8.6 µs a transition (its run
-# averages 4.5), went over, and ran 29 s instead of 23
-WARM = 32768
+WARM = 4096  # stored states before timing starts (the memo tables are cold before)
 WINDOW = 50_000  # transitions timed
-MICROSECONDS = 8.0  # a transition at least this costly: compact keys cost it about 5% or less
+# A transition at least this costly goes over. A key costs a transition about 1.3 µs
+# here, decoding included (Paxos without symmetry: 29 s on compact keys, 20.5 on
+# tuples), so below this it costs more than a tenth of the run; Paxos timed from
+# WARM states measures 8.6-8.8 µs (its run averages 4.5: the tables are cold),
+# raft_membership 89
+MICROSECONDS = 12.0
 # A search under symmetry goes over at the end of its first level, untimed: its
 # transitions always cost that much (a canonical form is tens of µs), and before
 # WARM states its canonical-form memo held each successor's tuple and its form's, a

@@ -37,9 +37,8 @@ level (`convert`) and the search goes on under bytes keys. A search under symmet
 goes over at the end of its first level, untimed (AT_ONCE). The choice changes no
 count, verdict or trace: the same states are stored in the same order, under other
 keys (tests/test_compact.py forces it on every example spec and compares). A
-parallel worker under symmetry goes over only when its memory runs short
-(engine/parallel/worker.py, Worker._go_compact): it encodes every successor, which
-costs it more of its run."""
+parallel worker goes over only when its memory runs short (engine/parallel/worker.py,
+Worker._go_compact): it encodes every successor, which costs it more of its run."""
 from __future__ import annotations
 
 import marshal
@@ -205,14 +204,6 @@ def convert(codec: Codec, parents: dict, level: list, decode=None) -> tuple[dict
     `codec`'s keys: each parent link, and each key of the level, is the very bytes
     object its state is stored under. `decode`: the states are keys of another
     codec (a search going over to wider ints), decoded with it."""
-    keys = rekey(codec, parents, decode)
-    return {keys[p]: (None if q is None else keys[q]) for p, q in parents.items()}, [keys[p] for p in level]
-
-
-def rekey(codec: Codec, states, decode=None) -> dict:
-    """Each of `states` (packed states, or with `decode` another codec's keys) ->
-    its key under `codec`: one object per state, for every table that holds it."""
     encode = codec.encode
-    if decode is None:
-        return {p: encode(p) for p in states}
-    return {p: encode(decode(p)) for p in states}
+    keys = {p: encode(p if decode is None else decode(p)) for p in parents}  # one object a state
+    return {keys[p]: (None if q is None else keys[q]) for p, q in parents.items()}, [keys[p] for p in level]

@@ -790,7 +790,8 @@ class PackedModel:
         - with dead messages dropped, dr and wl (see _plan_lines, DeadPlans).
         Entries (and their dr, wl) are kept once: the plans of one node share most."""
         box, rest = key[1], key[2:]
-        outs_memo, entries, consumes, ents = self._louts if labelled else self._outs, [], self.net.consumes, self._entries
+        memo = self._louts_memo if labelled else self._outs_memo
+        outs_memo, entries, consumes, ents = memo.table, [], self.net.consumes, self._entries
         dead = None if labelled else self.dead_plans
         for msg in box:
             okey = (n, msg) + rest  # the general lines' outcome key
@@ -798,7 +799,7 @@ class PackedModel:
             if outs is None:
                 outs = (self._make_loutcomes if labelled else self._make_outcomes)(okey, p, n, msg)
             else:
-                (self._louts_memo if labelled else self._outs_memo).hits[0] += 1
+                memo.hits[0] += 1
             rm = ONE_BYTE[msg] if msg >= 0 and consumes else b""
             for out in outs:
                 node, g2, sent = out[:3]  # (all None for a run-time error)
@@ -864,8 +865,6 @@ class PackedModel:
         if i is not None:
             return i
         shares = self._var_share[n]
-        while len(shares) < len(values):  # (one table a variable, however they are counted)
-            shares.append(AdaptiveMemo(MEMO_LIMIT))
         out = list(values)
         for j, x in enumerate(values):
             if x.__class__ in CONTAINERS:

@@ -758,8 +758,7 @@ class PackedSymmetry:
         # the nodes' keys are built each time, not memoised by q[:k]: only leaves ask
         # (Paxos: 29,568 calls in 480,482 transitions), and a third of the node
         # tuples were new, which kept 270 bytes an entry (most of this memo)
-        node_vk = self._node_vk
-        nodes = tuple([node_vk.get(x) or self._node_value_key(x) for x in q[:k]])
+        nodes = tuple(map(self._node_value_key, q[:k]))
         out = [nodes, pm.up.values[q[k]]]
         for i in self.parts[1:]:
             key = (i, q[i])

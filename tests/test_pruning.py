@@ -367,3 +367,51 @@ def test_summary_and_json_say_what_was_skipped():
     assert kept["pruning"]["skipped_faults"] == [] and kept["pruning"]["dead_messages"] == []
     assert kept["pruning"]["partitions_kept_because"] == "--keep-partitions"
     assert kept["stats"]["distinct_states"] > 3 * doc["stats"]["distinct_states"]
+
+
+def test_the_analysis_connectives_build_what_z3_builds():
+    """symbolic's AND/OR/NOT build with one API call and _t/_f compare pointers: the
+    same terms and the same answers as z3's own functions, on constants z3 made
+    itself, on Python values, and on terms that are not Boolean."""
+    import z3
+    from modelcheck.smt import symbolic as sy
+
+    p, q = z3.Bools("p q")
+    x = z3.Int("x")
+    made_true = z3.simplify(z3.Or(p, z3.Not(p)))
+    made_false = z3.simplify(z3.And(p, z3.Not(p)))
+    for v in (p, x > 1, made_true, made_false, z3.BoolVal(True), z3.BoolVal(False), x, z3.IntVal(1), True, 0, None):
+        assert sy._t(v) == (z3.is_true(v)), v
+        assert sy._f(v) == (z3.is_false(v)), v
+    assert sy.AND(p, q, x > 1).eq(z3.And(p, q, x > 1))
+    assert sy.OR(p, x > 1).eq(z3.Or(p, x > 1))
+    assert sy.NOT(x > 1).eq(z3.Not(x > 1))
+    assert sy.AND(p, made_false) is sy.FALSE and sy.OR(made_true, q) is sy.TRUE
+    assert sy.AND(p, True).eq(z3.And(p, True))  # a Python value: z3's own coercion, as before
+    assert sy.AND(p, z3.BoolVal(True), q).eq(z3.And(p, q))
+
+
+@pytest.mark.parametrize("name", ["majority_election_proof", "three_phase_commit_fixed", "read_only_degraded"])
+def test_the_analysis_proves_the_same_without_its_witnesses(name, monkeypatch):
+    """_stable skips an induction query when an earlier query's model already breaks
+    the literal: the rules and the reasons kept are those of every query run."""
+    from modelcheck.smt import dead
+
+    def analysis():
+        model = pipeline((ROOT / "specs" / f"{name}.ha").read_text(), path=f"{name}.ha")
+        a = dead.analyse(model)
+        return [r.describe() for r in a.rules], a.kept, a.why_none
+
+    used = []
+    real = dead._Analyser._witnessed
+
+    def spy(self, bads, domain):
+        r = real(self, bads, domain)
+        used.append(r)
+        return r
+
+    monkeypatch.setattr(dead._Analyser, "_witnessed", spy)
+    with_witnesses = analysis()
+    assert any(used)  # some query was saved
+    monkeypatch.setattr(dead._Analyser, "_witnessed", lambda self, bads, domain: False)
+    assert analysis() == with_witnesses

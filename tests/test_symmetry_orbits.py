@@ -443,3 +443,40 @@ def test_the_generator_makes_symmetric_specs_of_6_and_7_nodes():
     for needle in ("const N = 6", "const N = 7", "delivery set", "delivery fifo", "delivery unordered",
                    "crash Node", "message Ref(who: Node)", "any Node", "Node[0]"):
         assert any(needle in t for t in texts), needle
+
+
+def _refine_signing_every_node(search, colours):
+    """refine.py's refinement as first written: every node signed every round."""
+    from modelcheck.engine.refine import _ranks
+    k, cells = search.k, len(set(colours))
+    while cells < k:
+        sigs = []
+        for i in range(k):
+            o = sorted(lk + colours[j] for lk, j in search.out[i])
+            n = sorted(lk + colours[j] for lk, j in search.into[i])
+            sigs.append((colours[i], *o, -1, *n))
+        colours = _ranks(sigs)
+        n = len(set(colours))
+        if n == cells:
+            return colours
+        cells = n
+    return colours
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_refinement_signs_only_shared_cells_with_the_same_colours(seed):
+    """refine signs only the nodes that share their colour: the same colours, so the
+    same leaves and representatives, as signing every node (random graphs)."""
+    from modelcheck.engine.refine import _Search, _ranks
+    rng = random.Random(seed)
+    k = rng.randint(2, 12)
+    out = [[] for _ in range(k)]
+    into = [[] for _ in range(k)]
+    for _ in range(rng.randint(0, 3 * k)):
+        a, b, label = rng.randrange(k), rng.randrange(k), rng.randrange(3)
+        out[a].append((label * k, b))
+        into[b].append((label * k, a))
+    search = _Search(k, [list(range(k))], out, into, None, None)
+    for _ in range(5):
+        colours = _ranks([rng.randrange(3) for _ in range(k)])
+        assert search.refine(colours) == _refine_signing_every_node(search, colours)

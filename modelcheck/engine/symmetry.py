@@ -538,6 +538,8 @@ class PackedSymmetry:
         self.no_time = ((0, 0),) * k
         self._perm_ids: dict = {}  # renaming -> small int
         self._swaps: dict = {}  # (u, v) -> (the swap's perm id, the order swap_fixes checks nodes in)
+        self._holds: dict = {}  # (node index, node id) -> whether its variables hold a node id (holders)
+        self._swap_orders: dict = {}  # (u, v, holders) -> the (node, its place) pairs swap_fixes checks
         self._perms: list = []
         # (perm id * slots + index) << ID_BITS | id -> renamed id: index a node's (its
         # variables) or a part's (up, cut, ghosts, time). One int, not a 4-tuple: 32
@@ -630,13 +632,14 @@ class PackedSymmetry:
         self.stabilizer = 1
         if not ties:  # every node told apart by its own key: one renaming
             return self.rename(p, tuple(pi))
-        stabilizer = _interchangeable(ties, lambda u, v: self.swap_fixes(p, u, v))
+        holders = self.holders(p)
+        stabilizer = _interchangeable(ties, lambda u, v: self.swap_fixes(p, u, v, holders))
         if stabilizer:
             self.stabilizer = stabilizer
             return self.rename(p, tuple(pi))
-        return self._search(p, keys)
+        return self._search(p, keys, holders)
 
-    def _search(self, p: tuple, keys: dict) -> tuple:
+    def _search(self, p: tuple, keys: dict, holders: tuple) -> tuple:
         """refine.search on a state whose keys leave ties: who refers to whom, from
         tables kept per part (a node's variables, the network, the cut)."""
         k, sym = self.k, self.sym
@@ -660,7 +663,7 @@ class PackedSymmetry:
             return value_key(q), q
 
         def fixes(u, v):
-            return self.swap_fixes(p, u, v)
+            return self.swap_fixes(p, u, v, holders)
 
         _, best, self.stabilizer = refine.search(k, self.groups, colours, out, into, leaf, fixes)
         return best
@@ -800,11 +803,13 @@ class PackedSymmetry:
         value = (pm.ghosts if i == k + 3 else pm.times).values[x]
         return value_key(value) if value else ()
 
-    def swap_fixes(self, p: tuple, u: int, v: int) -> bool:
+    def swap_fixes(self, p: tuple, u: int, v: int, holders: tuple | None = None) -> bool:
         """Whether swapping nodes u and v leaves packed state p as it is: the same as
         rename(p, swap) == p, part by part from u's and v's own, stopping at the first
         part that differs (refine's pruning asks this of every pair of tied nodes
-        it meets, and most pairs differ early)."""
+        it meets, and most pairs differ early). `holders` (from `holders(p)`, once
+        per state): the other nodes whose variables hold a node id; the rest are
+        the same under every renaming and are not looked at."""
         key = (u, v)
         sw = self._swaps.get(key)
         if sw is None:
@@ -812,6 +817,13 @@ class PackedSymmetry:
             sw = self._swaps[key] = (self._perm_id(_swap(self.identity, u, v)), ((u, v), (v, u)) + others)
         pid, order = sw
         memo, base = self._renamed, self._bases[pid]
+        if holders is not None:
+            key = (u, v, holders)
+            order = self._swap_orders.get(key)
+            if order is None:
+                if len(self._swap_orders) >= MEMO_LIMIT:
+                    self._swap_orders.clear()
+                order = self._swap_orders[key] = ((u, v), (v, u)) + tuple((i, i) for i in holders if i != u and i != v)
         for i, j in order:  # node i's variables, renamed, go to node j
             key = base[i] + p[i]
             r = memo.get(key)
@@ -819,7 +831,37 @@ class PackedSymmetry:
                 r = self._make(key)
             if r != p[j]:
                 return False
-        return all(self._renamed_part(pid, part, p[part]) == p[part] for part in self.parts)
+        net = self.k + 1
+        for part in self.parts:  # (_renamed_part, written out: most calls get this far)
+            x = p[part]
+            if part == net:
+                r = self._net_renamed.get((pid, x))
+                if r is None:
+                    r = self._renamed_part(pid, part, x)
+                else:
+                    self._net_renamed_memo.hits[0] += 1
+            else:
+                r = memo.get(base[part] + x)
+                if r is None:
+                    r = self._make(base[part] + x)
+            if r != x:
+                return False
+        return True
+
+    def holders(self, p: tuple) -> tuple:
+        """The nodes of packed state p whose variables hold a node id: the only ones a
+        renaming can change (TwoPhase: the manager alone, where swap_fixes looked
+        at all twelve resource managers for every pair it was asked about)."""
+        memo, out = self._holds, []
+        for i in range(self.k):
+            h = memo.get((i, p[i]))
+            if h is None:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                h = memo[(i, p[i])] = bool(self.sym.var_refs(i, self.pm.nodes.values[p[i]]))
+            if h:
+                out.append(i)
+        return tuple(out)
 
     def rename(self, p: tuple, pi: tuple) -> tuple:
         """The packed state p with node i renamed to pi[i] everywhere."""

@@ -238,6 +238,44 @@ class Budget:
             raise StopSearch("memory")
 
 
+class z3_deadline:
+    """While active, a z3 call still running at `deadline` (a time.monotonic() value,
+    or None: no deadline) is cancelled, and `passed()` tells the caller to stop: a
+    --timeout shorter than a spec's z3 analysis ends the run at the timeout, not when
+    the analysis is done. A timer thread asks z3 to stop (Context.interrupt); the
+    check returns "unknown", which the caller must not take as an answer."""
+
+    def __init__(self, deadline: float | None):
+        self.deadline = deadline
+        self._timer = None
+        self._fired = False
+
+    def __enter__(self):
+        import threading
+        import time
+        if self.deadline is not None:
+            self._timer = threading.Timer(max(self.deadline - time.monotonic(), 0.0), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def _fire(self) -> None:
+        import z3
+        self._fired = True
+        try:
+            z3.main_ctx().interrupt()
+        except Exception:  # noqa: BLE001 - best effort: passed() still stops the caller
+            pass
+
+    def passed(self) -> bool:
+        import time
+        return self._fired or (self.deadline is not None and time.monotonic() > self.deadline)
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 class z3_interruptible:
     """While active, SIGINT and SIGTERM also cancel a running z3 call.
 

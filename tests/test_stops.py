@@ -206,3 +206,34 @@ def test_memory_guard_tells_a_share_of_its_limit_used():
     big, none = MemoryGuard(1 << 50), MemoryGuard(None)
     if big.vm_limit is None:  # (under an address-space limit the virtual size counts too)
         assert not big.above(0.5) and not none.above(0.0)
+
+
+def test_timeout_stops_the_dead_message_analysis():
+    """A --timeout shorter than the z3 analysis of dead messages (about 12 s on the
+    Raft benchmark model) ends the run at the timeout, incomplete, with 0 states and
+    a note on where it stopped; the half-done analysis is not kept."""
+    from modelcheck import api
+    from modelcheck.engine.explorer import ANALYSING
+
+    started = time.monotonic()
+    r = api.verify(ROOT / "bench" / "models" / "raft_broken.ha", timeout=1)
+    assert time.monotonic() - started < 8  # (the start-up and the cancelled z3 call)
+    assert r.verdict == "incomplete" and r.stop_reason == "timeout"
+    assert r.stats.distinct_states == 0 and ANALYSING in r.notes
+
+
+def test_a_deadline_cancels_a_running_z3_check():
+    import z3
+    from modelcheck import limits
+    from modelcheck.smt import solver
+
+    x, y, z = z3.Ints("x y z")
+    s = solver()
+    s.add(x > 2, y > 2, z > 2, x * x * x + y * y * y == z * z * z)  # Fermat n=3: z3 searches long
+    started = time.monotonic()
+    with limits.z3_deadline(time.monotonic() + 0.5) as clock:
+        r = s.check()
+        assert clock.passed()
+    assert r == z3.unknown and time.monotonic() - started < 5
+    with limits.z3_deadline(None) as clock:  # no deadline: nothing fires
+        assert not clock.passed()

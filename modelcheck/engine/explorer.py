@@ -37,6 +37,10 @@ from ..lang.values import SpecRuntimeError
 from ..limits import Budget
 
 
+# Result.notes of a run stopped before its search (Ctrl-C, SIGTERM, --timeout)
+ANALYSING = ("stopped in the z3 analysis of dead messages, before the search started "
+             "(--keep-dead-messages skips that analysis)")
+
 @dataclass
 class Options:
     max_states: int | None = None
@@ -162,11 +166,12 @@ def explore(model: Explorable, options: Options | None = None) -> Result:
     plan = options.validate(model)
     from .. import prune
     try:  # the z3 analysis of dead messages can take seconds: a Ctrl-C then still gets a summary
-        model, pruning = prune.apply(model, plan, options)
-    except (KeyboardInterrupt, MemoryError) as err:
+        model, pruning = prune.apply(model, plan, options, start + options.timeout if options.timeout else None)
+    except STOPPING as err:  # Ctrl-C, SIGTERM, memory, or the --timeout
         stats = Stats(seconds=time.monotonic() - start)
+        notes = list(plan.notes) + [ANALYSING]
         return Result("incomplete", stats, model.initial, stop_reason=Stops.reason(err),
-                      invariants=[i.name for i in model.invariants], notes=list(plan.notes))
+                      invariants=[i.name for i in model.invariants], notes=notes)
     try:
         if plan.workers > 1:
             from .parallel.search import explore_parallel

@@ -20,8 +20,10 @@ from ..engine.result import Pruning
 from ..faults import KINDS
 from . import partitions
 
-def apply(model, plan, options):
-    """(the model to search, the Pruning record) for one search of `model`."""
+def apply(model, plan, options, deadline: float | None = None):
+    """(the model to search, the Pruning record) for one search of `model`. At
+    `deadline` (the run's --timeout, a time.monotonic() value) the z3 analysis of
+    dead messages stops with limits.StopSearch("timeout")."""
     from ..engine.model import Model
     if not isinstance(model, Model):
         return model, None
@@ -42,7 +44,7 @@ def apply(model, plan, options):
             pruning.partitions_kept = why
     why = why_no_collection(model, plan, options)
     if why is None:
-        analysis = dead_analysis(model)
+        analysis = dead_analysis(model, deadline)
         if analysis.rules:
             from .dead import Collector
             model = model.with_collector(Collector(model, analysis.rules))
@@ -75,12 +77,12 @@ def why_no_collection(model, plan, options) -> str | None:
     return None
 
 
-def dead_analysis(model):
+def dead_analysis(model, deadline: float | None = None):
     """smt.dead.analyse(model), once per compiled spec and fault lines (`check`
-    prints it too)."""
+    prints it too). One stopped at `deadline` raises and is not kept."""
     from ..smt.dead import analyse
     key = tuple((f.kind, f.role, f.budget) for f in model.faults)
     if key not in model.dead_analyses:  # shared by the model's copies (matrix rows)
-        model.dead_analyses[key] = analyse(model)
+        model.dead_analyses[key] = analyse(model, deadline=deadline)
     return model.dead_analyses[key]
 

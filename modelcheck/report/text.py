@@ -459,6 +459,8 @@ def _incomplete_text(result: Result) -> str:
     if result.stats.frontier:
         waiting = (f" {result.stats.frontier:,} of them were found but not yet expanded: "
                    "their successors were never looked at.")
+    if not result.stats.distinct_states:  # stopped before the search (the z3 analysis of dead messages)
+        return f"Incomplete: {why} before the search started. No state was checked."
     return (f"Incomplete: {why} before the whole state space was explored. No violation was found in the "
             f"{result.stats.distinct_states:,} states explored (every behaviour up to depth "
             f"{max(result.stats.depth - 1, 0)} was checked).{waiting}")

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import time
 from dataclasses import dataclass, field
 
 import z3
@@ -95,17 +96,27 @@ class Analysis:
     why_none: str | None = None  # the spec as a whole could not be analysed
 
 
-def analyse(model, rlimit: int = RLIMIT) -> Analysis:
+def analyse(model, rlimit: int = RLIMIT, deadline: float | None = None) -> Analysis:
     """The dead-message rules of `model` (an engine.model.Model under its faults).
     A Ctrl-C or SIGTERM inside a z3 call comes out as the KeyboardInterrupt it is
-    (z3 reports it as "canceled", ctypes as an ArgumentError)."""
+    (z3 reports it as "canceled", ctypes as an ArgumentError). At `deadline` (a
+    time.monotonic() value: the run's --timeout) the analysis stops with
+    limits.StopSearch("timeout"), its z3 call cancelled, and gives no rules."""
     try:
         try:
             sym = Symbolic(model)
         except Unsupported as err:
             return Analysis(why_none=f"z3 cannot encode this spec: {err.what}")
-        return _Analyser(model, sym, rlimit).run()
+        with limits.z3_deadline(deadline) as clock:
+            analyser = _Analyser(model, sym, rlimit)
+            analyser.clock = clock
+            out = analyser.run()
+            if clock.passed():  # (a query cancelled at the deadline answered "unknown")
+                raise limits.StopSearch("timeout")
+            return out
     except (z3.Z3Exception, ctypes.ArgumentError) as err:
+        if deadline is not None and time.monotonic() > deadline and not limits.signalled():
+            raise limits.StopSearch("timeout") from None
         # a signal's KeyboardInterrupt inside a z3 call (also a matrix worker's SIGUSR1,
         # which limits does not see) comes out wrapped: it is still that stop
         if not (limits.signalled() or "KeyboardInterrupt" in str(err)):
@@ -123,6 +134,7 @@ class _Analyser:
         self.by_index = {m.index: m for m in model.checked.messages.values()}
         self._atom_cache: dict = {}  # see _literal
         self._models: list = []  # see _witnessed, newest first
+        self.clock = None  # limits.z3_deadline of the run, if it has a --timeout (see _tick)
         self.names: dict = {}  # the (role, kind) pair being analysed: its field names
         self.source = model.source
 
@@ -267,6 +279,7 @@ class _Analyser:
             return AND(*[values[(lit, n, src)] for lit in cand])
 
         def check(formula) -> z3.CheckSatResult:
+            self._tick()
             solver.push()
             solver.add(formula)
             r = solver.check()
@@ -359,6 +372,7 @@ class _Analyser:
         domain = (*pre.domain, *payload_dom, *self.step_domain)
         if self._witnessed(bads, domain):
             return False
+        self._tick()
         s = new_solver()
         s.set("rlimit", self.rlimit)
         s.add(*domain)
@@ -368,6 +382,11 @@ class _Analyser:
             self._models.insert(0, s.model())
             del self._models[WITNESS_MODELS:]
         return r == z3.unsat
+
+    def _tick(self) -> None:
+        """Before each query: stop at the run's deadline (see analyse)."""
+        if self.clock is not None and self.clock.passed():
+            raise limits.StopSearch("timeout")
 
     def _witnessed(self, bads: list, domain: tuple) -> bool:
         """Whether a model z3 gave for an earlier literal's query also satisfies the

@@ -40,11 +40,11 @@ def conversions(monkeypatch):
         monkeypatch.setattr(compact, "AT_ONCE", at_once)
         monkeypatch.setattr(compact, "WARM", 1)
         monkeypatch.setattr(compact, "WINDOW", 1)
-        monkeypatch.setattr(compact, "MICROSECONDS", float("inf") if at_once else 0.0)
+        monkeypatch.setattr(compact, "RATIO", float("inf") if at_once else 0.0)
         forced = explore(model, Options(**kw))
         converted = list(calls)
         monkeypatch.setattr(compact, "AT_ONCE", False)
-        monkeypatch.setattr(compact, "MICROSECONDS", float("inf"))
+        monkeypatch.setattr(compact, "RATIO", float("inf"))
         calls.clear()
         plain = explore(model, Options(**kw))
         assert not calls
@@ -181,14 +181,14 @@ def test_searches_that_outgrow_the_narrow_keys_widen_them(name, conversions, mon
 def test_the_switch_decides_once(monkeypatch):
     monkeypatch.setattr(compact, "WARM", 10)
     monkeypatch.setattr(compact, "WINDOW", 100)
-    monkeypatch.setattr(compact, "MICROSECONDS", 0.0)
+    monkeypatch.setattr(compact, "RATIO", 0.0)
     s = compact.Switch()
     assert not s.due(5, 50)  # not warm yet
     assert not s.due(20, 60)  # timing starts
     assert not s.due(30, 120)  # 60 transitions timed: too few
     assert s.due(40, 200) and s.cost is not None
     assert not s.due(80, 10_000)  # never again
-    monkeypatch.setattr(compact, "MICROSECONDS", float("inf"))
+    monkeypatch.setattr(compact, "RATIO", float("inf"))
     s = compact.Switch()
     s.due(20, 0)
     assert not s.due(30, 1000) and s.decided
@@ -202,3 +202,28 @@ def test_convert_shares_each_key_with_its_parent_link():
     by_state = {codec.decode(k): k for k in out}
     assert out[by_state[c]] is by_state[b] and out[by_state[a]] is None
     assert keys[0] is by_state[c] and keys[1] is by_state[b]
+
+
+def test_the_switch_weighs_transitions_against_keys_timed_on_the_same_machine(monkeypatch):
+    """The rule compares two costs measured at the same moment: what a transition
+    cost, and what encoding a sample of the level and decoding it back costs a
+    transition. No sample at the end of a search: nothing is converted."""
+    from conftest import ROOT
+    from modelcheck.engine.packed import PackedModel
+
+    pm = PackedModel(pipeline((ROOT / "specs" / "naive_failover.ha").read_text()))
+    codec = compact.Codec(pm.k, len(pm.initial))
+    sample = [pm.initial] + [t for t in pm.successors(pm.initial) if t is not None]
+    monkeypatch.setattr(compact, "WARM", 1)
+    monkeypatch.setattr(compact, "WINDOW", 1)
+
+    def decide(ratio, level):
+        monkeypatch.setattr(compact, "RATIO", ratio)
+        s = compact.Switch()
+        s.due(1, 0, level, codec)
+        return s.due(2, 10, level, codec), s
+
+    due, s = decide(1.0, sample)
+    assert s.key_cost > 0 and due == (s.cost >= s.key_cost)
+    assert decide(0.0, sample)[0] and not decide(float("inf"), sample)[0]
+    assert not decide(0.0, [])[0]  # the last level: no key is worth making

@@ -109,7 +109,7 @@ def compact_workers(monkeypatch, tmp_path):
                 f.write(f"{os.getpid()}\n")
 
     monkeypatch.setattr(compact, "Codec", Spy)
-    monkeypatch.setattr(compact, "MICROSECONDS", float("inf"))  # (the one-process search keeps tuples)
+    monkeypatch.setattr(compact, "RATIO", float("inf"))  # (the one-process search keeps tuples)
     monkeypatch.setattr(Worker, "_memory_short", lambda self: True)
 
     def in_a_worker(codecs: int = 1) -> bool:

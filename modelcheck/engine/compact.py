@@ -31,9 +31,10 @@ would cost those models a third of their run or more; one of raft_membership's
 costs 80-90 µs, and one of any model canonicalised under symmetry tens, where they
 cost a few percent. So the
 search measures what its transitions cost and decides once (`Switch`): it starts
-with tuples; once WARM states are stored it times the next WINDOW transitions; at
-MICROSECONDS or more a transition, the visited set is converted at the end of that
-level (`convert`) and the search goes on under bytes keys. A search under symmetry
+with tuples; once WARM states are stored it times the next WINDOW transitions and
+then what keys cost on a sample of the level; at RATIO times the keys' cost or more
+a transition, the visited set is converted at the end of that level (`convert`) and
+the search goes on under bytes keys. A search under symmetry
 goes over at the end of its first level, untimed (AT_ONCE). The choice changes no
 count, verdict or trace: the same states are stored in the same order, under other
 keys (tests/test_compact.py forces it on every example spec and compares). A
@@ -153,12 +154,16 @@ class Codec:
 # The switch's rule (see the module docstring)
 WARM = 4096  # stored states before timing starts (the memo tables are cold before)
 WINDOW = 50_000  # transitions timed
-# A transition at least this costly goes over. A key costs a transition about 1.3 µs
-# here, decoding included (Paxos without symmetry: 29 s on compact keys, 20.5 on
-# tuples), so below this it costs more than a tenth of the run; Paxos timed from
-# WARM states measures 8.6-8.8 µs (its run averages 4.5: the tables are cold),
-# raft_membership 89
-MICROSECONDS = 12.0
+# A transition that costs at least RATIO times what its keys would cost goes over;
+# SAMPLE states of the level are timed for the keys' cost. Measured here, timed from
+# WARM states: a key costs a transition 0.9-1.3 µs (decoding included; whole runs
+# agree: Paxos without symmetry took 29 s on compact keys, 20.5 on tuples), Paxos's
+# transitions 5.7-6.6 times that (they stay on tuples), the vote count's 2.4-2.6,
+# Raft's without symmetry 12-14 and raft_membership's 80 (they go over). The rule
+# this replaced, a transition of 12 µs or more, made the same choices on this
+# machine, but Paxos would have gone over on one 1.4 times slower
+RATIO = 10.0
+SAMPLE = 2048
 # A search under symmetry goes over at the end of its first level, untimed: its
 # transitions always cost that much (a canonical form is tens of µs), and before
 # WARM states its canonical-form memo held each successor's tuple and its form's, a
@@ -169,18 +174,25 @@ AT_ONCE = True
 
 class Switch:
     """Whether a search should go over to compact keys: asked at the end of each
-    level (`due`), it answers True once, when the transitions timed cost enough, and
-    False before and ever after."""
+    level (`due`), it answers True once, when the transitions timed cost enough
+    beside what a key costs on the same machine, and False before and ever after."""
 
-    __slots__ = ("since", "decided", "cost", "at_once")
+    __slots__ = ("since", "decided", "cost", "key_cost", "at_once")
 
     def __init__(self, at_once: bool = False):
         self.since: tuple | None = None  # (seconds, transitions) when timing began
         self.decided = False
         self.cost: float | None = None  # µs a transition, once measured
+        self.key_cost: float | None = None  # µs a transition would spend on keys (see due)
         self.at_once = at_once and AT_ONCE  # a search under symmetry: see AT_ONCE
 
-    def due(self, stored: int, transitions: int) -> bool:
+    def due(self, stored: int, transitions: int, sample: list = (), codec: Codec | None = None) -> bool:
+        """`sample`: states of the level just finished (tuples), and `codec` the keys
+        they would go under: encoding them and decoding the keys back, timed here,
+        is what a transition would pay (a key for every successor, a decode for every
+        state expanded), so the rule compares two costs measured on this machine at
+        the same moment, not one cost with a constant (a machine or a load that
+        slows everything down leaves their ratio as it is)."""
         if self.decided:
             return False
         if self.at_once:
@@ -196,7 +208,28 @@ class Switch:
             return False
         self.decided = True
         self.cost = (now - t0) * 1e6 / (transitions - n0)
-        return self.cost >= MICROSECONDS
+        if codec is None:  # (no keys to time: the rule is RATIO alone, as tests set it)
+            self.key_cost = 0.0
+        elif not sample:  # the search has ended: nothing left to convert for
+            return False
+        else:
+            self.key_cost = _key_cost(sample[:SAMPLE], codec, stored / max(transitions, 1))
+        return self.cost >= RATIO * self.key_cost
+
+
+def _key_cost(sample: list, codec: Codec, expanded_per_transition: float) -> float:
+    """µs a transition would spend on compact keys: encoding a successor, and a share
+    of decoding a state when it is expanded, timed on `sample`."""
+    if not sample:
+        return 0.0
+    encode, decode = codec.encode, codec.decode
+    t0 = time.perf_counter()
+    keys = [encode(s) for s in sample]
+    t1 = time.perf_counter()
+    for k in keys:
+        decode(k)
+    t2 = time.perf_counter()
+    return ((t1 - t0) + (t2 - t1) * expanded_per_transition) * 1e6 / len(sample)
 
 
 def convert(codec: Codec, parents: dict, level: list, decode=None) -> tuple[dict, list]:

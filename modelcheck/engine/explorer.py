@@ -630,7 +630,7 @@ def _explore_packed(model: Explorable, options: Options, plan: Plan, start: floa
                         check_at = stops.check_at
             level, depth, reason = _advance(nxt, depth, stats, stops)
             nxt = None  # (so that a level converted below frees its tuples)
-            if switch is not None and switch.due(len(parents), transitions):
+            if switch is not None and switch.due(len(parents), transitions, level, codec):
                 parents, level = compact.convert(codec, parents, level)
                 encode = codec.encode
                 if psym is not None:  # the search keeps its own memo of canonical forms

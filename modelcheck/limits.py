@@ -271,6 +271,11 @@ class z3_deadline:
         import time
         return self._fired or (self.deadline is not None and time.monotonic() > self.deadline)
 
+    def check(self) -> None:
+        """Between two z3 calls: StopSearch("timeout") once the deadline has passed."""
+        if self.passed():
+            raise StopSearch("timeout")
+
     def __exit__(self, *exc) -> None:
         if self._timer is not None:
             self._timer.cancel()

@@ -182,16 +182,18 @@ def test_the_switch_decides_once(monkeypatch):
     monkeypatch.setattr(compact, "WARM", 10)
     monkeypatch.setattr(compact, "WINDOW", 100)
     monkeypatch.setattr(compact, "RATIO", 0.0)
+    level = [(0, 0, b"", 0, 0, 0)]  # one state of a one-node model, and its keys
+    codec = compact.Codec(1, 6)
     s = compact.Switch()
-    assert not s.due(5, 50)  # not warm yet
-    assert not s.due(20, 60)  # timing starts
-    assert not s.due(30, 120)  # 60 transitions timed: too few
-    assert s.due(40, 200) and s.cost is not None
-    assert not s.due(80, 10_000)  # never again
+    assert not s.due(5, 50, level, codec)  # not warm yet
+    assert not s.due(20, 60, level, codec)  # timing starts
+    assert not s.due(30, 120, level, codec)  # 60 transitions timed: too few
+    assert s.due(40, 200, level, codec) and s.cost is not None
+    assert not s.due(80, 10_000, level, codec)  # never again
     monkeypatch.setattr(compact, "RATIO", float("inf"))
     s = compact.Switch()
-    s.due(20, 0)
-    assert not s.due(30, 1000) and s.decided
+    s.due(20, 0, level, codec)
+    assert not s.due(30, 1000, level, codec) and s.decided
 
 
 def test_convert_shares_each_key_with_its_parent_link():
@@ -227,3 +229,22 @@ def test_the_switch_weighs_transitions_against_keys_timed_on_the_same_machine(mo
     assert s.key_cost > 0 and due == (s.cost >= s.key_cost)
     assert decide(0.0, sample)[0] and not decide(float("inf"), sample)[0]
     assert not decide(0.0, [])[0]  # the last level: no key is worth making
+
+
+def test_the_switch_goes_over_by_the_keys_cost_it_measured(monkeypatch):
+    """The same transitions go over when keys are cheap beside them, and stay on
+    tuples when keys would cost more than a tenth of them."""
+    monkeypatch.setattr(compact, "WARM", 1)
+    monkeypatch.setattr(compact, "WINDOW", 1)
+    level, codec = [(0, 0, b"", 0, 0, 0)], compact.Codec(1, 6)
+
+    def decide(key_cost):
+        monkeypatch.setattr(compact, "_key_cost", lambda sample, codec, share: key_cost)
+        s = compact.Switch()
+        s.due(1, 0, level, codec)
+        return s.due(2, 10, level, codec), s
+
+    due, s = decide(0.0)
+    assert due and s.key_cost == 0.0
+    due, s = decide(1e9)  # keys a thousand seconds each: never worth it
+    assert not due and s.key_cost == 1e9

@@ -186,7 +186,7 @@ class Switch:
         self.key_cost: float | None = None  # µs a transition would spend on keys (see due)
         self.at_once = at_once and AT_ONCE  # a search under symmetry: see AT_ONCE
 
-    def due(self, stored: int, transitions: int, sample: list = (), codec: Codec | None = None) -> bool:
+    def due(self, stored: int, transitions: int, sample: list, codec: Codec) -> bool:
         """`sample`: states of the level just finished (tuples), and `codec` the keys
         they would go under: encoding them and decoding the keys back, timed here,
         is what a transition would pay (a key for every successor, a decode for every
@@ -208,20 +208,15 @@ class Switch:
             return False
         self.decided = True
         self.cost = (now - t0) * 1e6 / (transitions - n0)
-        if codec is None:  # (no keys to time: the rule is RATIO alone, as tests set it)
-            self.key_cost = 0.0
-        elif not sample:  # the search has ended: nothing left to convert for
+        if not sample:  # the search has ended: nothing left to convert for
             return False
-        else:
-            self.key_cost = _key_cost(sample[:SAMPLE], codec, stored / max(transitions, 1))
+        self.key_cost = _key_cost(sample[:SAMPLE], codec, stored / max(transitions, 1))
         return self.cost >= RATIO * self.key_cost
 
 
 def _key_cost(sample: list, codec: Codec, expanded_per_transition: float) -> float:
     """µs a transition would spend on compact keys: encoding a successor, and a share
-    of decoding a state when it is expanded, timed on `sample`."""
-    if not sample:
-        return 0.0
+    of decoding a state when it is expanded, timed on `sample` (not empty)."""
     encode, decode = codec.encode, codec.decode
     t0 = time.perf_counter()
     keys = [encode(s) for s in sample]

@@ -41,6 +41,7 @@ from ..limits import Budget
 ANALYSING = ("stopped in the z3 analysis of dead messages, before the search started "
              "(--keep-dead-messages skips that analysis)")
 
+
 @dataclass
 class Options:
     max_states: int | None = None

@@ -537,9 +537,9 @@ class PackedSymmetry:
         self._net_renamed: dict = self._net_renamed_memo.table  # (perm id, net) -> net
         self.no_time = ((0, 0),) * k
         self._perm_ids: dict = {}  # renaming -> small int
-        self._swaps: dict = {}  # (u, v) -> (the swap's perm id, the order swap_fixes checks nodes in)
+        # (u, v, holders) -> (the swap's perm id, the (node, its place) pairs swap_fixes checks)
+        self._swaps: dict = {}
         self._holds: dict = {}  # (node index, node id) -> whether its variables hold a node id (holders)
-        self._swap_orders: dict = {}  # (u, v, holders) -> the (node, its place) pairs swap_fixes checks
         self._perms: list = []
         # (perm id * slots + index) << ID_BITS | id -> renamed id: index a node's (its
         # variables) or a part's (up, cut, ghosts, time). One int, not a 4-tuple: 32
@@ -803,27 +803,22 @@ class PackedSymmetry:
         value = (pm.ghosts if i == k + 3 else pm.times).values[x]
         return value_key(value) if value else ()
 
-    def swap_fixes(self, p: tuple, u: int, v: int, holders: tuple | None = None) -> bool:
+    def swap_fixes(self, p: tuple, u: int, v: int, holders: tuple) -> bool:
         """Whether swapping nodes u and v leaves packed state p as it is: the same as
         rename(p, swap) == p, part by part from u's and v's own, stopping at the first
         part that differs (refine's pruning asks this of every pair of tied nodes
         it meets, and most pairs differ early). `holders` (from `holders(p)`, once
-        per state): the other nodes whose variables hold a node id; the rest are
-        the same under every renaming and are not looked at."""
-        key = (u, v)
+        per state): the nodes whose variables hold a node id; the others are the
+        same under every renaming and are not looked at."""
+        key = (u, v, holders)
         sw = self._swaps.get(key)
         if sw is None:
-            others = tuple((i, i) for i in range(self.k) if i != u and i != v)
-            sw = self._swaps[key] = (self._perm_id(_swap(self.identity, u, v)), ((u, v), (v, u)) + others)
+            if len(self._swaps) >= MEMO_LIMIT:
+                self._swaps.clear()
+            sw = self._swaps[key] = (self._perm_id(_swap(self.identity, u, v)),
+                                     ((u, v), (v, u)) + tuple((i, i) for i in holders if i != u and i != v))
         pid, order = sw
         memo, base = self._renamed, self._bases[pid]
-        if holders is not None:
-            key = (u, v, holders)
-            order = self._swap_orders.get(key)
-            if order is None:
-                if len(self._swap_orders) >= MEMO_LIMIT:
-                    self._swap_orders.clear()
-                order = self._swap_orders[key] = ((u, v), (v, u)) + tuple((i, i) for i in holders if i != u and i != v)
         for i, j in order:  # node i's variables, renamed, go to node j
             key = base[i] + p[i]
             r = memo.get(key)
@@ -832,18 +827,11 @@ class PackedSymmetry:
             if r != p[j]:
                 return False
         net = self.k + 1
-        for part in self.parts:  # (_renamed_part, written out: most calls get this far)
+        for part in self.parts:
             x = p[part]
-            if part == net:
-                r = self._net_renamed.get((pid, x))
-                if r is None:
-                    r = self._renamed_part(pid, part, x)
-                else:
-                    self._net_renamed_memo.hits[0] += 1
-            else:
-                r = memo.get(base[part] + x)
-                if r is None:
-                    r = self._make(base[part] + x)
+            r = self._renamed_part(pid, part, x) if part == net else memo.get(base[part] + x)
+            if r is None:
+                r = self._make(base[part] + x)
             if r != x:
                 return False
         return True

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import ctypes
 import itertools
-import time
 from dataclasses import dataclass, field
 
 import z3
@@ -102,31 +101,29 @@ def analyse(model, rlimit: int = RLIMIT, deadline: float | None = None) -> Analy
     (z3 reports it as "canceled", ctypes as an ArgumentError). At `deadline` (a
     time.monotonic() value: the run's --timeout) the analysis stops with
     limits.StopSearch("timeout"), its z3 call cancelled, and gives no rules."""
-    try:
+    with limits.z3_deadline(deadline) as clock:
         try:
-            sym = Symbolic(model)
-        except Unsupported as err:
-            return Analysis(why_none=f"z3 cannot encode this spec: {err.what}")
-        with limits.z3_deadline(deadline) as clock:
-            analyser = _Analyser(model, sym, rlimit)
-            analyser.clock = clock
-            out = analyser.run()
-            if clock.passed():  # (a query cancelled at the deadline answered "unknown")
-                raise limits.StopSearch("timeout")
-            return out
-    except (z3.Z3Exception, ctypes.ArgumentError) as err:
-        if deadline is not None and time.monotonic() > deadline and not limits.signalled():
-            raise limits.StopSearch("timeout") from None
-        # a signal's KeyboardInterrupt inside a z3 call (also a matrix worker's SIGUSR1,
-        # which limits does not see) comes out wrapped: it is still that stop
-        if not (limits.signalled() or "KeyboardInterrupt" in str(err)):
-            raise
-        raise limits.stop_signal() from None
+            try:
+                sym = Symbolic(model)
+            except Unsupported as err:
+                return Analysis(why_none=f"z3 cannot encode this spec: {err.what}")
+            out = _Analyser(model, sym, rlimit, clock).run()
+        except (z3.Z3Exception, ctypes.ArgumentError) as err:
+            if clock.passed() and not limits.signalled():
+                raise limits.StopSearch("timeout") from None
+            # a signal's KeyboardInterrupt inside a z3 call (also a matrix worker's SIGUSR1,
+            # which limits does not see) comes out wrapped: it is still that stop
+            if not (limits.signalled() or "KeyboardInterrupt" in str(err)):
+                raise
+            raise limits.stop_signal() from None
+        clock.check()  # (a query cancelled at the deadline answered "unknown")
+        return out
 
 
 class _Analyser:
-    def __init__(self, model, sym: Symbolic, rlimit: int):
+    def __init__(self, model, sym: Symbolic, rlimit: int, clock: limits.z3_deadline):
         self.model, self.sym, self.c, self.rlimit = model, sym, model.checked, rlimit
+        self.clock = clock  # the run's --timeout: checked before each query
         self.pre = sym.frame("dead")
         self._steps: dict = {}  # see steps
         self._encodings: dict = {}  # see _encoded
@@ -134,7 +131,6 @@ class _Analyser:
         self.by_index = {m.index: m for m in model.checked.messages.values()}
         self._atom_cache: dict = {}  # see _literal
         self._models: list = []  # see _witnessed, newest first
-        self.clock = None  # limits.z3_deadline of the run, if it has a --timeout (see _tick)
         self.names: dict = {}  # the (role, kind) pair being analysed: its field names
         self.source = model.source
 
@@ -279,7 +275,7 @@ class _Analyser:
             return AND(*[values[(lit, n, src)] for lit in cand])
 
         def check(formula) -> z3.CheckSatResult:
-            self._tick()
+            self.clock.check()
             solver.push()
             solver.add(formula)
             r = solver.check()
@@ -372,7 +368,7 @@ class _Analyser:
         domain = (*pre.domain, *payload_dom, *self.step_domain)
         if self._witnessed(bads, domain):
             return False
-        self._tick()
+        self.clock.check()
         s = new_solver()
         s.set("rlimit", self.rlimit)
         s.add(*domain)
@@ -382,11 +378,6 @@ class _Analyser:
             self._models.insert(0, s.model())
             del self._models[WITNESS_MODELS:]
         return r == z3.unsat
-
-    def _tick(self) -> None:
-        """Before each query: stop at the run's deadline (see analyse)."""
-        if self.clock is not None and self.clock.passed():
-            raise limits.StopSearch("timeout")
 
     def _witnessed(self, bads: list, domain: tuple) -> bool:
         """Whether a model z3 gave for an earlier literal's query also satisfies the
@@ -400,7 +391,7 @@ class _Analyser:
         never depends on timing."""
         if not self._models:
             return False
-        dom = z3.And(*domain)
+        dom = AND(*domain)
         for mdl in self._models:
             if not _t(mdl.eval(dom, model_completion=True)):
                 continue
